@@ -1,0 +1,67 @@
+// The i2 packed format: 2 bits a weight, one layout on every ISA.
+//
+// Code c = w + 1, so -1 -> 0b00, 0 -> 0b01, +1 -> 0b10 (0b11 never appears). A row of k weights
+// is cut into blocks of I2_BLOCK = 256 weights along k; block b covers k indices
+// [256b, 256b + 256) and takes 64 bytes. Byte j of a block holds four weights 64 apart:
+//
+//            bit  7  6 | 5  4 | 3  2 | 1  0
+//   byte j:   w[192+j] | w[128+j]| w[64+j] | w[j]        (indices within the block)
+//
+// so (byte >> 2s) & 3, taken over the 64 bytes of a block, is the codes of the 64 consecutive
+// weights [64s, 64s + 64): one 64-byte, two 32-byte or four 16-byte vector loads of
+// activations line up with it on any ISA, with no shuffles. Past k the row is padded with
+// code 0b01 (weight 0), and prepared activations are zero there, so padding adds nothing.
+//
+//   packed buffer:  row 0: block 0 | block 1 | ... | block kb-1     (kb = ceil(k / 256))
+//                   row 1: ...
+//                   ...
+//                   row n-1
+//                   float w_scale, zero padded to 64 bytes
+//
+// Rows are independent, so any row range [row0, row1) can be computed on its own.
+// Activations use the act_rows form with k_pad = 256 * kb.
+//
+// dot(x, w) = dot(x, c) - sum(x): the kernels multiply unsigned codes by signed activations
+// and subtract the row sum of x once.
+#ifndef TB_I2_LAYOUT_H
+#define TB_I2_LAYOUT_H
+
+#include "act_rows.h"
+
+#include <assert.h>
+#include <string.h>
+
+#define I2_BLOCK 256
+#define I2_BLOCK_BYTES 64
+
+_Static_assert(I2_BLOCK_BYTES * 4 == I2_BLOCK, "four 2-bit codes a byte");
+_Static_assert(I2_BLOCK_BYTES % TB_ALIGN == 0, "blocks keep 64-byte alignment");
+
+static inline int i2_blocks(int k) { return (k + I2_BLOCK - 1) / I2_BLOCK; }
+static inline int i2_k_pad(int k) { return i2_blocks(k) * I2_BLOCK; }
+static inline size_t i2_row_bytes(int k) { return (size_t)i2_blocks(k) * I2_BLOCK_BYTES; }
+
+static inline const uint8_t *i2_row(const void *packed, int k, int j)
+{
+    return (const uint8_t *)packed + (size_t)j * i2_row_bytes(k);
+}
+
+static inline float i2_scale(const void *packed, int n, int k)
+{
+    float s;
+    memcpy(&s, (const char *)packed + (size_t)n * i2_row_bytes(k), sizeof s);
+    return s;
+}
+
+// The entries every i2 kernel shares (i2_layout.c).
+size_t i2_packed_size(int n, int k);
+void i2_pack(const int8_t *w, float w_scale, int n, int k, void *packed);
+size_t i2_act_size(int m, int k);
+void i2_prepare(const int8_t *x, const float *x_scale, int m, int k, void *act);
+
+// Designated initialisers shared by every i2 kernel (k_block, packing, activations).
+#define I2_KERNEL_COMMON                                                                           \
+    .k_block = I2_BLOCK, .exact = 1, .packed_size = i2_packed_size, .pack = i2_pack,              \
+    .act_size = i2_act_size, .prepare = i2_prepare
+
+#endif

@@ -1,0 +1,52 @@
+// i2_scalar: the i2 format (i2_layout.h) in portable C. Exact: int32 accumulation of at most
+// 2 * 128 * TB_K_MAX = 2^25 in magnitude. The reference for every SIMD i2 kernel's unpacking,
+// and what runs where no SIMD kernel does.
+#include "i2_layout.h"
+
+static int32_t dot_row(const uint8_t *row, const int8_t *x, int kb)
+{
+    int32_t acc = 0;
+    for (int b = 0; b < kb; b++, row += I2_BLOCK_BYTES, x += I2_BLOCK) {
+        for (int j = 0; j < I2_BLOCK_BYTES; j++) {
+            unsigned v = row[j];
+            acc += (int32_t)(v & 3) * x[j];
+            acc += (int32_t)((v >> 2) & 3) * x[64 + j];
+            acc += (int32_t)((v >> 4) & 3) * x[128 + j];
+            acc += (int32_t)(v >> 6) * x[192 + j];
+        }
+    }
+    return acc;
+}
+
+static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
+                 float *y)
+{
+    assert(0 <= row0 && row0 <= row1 && row1 <= n);
+    int kb = i2_blocks(k), k_pad = i2_k_pad(k);
+    float w_scale = i2_scale(packed, n, k);
+    for (int i = 0; i < m; i++) {
+        const int8_t *x = tb_act_rows_x(act, m, k_pad, i);
+        int32_t sum = tb_act_rows_sum(act, m)[i];
+        float x_scale = tb_act_rows_scale(act)[i];
+        for (int j = row0; j < row1; j++) {
+            int32_t dot = dot_row(i2_row(packed, k, j), x, kb) - sum;
+            y[(size_t)i * (size_t)n + (size_t)j] = tb_scale_dot(dot, w_scale, x_scale);
+        }
+    }
+}
+
+static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1, float *y)
+{
+    gemm(packed, act, 1, n, k, row0, row1, y);
+}
+
+const tb_kernel tb_kernel_i2_scalar = {
+    .name = "i2_scalar",
+    .description = "2-bit packed, portable C",
+    .isa = 0,
+    .n_tile = 1,
+    .rank = 2,
+    I2_KERNEL_COMMON,
+    .gemv = gemv,
+    .gemm = gemm,
+};

@@ -1,0 +1,131 @@
+// The registry: the kernel list (kernels.inc) made into a table, lookup by name, the choice of
+// the best kernel for this CPU, and the checked entry points every caller goes through.
+#include "tb_kernel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TB_KERNEL(stem) extern const tb_kernel tb_kernel_##stem;
+#include "kernels.inc"
+#undef TB_KERNEL
+
+static const tb_kernel *const all_kernels[] = {
+#define TB_KERNEL(stem) &tb_kernel_##stem,
+#include "kernels.inc"
+#undef TB_KERNEL
+};
+
+int tb_kernel_count(void) { return (int)(sizeof all_kernels / sizeof all_kernels[0]); }
+
+const tb_kernel *tb_kernel_at(int i)
+{
+    return i >= 0 && i < tb_kernel_count() ? all_kernels[i] : NULL;
+}
+
+const tb_kernel *tb_kernel_find(const char *name)
+{
+    for (int i = 0; i < tb_kernel_count(); i++)
+        if (strcmp(all_kernels[i]->name, name) == 0) return all_kernels[i];
+    return NULL;
+}
+
+int tb_kernel_supported(const tb_kernel *k, char *why, size_t why_len)
+{
+    uint32_t missing = k->isa & ~tb_cpu_features();
+    if (!missing) return 1;
+    if (why && why_len) {
+        char names[160];
+        tb_isa_names(missing, names, sizeof names);
+        int disabled = (k->isa & ~tb_cpu_features_raw()) == 0;
+        snprintf(why, why_len, "%s %s", disabled ? "TRITBENCH_DISABLE removes" : "CPU lacks",
+                 names);
+    }
+    return 0;
+}
+
+const tb_kernel *tb_kernel_best(void)
+{
+    const char *want = getenv("TRITBENCH_KERNEL");
+    int debug = getenv("TRITBENCH_DEBUG") != NULL;
+    char why[200];
+    if (want && *want) {
+        const tb_kernel *k = tb_kernel_find(want);
+        if (!k)
+            fprintf(stderr, "tritbench: TRITBENCH_KERNEL=%s: no such kernel here; choosing the best\n",
+                    want);
+        else if (!tb_kernel_supported(k, why, sizeof why))
+            fprintf(stderr, "tritbench: TRITBENCH_KERNEL=%s refused: %s; choosing the best\n", want,
+                    why);
+        else {
+            if (debug) fprintf(stderr, "tritbench: kernel %s (TRITBENCH_KERNEL)\n", k->name);
+            return k;
+        }
+    }
+    const tb_kernel *best = NULL;
+    for (int i = 0; i < tb_kernel_count(); i++) {
+        const tb_kernel *k = all_kernels[i];
+        if (k->rank <= 0) continue;
+        if (!tb_kernel_supported(k, why, sizeof why)) {
+            if (debug) fprintf(stderr, "tritbench: kernel %s refused: %s\n", k->name, why);
+            continue;
+        }
+        if (!best || k->rank > best->rank) best = k;
+    }
+    if (debug && best)
+        fprintf(stderr, "tritbench: kernel %s chosen: highest rank (%d) this CPU supports\n",
+                best->name, best->rank);
+    return best;
+}
+
+void *tb_alloc(size_t bytes)
+{
+    size_t rounded = tb_align_up(bytes ? bytes : 1, TB_ALIGN);
+    void *p = aligned_alloc(TB_ALIGN, rounded);
+    if (!p) {
+        fprintf(stderr, "tritbench: out of memory allocating %zu bytes\n", rounded);
+        exit(1);
+    }
+    memset(p, 0, rounded);
+    return p;
+}
+
+void tb_free(void *p) { free(p); }
+
+int tb_check_shape(int m, int n, int k, char *err, size_t err_len)
+{
+    if (m < 1 || n < 1 || k < 1) {
+        snprintf(err, err_len, "shape m=%d n=%d k=%d: every size must be at least 1", m, n, k);
+        return -1;
+    }
+    if (k > TB_K_MAX) {
+        snprintf(err, err_len, "shape k=%d: larger than TB_K_MAX=%d (float output exactness)", k,
+                 TB_K_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+int tb_pack(const tb_kernel *kn, const int8_t *w, float w_scale, int n, int k, void *packed,
+            char *err, size_t err_len)
+{
+    if (tb_check_shape(1, n, k, err, err_len)) return -1;
+    for (size_t i = 0; i < (size_t)n * (size_t)k; i++) {
+        if (w[i] < -1 || w[i] > 1) {
+            snprintf(err, err_len, "weight W[%zu][%zu] = %d is not in {-1, 0, +1}", i / (size_t)k,
+                     i % (size_t)k, w[i]);
+            return -1;
+        }
+    }
+    kn->pack(w, w_scale, n, k, packed);
+    return 0;
+}
+
+void tb_run(const tb_kernel *kn, const void *packed, const void *act, int m, int n, int k,
+            int row0, int row1, float *y)
+{
+    if (m == 1)
+        kn->gemv(packed, act, n, k, row0, row1, y);
+    else
+        kn->gemm(packed, act, m, n, k, row0, row1, y);
+}

@@ -1,0 +1,120 @@
+// tritbench kernel contract.
+//
+// Every ternary kernel sees the same canonical inputs:
+//   weights      W : n x k int8, row-major, every value in {-1, 0, +1}, one float scale
+//   activations  X : m x k int8, row-major, one float scale per row
+//   output       Y : m x n float, row-major,
+//                    Y[i][j] = w_scale * x_scale[i] * dot_int32(X[i], W[j])
+//
+// A kernel turns W into its own packed form once (pack), turns X into its own activation form
+// once per call (prepare: padding, row sums, lookup tables), and then computes any range of
+// output rows [row0, row1) (gemv for m = 1, gemm for m >= 1). Threads stay outside: a driver
+// prepares once and hands each thread a row range. Kernels never allocate.
+//
+// Exactness: the integer dot product is exact in every "exact" kernel, and |dot| <= 128 * k
+// stays below 2^24 for k <= TB_K_MAX, so (float)dot is exact too; with scales of 1 every exact
+// kernel must return bit-identical floats to the naive kernel.
+#ifndef TB_KERNEL_H
+#define TB_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// Largest k for which (float)dot is exact: 128 * TB_K_MAX == 2^24.
+#define TB_K_MAX (1 << 17)
+// Alignment the caller guarantees for packed weights, activations and outputs-to-be.
+#define TB_ALIGN 64
+
+// ISA features a kernel may require. One bit each, so a kernel states exactly what it needs.
+enum {
+    TB_ISA_AVX2 = 1u << 0,
+    TB_ISA_FMA = 1u << 1,
+    TB_ISA_F16C = 1u << 2,
+    TB_ISA_AVX512F = 1u << 3,
+    TB_ISA_AVX512BW = 1u << 4,
+    TB_ISA_AVX512VL = 1u << 5,
+    TB_ISA_AVX512VNNI = 1u << 6,
+    TB_ISA_AVX512VBMI = 1u << 7,
+    TB_ISA_AVX512BF16 = 1u << 8,
+    TB_ISA_AVX512FP16 = 1u << 9,
+    TB_ISA_AVXVNNI = 1u << 10,
+    TB_ISA_AMX = 1u << 11,
+    TB_ISA_NEON = 1u << 16,
+    TB_ISA_DOTPROD = 1u << 17,
+    TB_ISA_I8MM = 1u << 18,
+    TB_ISA_SVE = 1u << 19,
+    TB_ISA_FP16 = 1u << 20, // ARM half-precision arithmetic (asimdhp)
+};
+
+typedef struct tb_kernel {
+    const char *name;        // = file stem = test name = results column
+    const char *description; // one line for `tritbench kernels`
+    uint32_t isa;            // TB_ISA_* bits the CPU must have
+    int k_block;             // weights per packed block along k; k is zero-padded up to it
+    int n_tile;              // weight rows computed together (a tile)
+    int exact;               // 1: integer dot bit-exact with naive; 0: lossy (bound documented)
+    int rank;                // preference for tb_kernel_best: higher is faster; 0 = never auto
+
+    // Bytes of the packed form of an n x k weight matrix, scale included.
+    size_t (*packed_size)(int n, int k);
+    // Pack canonical ternary weights. Callers use tb_pack(), which first refuses values
+    // outside {-1, 0, +1}; pack itself may assume valid input.
+    void (*pack)(const int8_t *w, float w_scale, int n, int k, void *packed);
+    // Bytes of the prepared form of m activation rows of length k.
+    size_t (*act_size)(int m, int k);
+    void (*prepare)(const int8_t *x, const float *x_scale, int m, int k, void *act);
+    // Y[0][row0..row1) for one activation row (y points at Y[0][0]).
+    void (*gemv)(const void *packed, const void *act, int n, int k, int row0, int row1, float *y);
+    // Y[i][row0..row1) for i in [0, m) (y points at Y[0][0], row stride n).
+    void (*gemm)(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
+                 float *y);
+} tb_kernel;
+
+// The one rounding order every kernel uses to scale an exact integer dot.
+static inline float tb_scale_dot(int32_t dot, float w_scale, float x_scale)
+{
+    return (float)dot * (w_scale * x_scale);
+}
+
+static inline size_t tb_align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+
+// ---- registry (registry.c) ----
+
+// All kernels built for this architecture, in list order (kernels.inc).
+int tb_kernel_count(void);
+const tb_kernel *tb_kernel_at(int i);
+// NULL if no kernel of that name was built here.
+const tb_kernel *tb_kernel_find(const char *name);
+
+// CPU features of this machine (cpu.c), detected once. TRITBENCH_DISABLE=avx512vnni,avx2
+// (feature names as printed by tb_isa_names) removes features, to test fallbacks; it can only
+// remove, so it can never make a kernel run on a CPU that lacks its instructions.
+uint32_t tb_cpu_features(void);
+// Features the CPU really has, before TRITBENCH_DISABLE.
+uint32_t tb_cpu_features_raw(void);
+// Bit of a feature name ("avx2"), 0 if unknown.
+uint32_t tb_isa_bit(const char *name);
+// Writes "avx512vnni avx512bw" for the bits in mask into buf.
+void tb_isa_names(uint32_t mask, char *buf, size_t len);
+// 1 if the CPU can run k; else 0 and, if why != NULL, the reason ("CPU lacks avx512vnni").
+int tb_kernel_supported(const tb_kernel *k, char *why, size_t why_len);
+// The fastest kernel this CPU can run, honouring TRITBENCH_KERNEL=name. With TRITBENCH_DEBUG
+// set, prints one line to stderr saying which kernel was picked and why.
+const tb_kernel *tb_kernel_best(void);
+
+// ---- safe wrappers every caller uses (registry.c) ----
+
+// 64-byte aligned, zeroed; free with tb_free. Aborts with a message if memory runs out.
+void *tb_alloc(size_t bytes);
+void tb_free(void *p);
+// Checks shape and that every weight is in {-1, 0, +1}, then packs. On error returns -1 and
+// writes a one-line message ("weight W[3][17] = 2 is not in {-1, 0, +1}") into err.
+int tb_pack(const tb_kernel *kn, const int8_t *w, float w_scale, int n, int k, void *packed,
+            char *err, size_t err_len);
+// Shape check shared by all entry points: 1 <= m, n; 1 <= k <= TB_K_MAX.
+int tb_check_shape(int m, int n, int k, char *err, size_t err_len);
+// Y[i][row0..row1) for all m rows: gemv when m == 1, else gemm.
+void tb_run(const tb_kernel *kn, const void *packed, const void *act, int m, int n, int k,
+            int row0, int row1, float *y);
+
+#endif

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Command-line behaviour: clear errors and exit 2 for bad usage, JSON output, a passing
+# validation on a small shape. Usage: test_cli.sh PATH/TO/tritbench
+tb=$1
+fails=0
+out=$(mktemp)
+trap 'rm -f "$out" "$out".json' EXIT
+
+# expect CODE PATTERN ARGS...: exit status CODE and PATTERN somewhere in stdout+stderr.
+expect() {
+  code=$1 pattern=$2
+  shift 2
+  "$tb" "$@" >"$out" 2>&1
+  got=$?
+  if [ "$got" -ne "$code" ] || ! grep -q -- "$pattern" "$out"; then
+    echo "FAIL: tritbench $* -> exit $got (want $code), output:"
+    sed 's/^/    /' "$out" | head -5
+    echo "    (wanted to see: $pattern)"
+    fails=$((fails + 1))
+  else
+    echo "ok: tritbench $* -> $got"
+  fi
+}
+
+expect 2 "usage: tritbench"
+expect 0 "Commands:" --help
+expect 2 "unknown command 'frobnicate'" frobnicate
+expect 0 "CPU features" kernels
+expect 0 '"supported"' kernels --json
+expect 2 "unknown option '--bogus'" kernels --bogus
+expect 2 "no kernel named 'nosuch'" validate --kernel nosuch
+expect 2 "'0' is out of range\|0 is out of range" validate --shape 0,4,4
+expect 2 "must be 3 comma-separated" validate --shape 1,4
+expect 2 "must be 3 comma-separated" validate --shape 1,4,4,4
+expect 2 "'x' is not a whole number" validate --shape 1,x,4
+expect 2 "is out of range" validate --shape 1,-4,4
+expect 2 "larger than TB_K_MAX" validate --shape 1,4,1000000
+expect 2 "needs a value" validate --seed
+expect 2 "not a non-negative whole number" validate --seed -3
+expect 0 "PASS" validate --kernel naive --shape 2,5,300
+expect 0 '"status":.*"PASS"' validate --kernel i2_scalar --shape 3,9,513 --json
+expect 2 "say what to benchmark" bench
+expect 2 "no kernel named 'nosuch'" bench kernels --kernel nosuch
+expect 2 "unknown model 'XL'" bench kernels --model XL
+expect 2 "must be 2 comma-separated" bench kernels --shape 5
+expect 0 "GMAC/s" bench kernels --kernel naive,i2_scalar --shape 64,256 --rounds 3 --block-ms 1
+
+# JSON written to a file parses (when python3 is at hand to parse it).
+if "$tb" validate --kernel naive --shape 1,3,7 --json >"$out".json && command -v python3 >/dev/null; then
+  if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["results"][0]["status"]=="PASS"' "$out".json; then
+    echo "ok: validate --json parses"
+  else
+    echo "FAIL: validate --json is not valid JSON"; fails=$((fails + 1))
+  fi
+fi
+
+[ "$fails" -eq 0 ] && echo "cli tests passed" || echo "cli tests: $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,81 @@
+// Registry and dispatch: support follows the CPU features, the best kernel is the highest-ranked
+// supported one, TRITBENCH_KERNEL overrides it (and is refused for a kernel the CPU lacks),
+// and tb_pack refuses weights outside {-1, 0, +1} naming the offending element.
+//   test_dispatch [--expect-best NAME]
+#include "tb_kernel.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+#define EXPECT(cond, ...)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printf("FAIL line %d: ", __LINE__);                                                    \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+int main(int argc, char **argv)
+{
+    const char *expect_best = argc == 3 && strcmp(argv[1], "--expect-best") == 0 ? argv[2] : NULL;
+    uint32_t have = tb_cpu_features();
+    EXPECT((have & ~tb_cpu_features_raw()) == 0, "TRITBENCH_DISABLE added features");
+    const tb_kernel *want = NULL;
+    for (int i = 0; i < tb_kernel_count(); i++) {
+        const tb_kernel *k = tb_kernel_at(i);
+        char why[200] = "";
+        int ok = tb_kernel_supported(k, why, sizeof why);
+        EXPECT(ok == ((k->isa & ~have) == 0), "%s: supported=%d with isa %#x, cpu %#x", k->name, ok,
+               k->isa, have);
+        EXPECT(ok || why[0], "%s: refused without a reason", k->name);
+        EXPECT(tb_kernel_find(k->name) == k, "%s: lookup by name", k->name);
+        if (ok && k->rank > 0 && (!want || k->rank > want->rank)) want = k;
+        printf("%-16s %s %s\n", k->name, ok ? "supported" : "refused:", why);
+    }
+    unsetenv("TRITBENCH_KERNEL");
+    const tb_kernel *best = tb_kernel_best();
+    EXPECT(best && best == want, "best %s, want %s", best ? best->name : "none",
+           want ? want->name : "none");
+    if (expect_best)
+        EXPECT(best && strcmp(best->name, expect_best) == 0, "best %s, expected %s",
+               best ? best->name : "none", expect_best);
+    printf("best: %s\n", best ? best->name : "none");
+
+    // Override: honoured for any runnable kernel; an unrunnable or unknown one falls back.
+    for (int i = 0; i < tb_kernel_count(); i++) {
+        const tb_kernel *k = tb_kernel_at(i);
+        setenv("TRITBENCH_KERNEL", k->name, 1);
+        const tb_kernel *got = tb_kernel_best();
+        EXPECT(got == (tb_kernel_supported(k, NULL, 0) ? k : best), "override %s gave %s", k->name,
+               got ? got->name : "none");
+    }
+    setenv("TRITBENCH_KERNEL", "no_such_kernel", 1);
+    EXPECT(tb_kernel_best() == best, "unknown override did not fall back");
+    unsetenv("TRITBENCH_KERNEL");
+    EXPECT(tb_kernel_find("no_such_kernel") == NULL, "found a kernel that does not exist");
+
+    // Packing refuses non-ternary weights and names the element; shape errors are refused too.
+    for (int i = 0; i < tb_kernel_count(); i++) {
+        const tb_kernel *k = tb_kernel_at(i);
+        int8_t w[3 * 5] = {0};
+        w[2 * 5 + 4] = 2;
+        void *p = tb_alloc(k->packed_size(3, 5));
+        char err[256] = "";
+        EXPECT(tb_pack(k, w, 1.0f, 3, 5, p, err, sizeof err) == -1, "%s packed a 2", k->name);
+        EXPECT(strstr(err, "W[2][4] = 2") != NULL, "%s: message '%s'", k->name, err);
+        w[2 * 5 + 4] = -2;
+        EXPECT(tb_pack(k, w, 1.0f, 3, 5, p, err, sizeof err) == -1, "%s packed a -2", k->name);
+        w[2 * 5 + 4] = -1;
+        EXPECT(tb_pack(k, w, 1.0f, 3, 5, p, err, sizeof err) == 0, "%s refused -1: %s", k->name, err);
+        EXPECT(tb_pack(k, w, 1.0f, 0, 5, p, err, sizeof err) == -1, "%s packed n = 0", k->name);
+        EXPECT(tb_pack(k, w, 1.0f, 3, TB_K_MAX + 1, p, err, sizeof err) == -1,
+               "%s packed k > TB_K_MAX", k->name);
+        tb_free(p);
+    }
+    printf("%s\n", failures ? "FAILED" : "dispatch tests passed");
+    return failures ? 1 : 0;
+}
