@@ -27,11 +27,21 @@ static void fill_weights(int8_t *w, size_t count, enum tb_wpattern p, tb_rng *rn
 {
     for (size_t i = 0; i < count; i++) {
         switch (p) {
-        case TB_W_RANDOM: w[i] = (int8_t)tb_rng_int(rng, -1, 1); break;
-        case TB_W_PLUS: w[i] = 1; break;
-        case TB_W_MINUS: w[i] = -1; break;
-        case TB_W_ZERO: w[i] = 0; break;
-        default: w[i] = (i & 1) ? -1 : 1; break;
+        case TB_W_RANDOM:
+            w[i] = (int8_t)tb_rng_int(rng, -1, 1);
+            break;
+        case TB_W_PLUS:
+            w[i] = 1;
+            break;
+        case TB_W_MINUS:
+            w[i] = -1;
+            break;
+        case TB_W_ZERO:
+            w[i] = 0;
+            break;
+        default:
+            w[i] = (i & 1) ? -1 : 1;
+            break;
         }
     }
 }
@@ -40,11 +50,21 @@ static void fill_acts(int8_t *x, size_t count, enum tb_xpattern p, tb_rng *rng)
 {
     for (size_t i = 0; i < count; i++) {
         switch (p) {
-        case TB_X_RANDOM: x[i] = (int8_t)tb_rng_int(rng, -128, 127); break;
-        case TB_X_MAX: x[i] = 127; break;
-        case TB_X_MIN: x[i] = -128; break;
-        case TB_X_ALT: x[i] = (i & 1) ? -128 : 127; break;
-        default: x[i] = tb_rng_int(rng, 0, 1) ? 127 : -128; break;
+        case TB_X_RANDOM:
+            x[i] = (int8_t)tb_rng_int(rng, -128, 127);
+            break;
+        case TB_X_MAX:
+            x[i] = 127;
+            break;
+        case TB_X_MIN:
+            x[i] = -128;
+            break;
+        case TB_X_ALT:
+            x[i] = (i & 1) ? -128 : 127;
+            break;
+        default:
+            x[i] = tb_rng_int(rng, 0, 1) ? 127 : -128;
+            break;
         }
     }
 }
@@ -86,8 +106,8 @@ static int run_kernel(const tb_kernel *kn, const int8_t *w, float ws, const int8
     return rc;
 }
 
-int tb_check_case(const tb_kernel *kn, int m, int n, int k, int row0, int row1,
-                  enum tb_wpattern wp, enum tb_xpattern xp, uint64_t seed, tb_check_result *res)
+int tb_check_case(const tb_kernel *kn, int m, int n, int k, int row0, int row1, enum tb_wpattern wp,
+                  enum tb_xpattern xp, uint64_t seed, tb_check_result *res)
 {
     const tb_kernel *oracle = tb_kernel_find("naive");
     tb_rng rng = {seed ^ ((uint64_t)m << 48) ^ ((uint64_t)n << 24) ^ (uint64_t)k ^
@@ -105,8 +125,8 @@ int tb_check_case(const tb_kernel *kn, int m, int n, int k, int row0, int row1,
     }
     const float ws = 0.25f + tb_rng_float(&rng);
     char where[160];
-    snprintf(where, sizeof where, "%s m=%d n=%d k=%d rows [%d,%d) W=%s X=%s seed=%llu", kn->name,
-             m, n, k, row0, row1, tb_wpattern_names[wp], tb_xpattern_names[xp],
+    snprintf(where, sizeof where, "%s m=%d n=%d k=%d rows [%d,%d) W=%s X=%s seed=%llu", kn->name, m,
+             n, k, row0, row1, tb_wpattern_names[wp], tb_xpattern_names[xp],
              (unsigned long long)seed);
 
     // 1. Scales 1: the output is the integer dot itself, exact in float; must match bit for bit,
@@ -174,8 +194,7 @@ void tb_check_shape_patterns(const tb_kernel *kn, int m, int n, int k, uint64_t 
                              tb_check_result *res)
 {
     for (int wp = 0; wp < TB_W_COUNT; wp++)
-        for (int xp = 0; xp < TB_X_COUNT; xp++)
-            tb_check_case(kn, m, n, k, 0, n, wp, xp, seed, res);
+        for (int xp = 0; xp < TB_X_COUNT; xp++) tb_check_case(kn, m, n, k, 0, n, wp, xp, seed, res);
     if (n > 2) tb_check_case(kn, m, n, k, 1, n - 1, TB_W_RANDOM, TB_X_RANDOM, seed, res);
 }
 
@@ -284,8 +303,9 @@ int tb_check_naive_vs_reference(int m, int n, int k, uint64_t seed, tb_check_res
             double ratio = allowed > 0 ? diff / allowed : (diff > 0 ? INFINITY : 0);
             if (ratio > res->worst_ratio) res->worst_ratio = ratio;
             if (!(diff <= allowed)) {
-                fail(res, "naive vs float reference m=%d n=%d k=%d seed=%llu: Y[%d][%d] = %.9g, "
-                          "reference %.9g (|diff| %.3g > %.3g)",
+                fail(res,
+                     "naive vs float reference m=%d n=%d k=%d seed=%llu: Y[%d][%d] = %.9g, "
+                     "reference %.9g (|diff| %.3g > %.3g)",
                      m, n, k, (unsigned long long)seed, i, j, y[(size_t)i * n + j],
                      yref[(size_t)i * n + j], diff, allowed);
                 bad = 1;

@@ -19,7 +19,7 @@
 //   reference:  dequantized x rounds once (u; ws * wt is exact for wt in {-1, 0, 1}), products
 //               are exact in double, k - 1 double additions add (k - 1) 2^-53 (1 + u) S, and the
 //               final rounding to float adds u (|sum| <= (1 + u) S, hence the u^2 terms).
-#define TB_REF_REL_TOL(k) (4.0 * TB_FLOAT_U + 3.0 * TB_FLOAT_U * TB_FLOAT_U + (double)(k) * 0x1p-52)
+#define TB_REF_REL_TOL(k) (4.0 * TB_FLOAT_U + 3.0 * TB_FLOAT_U * TB_FLOAT_U + (double)(k)*0x1p-52)
 
 enum tb_wpattern { TB_W_RANDOM, TB_W_PLUS, TB_W_MINUS, TB_W_ZERO, TB_W_ALT, TB_W_COUNT };
 enum tb_xpattern { TB_X_RANDOM, TB_X_MAX, TB_X_MIN, TB_X_ALT, TB_X_EXTREME, TB_X_COUNT };
@@ -28,18 +28,18 @@ extern const char *const tb_wpattern_names[TB_W_COUNT];
 extern const char *const tb_xpattern_names[TB_X_COUNT];
 
 typedef struct {
-    int cases;                // cases run
-    int failed;               // cases with any mismatch
-    char first_failure[512];  // what the first failing case saw, one line
-    double worst_ratio;       // largest |got - want| / allowed over the scaled checks (<= 1 passes)
+    int cases;               // cases run
+    int failed;              // cases with any mismatch
+    char first_failure[512]; // what the first failing case saw, one line
+    double worst_ratio;      // largest |got - want| / allowed over the scaled checks (<= 1 passes)
 } tb_check_result;
 
 // One case: weights of pattern wp and activations of pattern xp, shape m x n x k, output rows
 // [row0, row1). Checks, with scales 1, bit-identical output to naive and no write outside the
 // rows; with real scales, agreement within TB_SCALED_REL_TOL. m == 1 runs gemv and gemm.
 // Returns 0 if the case passed.
-int tb_check_case(const tb_kernel *kn, int m, int n, int k, int row0, int row1,
-                  enum tb_wpattern wp, enum tb_xpattern xp, uint64_t seed, tb_check_result *res);
+int tb_check_case(const tb_kernel *kn, int m, int n, int k, int row0, int row1, enum tb_wpattern wp,
+                  enum tb_xpattern xp, uint64_t seed, tb_check_result *res);
 
 // Every pattern pair on one shape, full row range and an interior range.
 void tb_check_shape_patterns(const tb_kernel *kn, int m, int n, int k, uint64_t seed,

@@ -19,7 +19,10 @@ void tb_usage_error(const char *cmd, const char *fmt, ...)
     exit(TB_EXIT_USAGE);
 }
 
-int tb_flag(char **argv, int i, const char *name) { return strcmp(argv[i], name) == 0; }
+int tb_flag(char **argv, int i, const char *name)
+{
+    return strcmp(argv[i], name) == 0;
+}
 
 const char *tb_opt(const char *cmd, int argc, char **argv, int *i, const char *name)
 {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 // Exit codes: 0 success, 1 a check failed, 2 bad usage or input.
-#define TB_EXIT_FAIL 1
+#define TB_EXIT_FAIL  1
 #define TB_EXIT_USAGE 2
 
 // Prints "tritbench CMD: message" to stderr and exits with TB_EXIT_USAGE.
@@ -21,7 +21,8 @@ const char *tb_opt(const char *cmd, int argc, char **argv, int *i, const char *n
 int tb_flag(char **argv, int i, const char *name);
 
 // Whole numbers with range checks; exit 2 with "--shape: '0' must be at least 1" style messages.
-long long tb_parse_int(const char *cmd, const char *what, const char *s, long long lo, long long hi);
+long long tb_parse_int(const char *cmd, const char *what, const char *s, long long lo,
+                       long long hi);
 uint64_t tb_parse_u64(const char *cmd, const char *what, const char *s);
 // "A,B[,C]": exactly count comma-separated whole numbers >= 1.
 void tb_parse_ints(const char *cmd, const char *what, const char *s, int count, int *out);

@@ -34,9 +34,9 @@ static const char *help =
     "  --seed S          seed of the random data (default 1)\n"
     "  --json FILE       also write the figures as JSON (atomically; '-' for stdout)\n";
 
-#define MAX_SHAPES 8
+#define MAX_SHAPES  8
 #define MAX_KERNELS 32
-#define MAX_ROUNDS 1000
+#define MAX_ROUNDS  1000
 
 typedef struct {
     const tb_kernel *kn;
@@ -88,8 +88,8 @@ static double time_call(bench_entry *e, int copy, int m, int n, int k, float *y)
 
 int cmd_bench(int argc, char **argv)
 {
-    if (argc < 2 || (strcmp(argv[1], "kernels") != 0 && !tb_flag(argv, 1, "--help") &&
-                     !tb_flag(argv, 1, "-h")))
+    if (argc < 2 ||
+        (strcmp(argv[1], "kernels") != 0 && !tb_flag(argv, 1, "--help") && !tb_flag(argv, 1, "-h")))
         tb_usage_error("bench", "say what to benchmark: 'tritbench bench kernels'");
     const char *kernels = "all", *json_path = NULL, *baseline = NULL;
     int shapes[MAX_SHAPES][2] = {{2560, 2560}, {640, 2560}, {6912, 2560}, {2560, 6912}};
@@ -156,7 +156,8 @@ int cmd_bench(int argc, char **argv)
     if (baseline) {
         for (int i = 0; i < nsel; i++)
             if (strcmp(sel[i]->name, baseline) == 0) base = i;
-        if (base < 0) tb_usage_error("bench", "--baseline: '%s' is not among the kernels timed", baseline);
+        if (base < 0)
+            tb_usage_error("bench", "--baseline: '%s' is not among the kernels timed", baseline);
     } else {
         for (int i = 0; i < nsel; i++)
             if (strcmp(sel[i]->name, "i2_avx2") == 0) base = i;
@@ -199,9 +200,11 @@ int cmd_bench(int argc, char **argv)
             b->kn = sel[q];
             b->packed_bytes = b->kn->packed_size(n, k);
             tb_check_result res = {0};
-            b->valid = tb_check_case(b->kn, m, n, k, 0, n, TB_W_RANDOM, TB_X_RANDOM, seed, &res) == 0;
+            b->valid =
+                tb_check_case(b->kn, m, n, k, 0, n, TB_W_RANDOM, TB_X_RANDOM, seed, &res) == 0;
             if (!b->valid) {
-                snprintf(b->note, sizeof b->note, "failed validation, not timed: %s", res.first_failure);
+                snprintf(b->note, sizeof b->note, "failed validation, not timed: %s",
+                         res.first_failure);
                 continue;
             }
             b->ncopies = cold ? (int)(2 * last_level_cache_bytes() / b->packed_bytes) + 2 : 1;
@@ -269,7 +272,8 @@ int cmd_bench(int argc, char **argv)
             } else {
                 double med = quantile(b->round_time, rounds, 0.5);
                 double mn = quantile(b->round_time, rounds, 0.0);
-                double iqr = quantile(b->round_time, rounds, 0.75) - quantile(b->round_time, rounds, 0.25);
+                double iqr =
+                    quantile(b->round_time, rounds, 0.75) - quantile(b->round_time, rounds, 0.25);
                 double ratio = quantile(b->round_ratio, rounds, 0.5);
                 printf("  %-16s %10.1f %10.1f %7.1f %9.1f %8.1f %8.3f %.3fx\n", b->kn->name,
                        med * 1e6, mn * 1e6, 100 * iqr / med, macs / med / 1e9,

@@ -66,8 +66,8 @@ int cmd_kernels(int argc, char **argv)
             cJSON_AddItemToArray(list, o);
         } else {
             printf("%-16s %-30s %6.3f %7d %6d %-6s %s%s\n", k->name, isa[0] ? isa : "-", bpw,
-                   k->k_block, k->n_tile, k->exact ? "yes" : "lossy", ok ? "yes" : "no: ",
-                   ok ? (k == best ? " (best)" : "") : why);
+                   k->k_block, k->n_tile, k->exact ? "yes" : "lossy",
+                   ok ? "yes" : "no: ", ok ? (k == best ? " (best)" : "") : why);
         }
     }
     if (json) return tb_emit_json(doc, NULL) ? TB_EXIT_FAIL : 0;

@@ -117,9 +117,11 @@ int cmd_validate(int argc, char **argv)
             if (res.failed) cJSON_AddStringToObject(o, "first_failure", res.first_failure);
             cJSON_AddItemToArray(list, o);
         } else {
-            printf("%-16s %-6s %6d %6d %10.3f %8.2f  %s\n", kn->name, status, res.cases,
-                   res.failed, res.worst_ratio, secs,
-                   status[0] == 'S' ? why : res.failed ? res.first_failure : "");
+            printf("%-16s %-6s %6d %6d %10.3f %8.2f  %s\n", kn->name, status, res.cases, res.failed,
+                   res.worst_ratio, secs,
+                   status[0] == 'S' ? why
+                   : res.failed     ? res.first_failure
+                                    : "");
         }
     }
     if (json && tb_emit_json(doc, NULL)) return TB_EXIT_FAIL;

@@ -15,7 +15,8 @@ static const char *usage =
     "\n"
     "Run 'tritbench COMMAND --help' for a command's options. Every command accepts --json.\n"
     "Environment: TRITBENCH_KERNEL=name overrides the kernel choice, TRITBENCH_DEBUG=1 says why\n"
-    "a kernel was chosen, TRITBENCH_DISABLE=avx512vnni,... hides CPU features (to test fallbacks).\n"
+    "a kernel was chosen, TRITBENCH_DISABLE=avx512vnni,... hides CPU features (to test "
+    "fallbacks).\n"
     "Exit status: 0 success, 1 a check failed, 2 bad usage or input.\n";
 
 int main(int argc, char **argv)

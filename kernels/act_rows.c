@@ -2,8 +2,7 @@
 
 #include <string.h>
 
-void tb_act_rows_prepare(const int8_t *x, const float *x_scale, int m, int k, int k_pad,
-                         void *act)
+void tb_act_rows_prepare(const int8_t *x, const float *x_scale, int m, int k, int k_pad, void *act)
 {
     float *scale = (float *)act;
     int32_t *sum = (int32_t *)((char *)act + 4 * (size_t)m);

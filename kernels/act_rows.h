@@ -10,14 +10,20 @@
 
 #include "tb_kernel.h"
 
-static inline size_t tb_act_rows_header(int m) { return tb_align_up(8 * (size_t)m, TB_ALIGN); }
+static inline size_t tb_act_rows_header(int m)
+{
+    return tb_align_up(8 * (size_t)m, TB_ALIGN);
+}
 
 static inline size_t tb_act_rows_size(int m, int k_pad)
 {
     return tb_act_rows_header(m) + (size_t)m * (size_t)k_pad;
 }
 
-static inline const float *tb_act_rows_scale(const void *act) { return (const float *)act; }
+static inline const float *tb_act_rows_scale(const void *act)
+{
+    return (const float *)act;
+}
 
 static inline const int32_t *tb_act_rows_sum(const void *act, int m)
 {
@@ -29,7 +35,6 @@ static inline const int8_t *tb_act_rows_x(const void *act, int m, int k_pad, int
     return (const int8_t *)act + tb_act_rows_header(m) + (size_t)i * (size_t)k_pad;
 }
 
-void tb_act_rows_prepare(const int8_t *x, const float *x_scale, int m, int k, int k_pad,
-                         void *act);
+void tb_act_rows_prepare(const int8_t *x, const float *x_scale, int m, int k, int k_pad, void *act);
 
 #endif

@@ -73,8 +73,8 @@ static uint32_t detect(void)
     int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
     if (!osxsave || !avx) return 0;
     uint64_t xcr0 = xgetbv0();
-    int ymm_os = (xcr0 & 0x6) == 0x6;     // SSE and AVX state
-    int zmm_os = (xcr0 & 0xe6) == 0xe6;   // plus opmask, ZMM_Hi256, Hi16_ZMM
+    int ymm_os = (xcr0 & 0x6) == 0x6;         // SSE and AVX state
+    int zmm_os = (xcr0 & 0xe6) == 0xe6;       // plus opmask, ZMM_Hi256, Hi16_ZMM
     int amx_os = (xcr0 & 0x60000) == 0x60000; // XTILECFG, XTILEDATA
     if (!ymm_os) return 0;
     if ((c >> 12) & 1) f |= TB_ISA_FMA;
@@ -98,11 +98,11 @@ static uint32_t detect(void)
 }
 #elif defined(__aarch64__)
 // Bit positions from the Linux arm64 uapi hwcap.h, spelled out so old headers still build.
-#define TB_HWCAP_ASIMD (1ul << 1)
+#define TB_HWCAP_ASIMD   (1ul << 1)
 #define TB_HWCAP_ASIMDHP (1ul << 10)
 #define TB_HWCAP_ASIMDDP (1ul << 20)
-#define TB_HWCAP_SVE (1ul << 22)
-#define TB_HWCAP2_I8MM (1ul << 13)
+#define TB_HWCAP_SVE     (1ul << 22)
+#define TB_HWCAP2_I8MM   (1ul << 13)
 
 static uint32_t detect(void)
 {
@@ -116,7 +116,10 @@ static uint32_t detect(void)
     return f;
 }
 #else
-static uint32_t detect(void) { return 0; }
+static uint32_t detect(void)
+{
+    return 0;
+}
 #endif
 
 static int detected;
@@ -130,9 +133,11 @@ static void init(void)
     if (off && *off) {
         char buf[256];
         snprintf(buf, sizeof buf, "%s", off);
-        for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t;
+             t = strtok_r(NULL, ", ", &save)) {
             uint32_t bit = tb_isa_bit(t);
-            if (!bit) fprintf(stderr, "tritbench: TRITBENCH_DISABLE: unknown feature '%s' ignored\n", t);
+            if (!bit)
+                fprintf(stderr, "tritbench: TRITBENCH_DISABLE: unknown feature '%s' ignored\n", t);
             features &= ~bit;
         }
     }

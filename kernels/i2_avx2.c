@@ -13,7 +13,7 @@
 #include <immintrin.h>
 
 #define TILE_ROWS 4
-#define INLINE static inline __attribute__((always_inline))
+#define INLINE    static inline __attribute__((always_inline))
 
 // Sum over one block of (code * x) as 16 int16 pairs widened to 8 int32 lanes.
 INLINE __m256i block_dot(const uint8_t *wb, const __m256i *xs)
@@ -48,7 +48,8 @@ INLINE void tile(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, in
         for (int q = 0; q < 8; q++)
             xs[q] = _mm256_load_si256((const __m256i *)(x + (size_t)b * I2_BLOCK + 32 * q));
         for (int r = 0; r < R; r++)
-            acc[r] = _mm256_add_epi32(acc[r], block_dot(w + r * row_bytes + (size_t)b * I2_BLOCK_BYTES, xs));
+            acc[r] = _mm256_add_epi32(
+                acc[r], block_dot(w + r * row_bytes + (size_t)b * I2_BLOCK_BYTES, xs));
     }
     for (int r = 0; r < R; r++) dots[r] = hsum(acc[r]);
 }
@@ -70,7 +71,8 @@ static void gemm(const void *packed, const void *act, int m, int n, int k, int r
         int j = row0;
         for (; j + TILE_ROWS <= row1; j += TILE_ROWS) {
             tile(i2_row(packed, k, j), row_bytes, x, kb, TILE_ROWS, dots);
-            for (int r = 0; r < TILE_ROWS; r++) yi[j + r] = tb_scale_dot(dots[r] - sum, w_scale, x_scale);
+            for (int r = 0; r < TILE_ROWS; r++)
+                yi[j + r] = tb_scale_dot(dots[r] - sum, w_scale, x_scale);
         }
         for (; j < row1; j++) {
             tile(i2_row(packed, k, j), row_bytes, x, kb, 1, dots);

@@ -26,15 +26,14 @@
 
 #include <immintrin.h>
 
-#define TILE_ROWS 8
+#define TILE_ROWS     8
 #define GEMM_ACT_ROWS 4
-#define INLINE static inline __attribute__((always_inline))
+#define INLINE        static inline __attribute__((always_inline))
 
-#define MASKS                                                                                      \
-    const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0c)
+#define MASKS const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0c)
 
 #define LOAD_X(b)                                                                                  \
-    const int8_t *xb = x + (size_t)(b) * I2_BLOCK;                                                 \
+    const int8_t *xb = x + (size_t)(b)*I2_BLOCK;                                                   \
     const __m512i x0 = _mm512_load_si512(xb), x1 = _mm512_load_si512(xb + 64);                     \
     const __m512i x2 = _mm512_load_si512(xb + 128), x3 = _mm512_load_si512(xb + 192)
 
@@ -64,7 +63,8 @@ static void gemv_tile8(const uint8_t *w, size_t rb, const int8_t *x, int kb, int
     for (int b = 0; b < kb; b++) {
         LOAD_X(b);
         const size_t o = (size_t)b * I2_BLOCK_BYTES;
-        for (int r = 0; r < TILE_ROWS; r++) _mm_prefetch((const char *)next + r * rb + o, _MM_HINT_T0);
+        for (int r = 0; r < TILE_ROWS; r++)
+            _mm_prefetch((const char *)next + r * rb + o, _MM_HINT_T0);
         ROW_BLOCK(w, l0, h0);
         ROW_BLOCK(w + rb, l1, h1);
         ROW_BLOCK(w + 2 * rb, l2, h2);
@@ -105,15 +105,15 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
     int j = row0;
     for (; j + TILE_ROWS <= row1; j += TILE_ROWS) {
         gemv_tile8(i2_row(packed, k, j), row_bytes, x, kb, dots);
-        for (int r = 0; r < TILE_ROWS; r++) y[j + r] = tb_scale_dot(dots[r] - sum, w_scale, x_scale);
+        for (int r = 0; r < TILE_ROWS; r++)
+            y[j + r] = tb_scale_dot(dots[r] - sum, w_scale, x_scale);
     }
     for (; j < row1; j++)
         y[j] = tb_scale_dot(gemv_row(i2_row(packed, k, j), x, kb) - sum, w_scale, x_scale);
 }
 
 // dots[i] = dot(codes of row w, activation row i) for I rows x, x + k_pad, ...
-INLINE void gemm_tile(const uint8_t *w, const int8_t *x, size_t k_pad, int kb, int I,
-                      int32_t *dots)
+INLINE void gemm_tile(const uint8_t *w, const int8_t *x, size_t k_pad, int kb, int I, int32_t *dots)
 {
     const __m512i m = _mm512_set1_epi8(0x03);
     __m512i acc[GEMM_ACT_ROWS];
@@ -151,10 +151,18 @@ static void gemm(const void *packed, const void *act, int m, int n, int k, int r
         for (int j = row0; j < row1; j++) {
             const uint8_t *w = i2_row(packed, k, j);
             switch (I) {
-            case 4: gemm_tile(w, x, (size_t)k_pad, kb, 4, dots); break;
-            case 3: gemm_tile(w, x, (size_t)k_pad, kb, 3, dots); break;
-            case 2: gemm_tile(w, x, (size_t)k_pad, kb, 2, dots); break;
-            default: gemm_tile(w, x, (size_t)k_pad, kb, 1, dots); break;
+            case 4:
+                gemm_tile(w, x, (size_t)k_pad, kb, 4, dots);
+                break;
+            case 3:
+                gemm_tile(w, x, (size_t)k_pad, kb, 3, dots);
+                break;
+            case 2:
+                gemm_tile(w, x, (size_t)k_pad, kb, 2, dots);
+                break;
+            default:
+                gemm_tile(w, x, (size_t)k_pad, kb, 1, dots);
+                break;
             }
             for (int i = 0; i < I; i++)
                 y[(size_t)(i0 + i) * n + j] =

@@ -1,7 +1,10 @@
 // Packing and activation preparation for the i2 format (layout drawn in i2_layout.h).
 #include "i2_layout.h"
 
-size_t i2_packed_size(int n, int k) { return (size_t)n * i2_row_bytes(k) + TB_ALIGN; }
+size_t i2_packed_size(int n, int k)
+{
+    return (size_t)n * i2_row_bytes(k) + TB_ALIGN;
+}
 
 void i2_pack(const int8_t *w, float w_scale, int n, int k, void *packed)
 {
@@ -28,7 +31,10 @@ void i2_pack(const int8_t *w, float w_scale, int n, int k, void *packed)
     memcpy(scale_at, &w_scale, sizeof w_scale);
 }
 
-size_t i2_act_size(int m, int k) { return tb_act_rows_size(m, i2_k_pad(k)); }
+size_t i2_act_size(int m, int k)
+{
+    return tb_act_rows_size(m, i2_k_pad(k));
+}
 
 void i2_prepare(const int8_t *x, const float *x_scale, int m, int k, void *act)
 {

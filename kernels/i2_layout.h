@@ -31,15 +31,24 @@
 #include <assert.h>
 #include <string.h>
 
-#define I2_BLOCK 256
+#define I2_BLOCK       256
 #define I2_BLOCK_BYTES 64
 
 _Static_assert(I2_BLOCK_BYTES * 4 == I2_BLOCK, "four 2-bit codes a byte");
 _Static_assert(I2_BLOCK_BYTES % TB_ALIGN == 0, "blocks keep 64-byte alignment");
 
-static inline int i2_blocks(int k) { return (k + I2_BLOCK - 1) / I2_BLOCK; }
-static inline int i2_k_pad(int k) { return i2_blocks(k) * I2_BLOCK; }
-static inline size_t i2_row_bytes(int k) { return (size_t)i2_blocks(k) * I2_BLOCK_BYTES; }
+static inline int i2_blocks(int k)
+{
+    return (k + I2_BLOCK - 1) / I2_BLOCK;
+}
+static inline int i2_k_pad(int k)
+{
+    return i2_blocks(k) * I2_BLOCK;
+}
+static inline size_t i2_row_bytes(int k)
+{
+    return (size_t)i2_blocks(k) * I2_BLOCK_BYTES;
+}
 
 static inline const uint8_t *i2_row(const void *packed, int k, int j)
 {
@@ -61,7 +70,7 @@ void i2_prepare(const int8_t *x, const float *x_scale, int m, int k, void *act);
 
 // Designated initialisers shared by every i2 kernel (k_block, packing, activations).
 #define I2_KERNEL_COMMON                                                                           \
-    .k_block = I2_BLOCK, .exact = 1, .packed_size = i2_packed_size, .pack = i2_pack,              \
+    .k_block = I2_BLOCK, .exact = 1, .packed_size = i2_packed_size, .pack = i2_pack,               \
     .act_size = i2_act_size, .prepare = i2_prepare
 
 #endif

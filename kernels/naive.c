@@ -6,9 +6,15 @@
 #include <assert.h>
 #include <string.h>
 
-static size_t weights_bytes(int n, int k) { return tb_align_up((size_t)n * (size_t)k, TB_ALIGN); }
+static size_t weights_bytes(int n, int k)
+{
+    return tb_align_up((size_t)n * (size_t)k, TB_ALIGN);
+}
 
-static size_t packed_size(int n, int k) { return weights_bytes(n, k) + TB_ALIGN; }
+static size_t packed_size(int n, int k)
+{
+    return weights_bytes(n, k) + TB_ALIGN;
+}
 
 static void pack(const int8_t *w, float w_scale, int n, int k, void *packed)
 {
@@ -16,7 +22,10 @@ static void pack(const int8_t *w, float w_scale, int n, int k, void *packed)
     memcpy((char *)packed + weights_bytes(n, k), &w_scale, sizeof w_scale);
 }
 
-static size_t act_size(int m, int k) { return tb_act_rows_size(m, k); }
+static size_t act_size(int m, int k)
+{
+    return tb_act_rows_size(m, k);
+}
 
 static void prepare(const int8_t *x, const float *x_scale, int m, int k, void *act)
 {

@@ -16,7 +16,10 @@ static const tb_kernel *const all_kernels[] = {
 #undef TB_KERNEL
 };
 
-int tb_kernel_count(void) { return (int)(sizeof all_kernels / sizeof all_kernels[0]); }
+int tb_kernel_count(void)
+{
+    return (int)(sizeof all_kernels / sizeof all_kernels[0]);
+}
 
 const tb_kernel *tb_kernel_at(int i)
 {
@@ -52,7 +55,8 @@ const tb_kernel *tb_kernel_best(void)
     if (want && *want) {
         const tb_kernel *k = tb_kernel_find(want);
         if (!k)
-            fprintf(stderr, "tritbench: TRITBENCH_KERNEL=%s: no such kernel here; choosing the best\n",
+            fprintf(stderr,
+                    "tritbench: TRITBENCH_KERNEL=%s: no such kernel here; choosing the best\n",
                     want);
         else if (!tb_kernel_supported(k, why, sizeof why))
             fprintf(stderr, "tritbench: TRITBENCH_KERNEL=%s refused: %s; choosing the best\n", want,
@@ -90,7 +94,10 @@ void *tb_alloc(size_t bytes)
     return p;
 }
 
-void tb_free(void *p) { free(p); }
+void tb_free(void *p)
+{
+    free(p);
+}
 
 int tb_check_shape(int m, int n, int k, char *err, size_t err_len)
 {
@@ -121,8 +128,8 @@ int tb_pack(const tb_kernel *kn, const int8_t *w, float w_scale, int n, int k, v
     return 0;
 }
 
-void tb_run(const tb_kernel *kn, const void *packed, const void *act, int m, int n, int k,
-            int row0, int row1, float *y)
+void tb_run(const tb_kernel *kn, const void *packed, const void *act, int m, int n, int k, int row0,
+            int row1, float *y)
 {
     if (m == 1)
         kn->gemv(packed, act, n, k, row0, row1, y);

@@ -76,7 +76,10 @@ static inline float tb_scale_dot(int32_t dot, float w_scale, float x_scale)
     return (float)dot * (w_scale * x_scale);
 }
 
-static inline size_t tb_align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+static inline size_t tb_align_up(size_t v, size_t a)
+{
+    return (v + a - 1) / a * a;
+}
 
 // ---- registry (registry.c) ----
 
@@ -114,7 +117,7 @@ int tb_pack(const tb_kernel *kn, const int8_t *w, float w_scale, int n, int k, v
 // Shape check shared by all entry points: 1 <= m, n; 1 <= k <= TB_K_MAX.
 int tb_check_shape(int m, int n, int k, char *err, size_t err_len);
 // Y[i][row0..row1) for all m rows: gemv when m == 1, else gemm.
-void tb_run(const tb_kernel *kn, const void *packed, const void *act, int m, int n, int k,
-            int row0, int row1, float *y);
+void tb_run(const tb_kernel *kn, const void *packed, const void *act, int m, int n, int k, int row0,
+            int row1, float *y);
 
 #endif

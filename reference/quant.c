@@ -3,7 +3,10 @@
 
 #include <math.h>
 
-static float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
+static float clampf(float v, float lo, float hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 float tb_ref_quantize_weights(const float *w, size_t count, int8_t *wt)
 {

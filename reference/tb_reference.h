@@ -10,7 +10,7 @@
 
 // Floors that keep an all-zero tensor or row from dividing by zero (BitNet b1.58).
 #define TB_ABSMEAN_EPS 1e-5f
-#define TB_ABSMAX_EPS 1e-5f
+#define TB_ABSMAX_EPS  1e-5f
 
 // Absmean ternary weights: gamma = max(mean|W|, eps) (mean in double, then rounded to float),
 // wt = clamp(roundf(W / gamma), -1, +1). Returns gamma, the dequantization scale: W ~ gamma*wt.
@@ -48,7 +48,10 @@ static inline int tb_rng_int(tb_rng *r, int lo, int hi)
 }
 
 // Uniform float in [0, 1).
-static inline float tb_rng_float(tb_rng *r) { return (float)(tb_rng_next(r) >> 40) * 0x1p-24f; }
+static inline float tb_rng_float(tb_rng *r)
+{
+    return (float)(tb_rng_next(r) >> 40) * 0x1p-24f;
+}
 
 // Approximately standard normal (sum of four uniforms, rescaled): enough for test data.
 static inline float tb_rng_normal(tb_rng *r)

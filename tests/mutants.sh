@@ -36,7 +36,7 @@ mutant kernels/i2_avx2.c i2_avx2 \
   's/return _mm256_madd_epi16(s16, ones);/return _mm256_add_epi16(s16, _mm256_setzero_si256());/' \
   "i2_avx2: int16 sums not widened to int32 (madd dropped)"
 mutant kernels/i2_avx2.c i2_avx2 \
-  's/acc\[r\] = _mm256_add_epi32(acc\[r\], block_dot(/acc[r] = _mm256_add_epi16(acc[r], block_dot(/' \
+  's/acc\[r\] = _mm256_add_epi32($/acc[r] = _mm256_add_epi16(/' \
   "i2_avx2: accumulation across blocks in int16 lanes"
 mutant kernels/i2_avx2.c i2_avx2 \
   's/for (; j + TILE_ROWS <= row1; j += TILE_ROWS) {/for (; j + TILE_ROWS <= row1 + 1; j += TILE_ROWS) {/' \

@@ -70,7 +70,8 @@ int main(int argc, char **argv)
         w[2 * 5 + 4] = -2;
         EXPECT(tb_pack(k, w, 1.0f, 3, 5, p, err, sizeof err) == -1, "%s packed a -2", k->name);
         w[2 * 5 + 4] = -1;
-        EXPECT(tb_pack(k, w, 1.0f, 3, 5, p, err, sizeof err) == 0, "%s refused -1: %s", k->name, err);
+        EXPECT(tb_pack(k, w, 1.0f, 3, 5, p, err, sizeof err) == 0, "%s refused -1: %s", k->name,
+               err);
         EXPECT(tb_pack(k, w, 1.0f, 0, 5, p, err, sizeof err) == -1, "%s packed n = 0", k->name);
         EXPECT(tb_pack(k, w, 1.0f, 3, TB_K_MAX + 1, p, err, sizeof err) == -1,
                "%s packed k > TB_K_MAX", k->name);

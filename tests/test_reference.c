@@ -52,7 +52,8 @@ static void test_activations(void)
     // A zero row: floor scale, all zeros, no NaN.
     const float z[2] = {0, 0};
     scale = tb_ref_quantize_row(z, 2, q);
-    EXPECT(q[0] == 0 && q[1] == 0 && isfinite(scale), "zero row: %d %d scale %g", q[0], q[1], scale);
+    EXPECT(q[0] == 0 && q[1] == 0 && isfinite(scale), "zero row: %d %d scale %g", q[0], q[1],
+           scale);
     // Random rows: |xq| <= 127, the largest magnitude maps to +-127, dequantized error <= scale/2.
     tb_rng rng = {7};
     float r[300], d[300];
