@@ -2,17 +2,27 @@
 # Proves the conformance suite can fail: each mutant below breaks one kernel on purpose (a
 # dropped widening step, an off-by-one in a row range, a wrong mask...), and the suite must
 # catch every one. Builds a copy of the source tree, so the work tree is never touched.
-# Usage: tests/mutants.sh [SOURCE_DIR]   (exit 0 only if every mutant was caught)
+# Usage: tests/mutants.sh [--cross CROSS_FILE]   (exit 0 only if every mutant was caught)
+# With --cross, builds for that machine (tests run under its exe_wrapper) and breaks the kernels
+# of that architecture; without, the native ones. Kernels of other architectures are not built.
 set -u
-src=$(cd "${1:-$(dirname "$0")/..}" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
+cross=
+if [ "${1:-}" = "--cross" ]; then cross=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$src" && tar --exclude='./build*' --exclude=./.git -cf - .) | (cd "$work" && tar -xf -)
-meson setup "$work/build" "$work" >"$work/setup.log" 2>&1 || { cat "$work/setup.log"; exit 1; }
+meson setup "$work/build" "$work" ${cross:+--cross-file "$cross"} >"$work/setup.log" 2>&1 ||
+  { cat "$work/setup.log"; exit 1; }
+arch=$(awk -F"'" '/^cpu_family/ { print $2 }' "${cross:-/dev/null}")
+arch=${arch:-$(uname -m)}
 
 caught=0 missed=0 broken=0
-# mutant FILE KERNEL-TEST "SED SCRIPT" "what it breaks"
+# mutant ARCH FILE KERNEL-TEST "SED SCRIPT" "what it breaks"   (ARCH: any, x86_64, aarch64)
 mutant() {
+  # Portable kernels are broken in the native run only; a cross run covers its own ISA.
+  case $1 in "$arch") ;; any) [ -z "$cross" ] || return 0 ;; *) return 0 ;; esac
+  shift
   file=$work/$1 test=$2 script=$3 what=$4
   cp "$file" "$file.orig"
   sed -i "$script" "$file"
@@ -32,45 +42,60 @@ mutant() {
   mv "$file.orig" "$file"
 }
 
-mutant kernels/i2_avx2.c i2_avx2 \
+mutant x86_64 kernels/i2_avx2.c i2_avx2 \
   's/return _mm256_madd_epi16(s16, ones);/return _mm256_add_epi16(s16, _mm256_setzero_si256());/' \
   "i2_avx2: int16 sums not widened to int32 (madd dropped)"
-mutant kernels/i2_avx2.c i2_avx2 \
+mutant x86_64 kernels/i2_avx2.c i2_avx2 \
   's/acc\[r\] = _mm256_add_epi32($/acc[r] = _mm256_add_epi16(/' \
   "i2_avx2: accumulation across blocks in int16 lanes"
-mutant kernels/i2_avx2.c i2_avx2 \
+mutant x86_64 kernels/i2_avx2.c i2_avx2 \
   's/for (; j + TILE_ROWS <= row1; j += TILE_ROWS) {/for (; j + TILE_ROWS <= row1 + 1; j += TILE_ROWS) {/' \
   "i2_avx2: tile loop runs one row past the range"
-mutant kernels/i2_avx2.c i2_avx2 \
+mutant x86_64 kernels/i2_avx2.c i2_avx2 \
   's/__m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 2 \* s), m);/__m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 2 * s), s == 3 ? _mm256_set1_epi8(-1) : m);/' \
   "i2_avx2: top codes left unmasked (bits of the next byte leak in)"
-mutant kernels/i2_avx512vnni.c i2_avx512vnni \
+mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
   's/for (; j < row1; j++)/for (; j <= row1 \&\& j < n; j++)/' \
   "i2_avx512vnni: tail loop writes one row past the range"
-mutant kernels/i2_avx512vnni.c i2_avx512vnni \
+mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
   's/int j = row0;/int j = row0 \& ~1;/' \
   "i2_avx512vnni: range start rounded down to an even row"
-mutant kernels/i2_avx512vnni.c i2_avx512vnni \
+mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
   's/_mm512_srai_epi32(hi, 2)/_mm512_srai_epi32(hi, 1)/' \
   "i2_avx512vnni: wrong rescale of the 4x accumulator"
-mutant kernels/i2_avx512vnni.c i2_avx512vnni \
+mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
   's/lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v4, m0), x2);/lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v4, m0), x1);/' \
   "i2_avx512vnni: wrong activation vector for a quarter block"
-mutant kernels/i2_scalar.c i2_scalar \
+mutant any kernels/i2_scalar.c i2_scalar \
   's/int32_t dot = dot_row(i2_row(packed, k, j), x, kb) - sum;/int32_t dot = dot_row(i2_row(packed, k, j), x, kb);/' \
   "i2_scalar: offset correction sum(x) not subtracted"
-mutant kernels/act_rows.c i2_scalar \
+mutant any kernels/act_rows.c i2_scalar \
   's/memset(ri + k, 0, (size_t)(k_pad - k));/memset(ri + k, 1, (size_t)(k_pad - k));/' \
   "act_rows: padding of activations not zero"
-mutant kernels/i2_layout.c i2_scalar \
+mutant any kernels/i2_layout.c i2_scalar \
   's/int code = t < k ? wj\[t\] + 1 : 1;/int code = t < k - 1 ? wj[t] + 1 : 1;/' \
   "i2 pack: last weight of each row dropped"
-mutant kernels/naive.c reference \
+mutant any kernels/naive.c reference \
   's/for (int t = 0; t < k; t++) dot += (int32_t)wj\[t\] \* (int32_t)x\[t\];/for (int t = 1; t < k; t++) dot += (int32_t)wj[t] * (int32_t)x[t];/' \
   "naive: first weight skipped (caught against the float reference)"
-mutant kernels/naive.c reference \
+mutant any kernels/naive.c reference \
   's/y\[(size_t)i \* (size_t)n + (size_t)j\] = tb_scale_dot(dot, w_scale, x_scale);/y[(size_t)i * (size_t)n + (size_t)j] = tb_scale_dot(dot, w_scale, 1.0f);/' \
   "naive: activation scale dropped (caught against the float reference)"
+mutant aarch64 kernels/i2_neon.c i2_neon \
+  's/        for (int r = 0; r < R; r++) lo\[r\] = hi\[r\] = vdupq_n_s16(0);/        if (b == 0) for (int r = 0; r < R; r++) lo[r] = hi[r] = vdupq_n_s16(0);/;s/        for (int r = 0; r < R; r++) acc\[r\] = vpadalq_s16(/        if (b == kb - 1) for (int r = 0; r < R; r++) acc[r] = vpadalq_s16(/' \
+  "i2_neon: int16 sums kept over the whole row, widened once at the end"
+mutant aarch64 kernels/i2_neon.c i2_neon \
+  's/MLAL_CODES(lo\[r\], hi\[r\], v, 6, x3);/MLAL_CODES(lo[r], hi[r], v, 6, x2);/' \
+  "i2_neon: wrong activation vector for the top codes"
+mutant aarch64 kernels/i2_neon.c i2_neon \
+  's/for (; j < row1; j++) {/for (; j <= row1 \&\& j < n; j++) {/' \
+  "i2_neon: tail loop writes one row past the range"
+mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
+  's/vshrq_n_s32(hi\[r\], 2)/vshrq_n_s32(hi[r], 1)/' \
+  "i2_neon_sdot: wrong rescale of the 4x accumulator"
+mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
+  's/uint8x16_t m0 = vdupq_n_u8(0x03), m1 = vdupq_n_u8(0x0c);/uint8x16_t m0 = vdupq_n_u8(0x03), m1 = vdupq_n_u8(0x0f);/' \
+  "i2_neon_sdot: mask lets a neighbouring code into the 4x lane"
 
-echo "mutants: $caught caught, $missed missed, $broken broken"
+echo "mutants ($arch): $caught caught, $missed missed, $broken broken"
 [ "$missed" -eq 0 ] && [ "$broken" -eq 0 ]

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Command-line behaviour: clear errors and exit 2 for bad usage, JSON output, a passing
 # validation on a small shape. Usage: test_cli.sh PATH/TO/tritbench
-tb=$1
+# TB_CLI_WRAPPER, if set, runs the binary (qemu-aarch64 for the cross build).
+tb_bin=$1
+tb() { ${TB_CLI_WRAPPER:-} "$tb_bin" "$@"; }
 fails=0
 out=$(mktemp)
 trap 'rm -f "$out" "$out".json' EXIT
@@ -10,7 +12,7 @@ trap 'rm -f "$out" "$out".json' EXIT
 expect() {
   code=$1 pattern=$2
   shift 2
-  "$tb" "$@" >"$out" 2>&1
+  tb "$@" >"$out" 2>&1
   got=$?
   if [ "$got" -ne "$code" ] || ! grep -q -- "$pattern" "$out"; then
     echo "FAIL: tritbench $* -> exit $got (want $code), output:"
@@ -46,7 +48,7 @@ expect 2 "must be 2 comma-separated" bench kernels --shape 5
 expect 0 "GMAC/s" bench kernels --kernel naive,i2_scalar --shape 64,256 --rounds 3 --block-ms 1
 
 # JSON written to a file parses (when python3 is at hand to parse it).
-if "$tb" validate --kernel naive --shape 1,3,7 --json >"$out".json && command -v python3 >/dev/null; then
+if tb validate --kernel naive --shape 1,3,7 --json >"$out".json && command -v python3 >/dev/null; then
   if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["results"][0]["status"]=="PASS"' "$out".json; then
     echo "ok: validate --json parses"
   else
