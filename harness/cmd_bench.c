@@ -20,7 +20,9 @@ static const char *help =
     "                               [--cold] [--seed S] [--json FILE]\n"
     "\n"
     "Times y = W x for each kernel and weight shape, one thread, interleaving the kernels round\n"
-    "by round. Every kernel is validated on the shape first; one that fails gets no time.\n"
+    "by round. A call is what an engine does per token: prepare the activations (padding, row\n"
+    "sums, LUT tables; 'prep%' is its share) and run every row. Every kernel is validated on the\n"
+    "shape first; one that fails gets no time.\n"
     "  --kernel LIST     kernels to time (default all this CPU supports)\n"
     "  --model 2B4T      the four BitNet b1.58 2B4T linear shapes (default)\n"
     "  --shape N,K       one weight shape instead (N rows of K weights)\n"
@@ -44,7 +46,8 @@ typedef struct {
     void **packed;
     void *act;
     size_t packed_bytes;
-    double *round_time;  // median seconds per call in each round
+    double *round_time;  // median seconds per call (prepare + run) in each round
+    double *round_prep;  // median seconds of prepare alone in each round
     double *round_ratio; // baseline time / this time, per round
     int valid;
     char note[640];
@@ -79,11 +82,18 @@ static size_t last_level_cache_bytes(void)
     return v > 0 ? (size_t)v : (size_t)64 << 20; // unknown: assume a large 64 MiB
 }
 
-static double time_call(bench_entry *e, int copy, int m, int n, int k, float *y)
+// One call as an engine makes it: prepare the activations (row sums, padding, LUT tables:
+// they change every token), then run all rows. Returns the total; *prep gets prepare's share.
+static double time_call(bench_entry *e, int copy, const int8_t *x, const float *xs, int m, int n,
+                        int k, float *y, double *prep)
 {
     double t0 = tb_now();
+    e->kn->prepare(x, xs, m, k, e->act);
+    double t1 = tb_now();
     tb_run(e->kn, e->packed[copy], e->act, m, n, k, 0, n, y);
-    return tb_now() - t0;
+    double t2 = tb_now();
+    if (prep) *prep = t1 - t0;
+    return t2 - t0;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -217,12 +227,12 @@ int cmd_bench(int argc, char **argv)
                 }
             }
             b->act = tb_alloc(b->kn->act_size(m, k));
-            b->kn->prepare(x, xs, m, k, b->act);
             b->round_time = calloc((size_t)rounds, sizeof(double));
+            b->round_prep = calloc((size_t)rounds, sizeof(double));
             b->round_ratio = calloc((size_t)rounds, sizeof(double));
             // Calibrate: calls per block so that a block lasts about block_ms.
             double t = 0;
-            for (int c = 0; c < 3; c++) t = time_call(b, c % b->ncopies, m, n, k, y);
+            for (int c = 0; c < 3; c++) t = time_call(b, c % b->ncopies, x, xs, m, n, k, y, NULL);
             reps[q] = (int)(block_ms * 1e-3 / (t > 1e-9 ? t : 1e-9));
             if (reps[q] < 3) reps[q] = 3;
             if (reps[q] > 100000) reps[q] = 100000;
@@ -241,13 +251,14 @@ int cmd_bench(int argc, char **argv)
                 int q = (qq + r) % nsel; // rotate who goes first
                 bench_entry *b = &e[q];
                 if (!b->valid) continue;
-                double *t = malloc(sizeof(double) * (size_t)reps[q]);
-                time_call(b, copy, m, n, k, y); // re-warm, dropped
+                double *t = malloc(sizeof(double) * (size_t)reps[q] * 2), *p = t + reps[q];
+                time_call(b, copy, x, xs, m, n, k, y, NULL); // re-warm, dropped
                 for (int c = 0; c < reps[q]; c++) {
                     copy = (copy + 1) % b->ncopies;
-                    t[c] = time_call(b, copy, m, n, k, y);
+                    t[c] = time_call(b, copy, x, xs, m, n, k, y, &p[c]);
                 }
                 b->round_time[r] = quantile(t, reps[q], 0.5);
+                b->round_prep[r] = quantile(p, reps[q], 0.5);
                 free(t);
             }
             for (int q = 0; q < nsel; q++)
@@ -255,8 +266,8 @@ int cmd_bench(int argc, char **argv)
         }
         tb_progress_done(&prog);
         printf("\nshape n=%d k=%d m=%d (%.1f MMAC)\n", n, k, m, macs / 1e6);
-        printf("  %-16s %10s %10s %7s %9s %8s %8s %s\n", "kernel", "median_us", "min_us", "iqr%",
-               "GMAC/s", "GB/s", "bits/w", "speed vs baseline (median of rounds)");
+        printf("  %-16s %10s %10s %7s %6s %9s %8s %8s %s\n", "kernel", "median_us", "min_us",
+               "iqr%", "prep%", "GMAC/s", "GB/s", "bits/w", "speed vs baseline (median of rounds)");
         cJSON *js = cJSON_CreateObject(), *jk;
         cJSON_AddNumberToObject(js, "n", n);
         cJSON_AddNumberToObject(js, "k", k);
@@ -275,9 +286,11 @@ int cmd_bench(int argc, char **argv)
                 double iqr =
                     quantile(b->round_time, rounds, 0.75) - quantile(b->round_time, rounds, 0.25);
                 double ratio = quantile(b->round_ratio, rounds, 0.5);
-                printf("  %-16s %10.1f %10.1f %7.1f %9.1f %8.1f %8.3f %.3fx\n", b->kn->name,
-                       med * 1e6, mn * 1e6, 100 * iqr / med, macs / med / 1e9,
+                double prep = quantile(b->round_prep, rounds, 0.5);
+                printf("  %-16s %10.1f %10.1f %7.1f %6.1f %9.1f %8.1f %8.3f %.3fx\n", b->kn->name,
+                       med * 1e6, mn * 1e6, 100 * iqr / med, 100 * prep / med, macs / med / 1e9,
                        (double)b->packed_bytes / med / 1e9, bpw, ratio);
+                cJSON_AddNumberToObject(o, "prepare_median_s", prep);
                 cJSON_AddNumberToObject(o, "median_s", med);
                 cJSON_AddNumberToObject(o, "min_s", mn);
                 cJSON_AddNumberToObject(o, "iqr_s", iqr);
@@ -291,6 +304,7 @@ int cmd_bench(int argc, char **argv)
                 free(b->packed);
                 tb_free(b->act);
                 free(b->round_time);
+                free(b->round_prep);
                 free(b->round_ratio);
             }
             cJSON_AddItemToArray(jk, o);

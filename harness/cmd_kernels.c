@@ -8,8 +8,9 @@ static const char *help =
     "usage: tritbench kernels [--json]\n"
     "\n"
     "Lists every kernel built for this architecture: name, required ISA, bits per weight\n"
-    "(packed bytes of a 2560x2560 matrix, scale included, times 8 / weights), block sizes,\n"
-    "exactness, and whether this CPU can run it or the reason it cannot.\n"
+    "(packed bytes of a 2560x2560 matrix, scale included, times 8 / weights), bytes of prepared\n"
+    "activations per activation value (LUT kernels keep a table per group: their overhead),\n"
+    "block sizes, exactness, and whether this CPU can run it or the reason it cannot.\n"
     "  --json   machine-readable output on stdout\n";
 
 // Bits per weight on a 2B4T q-projection (2560 x 2560): packing and scale overhead included.
@@ -43,8 +44,8 @@ int cmd_kernels(int argc, char **argv)
     } else {
         printf("CPU features: %s\n", have[0] ? have : "(none of interest)");
         if (strcmp(have, raw) != 0) printf("detected before TRITBENCH_DISABLE: %s\n", raw);
-        printf("\n%-16s %-30s %6s %7s %6s %-6s %s\n", "kernel", "isa", "bits/w", "k_block",
-               "n_tile", "exact", "here");
+        printf("\n%-16s %-30s %6s %7s %7s %6s %-6s %s\n", "kernel", "isa", "bits/w", "act B/x",
+               "k_block", "n_tile", "exact", "here");
     }
     for (int i = 0; i < tb_kernel_count(); i++) {
         const tb_kernel *k = tb_kernel_at(i);
@@ -52,12 +53,14 @@ int cmd_kernels(int argc, char **argv)
         tb_isa_names(k->isa, isa, sizeof isa);
         int ok = tb_kernel_supported(k, why, sizeof why);
         double bpw = 8.0 * (double)k->packed_size(BPW_N, BPW_K) / ((double)BPW_N * BPW_K);
+        double act_bytes = (double)k->act_size(1, BPW_K) / BPW_K;
         if (json) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "name", k->name);
             cJSON_AddStringToObject(o, "description", k->description);
             cJSON_AddStringToObject(o, "isa", isa);
             cJSON_AddNumberToObject(o, "bits_per_weight", bpw);
+            cJSON_AddNumberToObject(o, "activation_bytes_per_value", act_bytes);
             cJSON_AddNumberToObject(o, "k_block", k->k_block);
             cJSON_AddNumberToObject(o, "n_tile", k->n_tile);
             cJSON_AddBoolToObject(o, "exact", k->exact);
@@ -65,8 +68,8 @@ int cmd_kernels(int argc, char **argv)
             if (!ok) cJSON_AddStringToObject(o, "reason", why);
             cJSON_AddItemToArray(list, o);
         } else {
-            printf("%-16s %-30s %6.3f %7d %6d %-6s %s%s\n", k->name, isa[0] ? isa : "-", bpw,
-                   k->k_block, k->n_tile, k->exact ? "yes" : "lossy",
+            printf("%-16s %-30s %6.3f %7.2f %7d %6d %-6s %s%s\n", k->name, isa[0] ? isa : "-", bpw,
+                   act_bytes, k->k_block, k->n_tile, k->exact ? "yes" : "lossy",
                    ok ? "yes" : "no: ", ok ? (k == best ? " (best)" : "") : why);
         }
     }

@@ -97,5 +97,24 @@ mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
   's/uint8x16_t m0 = vdupq_n_u8(0x03), m1 = vdupq_n_u8(0x0c);/uint8x16_t m0 = vdupq_n_u8(0x03), m1 = vdupq_n_u8(0x0f);/' \
   "i2_neon_sdot: mask lets a neighbouring code into the 4x lane"
 
+mutant any kernels/lut_layout.c lut2_scalar \
+  's/entry\[i\] = (int16_t)((i \/ 3 - 1) \* x\[0\] + (i % 3 - 1) \* x\[1\]);/entry[i] = (int16_t)((i \/ 3 - 1) * x[0] + (i % 3 - 1) * x[1] + (i == 8));/' \
+  "lut2 tables: entry 8 (+1, +1) off by one"
+mutant any kernels/lut_layout.c lut3_scalar \
+  's/if (v >= 0) entry\[v\] = (int16_t)(w0 \* x\[0\] + w1 \* x\[1\] + w2 \* x\[2\]);/if (v >= 0) entry[v] = (int16_t)(w0 * x[0] + w1 * x[1] + w2 * x[2 - (v == 13)]);/' \
+  "lut3 tables: entry 13 built from the wrong activation"
+mutant x86_64 kernels/lut2_avx2.c lut2_avx2 \
+  's/LUT_BATCH_GROUPS \/ 2/(1 << 20)/g' \
+  "lut2_avx2: int16 sums never widened within a row"
+mutant x86_64 kernels/lut3_avx512.c lut3_avx512 \
+  's/(uint64_t)load32(c1 + 32) << 32/(uint64_t)load32(c1 + 32) << 31/' \
+  "lut3_avx512: second tile's sign bits misplaced"
+mutant aarch64 kernels/lut2_neon.c lut2_neon \
+  's/vreinterpretq_s16_u8(vzip1q_u8(lo, hi))/vreinterpretq_s16_u8(vzip1q_u8(hi, lo))/' \
+  "lut2_neon: low and high table bytes swapped"
+mutant aarch64 kernels/lut3_neon.c lut3_neon \
+  's/sign_mask(chunk + 36 + 2 \* h, bits)/sign_mask(chunk + 32 + 2 * h, bits)/' \
+  "lut3_neon: second group reads the first group's sign bits"
+
 echo "mutants ($arch): $caught caught, $missed missed, $broken broken"
 [ "$missed" -eq 0 ] && [ "$broken" -eq 0 ]

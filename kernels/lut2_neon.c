@@ -1,0 +1,76 @@
+// lut2_neon: the lut2 format (lut_layout.h) with NEON tbl lookups (ARMv8.0).
+//
+// A 32-byte chunk is two 16-byte halves (rows 0..15, rows 16..31). vqtbl1q_u8 looks up one
+// group's low-byte or high-byte table for 16 rows; zipping low with high bytes rebuilds the
+// int16 entries: zip1 -> rows 0..7 of the half, zip2 -> rows 8..15.
+// int16 sums are widened to int32 every LUT_BATCH_GROUPS groups (64 * 256 < 32767).
+#include "lut_layout.h"
+
+#include <arm_neon.h>
+
+// acc[2h], acc[2h + 1] += entries of table t at the 16 indices idx (half h).
+#define LOOKUP_ADD(t, idx, h)                                                                      \
+    do {                                                                                           \
+        uint8x16_t lo = vqtbl1q_u8(vld1q_u8(t), idx), hi = vqtbl1q_u8(vld1q_u8((t) + 16), idx);    \
+        acc[2 * (h)] = vaddq_s16(acc[2 * (h)], vreinterpretq_s16_u8(vzip1q_u8(lo, hi)));           \
+        acc[2 * (h) + 1] = vaddq_s16(acc[2 * (h) + 1], vreinterpretq_s16_u8(vzip2q_u8(lo, hi)));   \
+    } while (0)
+
+// dots[0..31] of one tile of 32 rows.
+static void tile32(const uint8_t *tile, const uint8_t *tables, int chunks, int32_t *dots)
+{
+    const uint8x16_t low4 = vdupq_n_u8(0x0f);
+    int32x4_t sum[8]; // rows 4s .. 4s + 3
+    for (int s = 0; s < 8; s++) sum[s] = vdupq_n_s32(0);
+    for (int q0 = 0; q0 < chunks; q0 += LUT_BATCH_GROUPS / 2) {
+        const int q1 = q0 + LUT_BATCH_GROUPS / 2 < chunks ? q0 + LUT_BATCH_GROUPS / 2 : chunks;
+        int16x8_t acc[4]; // rows 8a .. 8a + 7
+        for (int a = 0; a < 4; a++) acc[a] = vdupq_n_s16(0);
+        for (int q = q0; q < q1; q++) {
+            const uint8_t *t = tables + (size_t)(2 * q) * LUT_TABLE_BYTES;
+            for (int h = 0; h < 2; h++) {
+                uint8x16_t v = vld1q_u8(tile + (size_t)q * 32 + 16 * h);
+                LOOKUP_ADD(t, vandq_u8(v, low4), h);
+                LOOKUP_ADD(t + LUT_TABLE_BYTES, vshrq_n_u8(v, 4), h);
+            }
+        }
+        for (int a = 0; a < 4; a++) {
+            sum[2 * a] = vaddw_s16(sum[2 * a], vget_low_s16(acc[a]));
+            sum[2 * a + 1] = vaddw_high_s16(sum[2 * a + 1], acc[a]);
+        }
+    }
+    for (int s = 0; s < 8; s++) vst1q_s32(dots + 4 * s, sum[s]);
+}
+
+static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
+                 float *y)
+{
+    assert(0 <= row0 && row0 <= row1 && row1 <= n);
+    const lut_format *f = &lut2_format;
+    const int chunks = lut_chunks(f, k);
+    const float w_scale = lut_scale(f, packed, n, k);
+    int32_t dots[LUT_TILE];
+    for (int i = 0; i < m; i++) {
+        const uint8_t *tables = lut_act_tables(f, act, m, k, i);
+        float *yi = y + (size_t)i * n;
+        for (int t = row0 / LUT_TILE; t * LUT_TILE < row1; t++) {
+            tile32(lut_tile(f, packed, k, t), tables, chunks, dots);
+            lut_store_tile(dots, t, row0, row1, w_scale, lut_act_scale(act)[i], yi);
+        }
+    }
+}
+
+static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1, float *y)
+{
+    gemm(packed, act, 1, n, k, row0, row1, y);
+}
+
+const tb_kernel tb_kernel_lut2_neon = {
+    .name = "lut2_neon",
+    .description = "LUT of weight pairs, 2 bits/weight, NEON tbl over 32-row tiles",
+    .isa = TB_ISA_NEON,
+    .rank = 0,
+    LUT2_KERNEL_COMMON,
+    .gemv = gemv,
+    .gemm = gemm,
+};
