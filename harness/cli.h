@@ -47,5 +47,7 @@ int tb_emit_json(cJSON *doc, const char *path);
 int cmd_kernels(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 
 #endif

@@ -1,12 +1,15 @@
 // tritbench validate: the conformance checks of the test suite, on any kernel and shape.
 #include "check.h"
 #include "cli.h"
+#include "engine_cli.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const char *help =
     "usage: tritbench validate [--kernel NAME|all] [--shape M,N,K] [--seed S] [--json]\n"
+    "       tritbench validate --model FILE|CONFIG [--kernel NAME|all] [--tokens N]\n"
+    "                          [--prompt-tokens 1,2,3] [--threads T] [--seed S] [--json]\n"
     "\n"
     "Checks kernels against the naive integer oracle: with unit scales the output must be\n"
     "bit-identical (it is the exact integer dot), no output outside the requested row range may\n"
@@ -19,6 +22,12 @@ static const char *help =
     "                     adversarial data pattern; default: the whole conformance suite\n"
     "  --seed S           seed of the random data (default 1)\n"
     "  --json             machine-readable report on stdout\n"
+    "\n"
+    "With --model, validates the whole BitNet b1.58 engine instead: per kernel, NMSE and max\n"
+    "|diff| of the logits against the quantization-consistent float reference model (must stay\n"
+    "within the bound derived in engine/model_check.h), KL divergence and top-1 agreement against\n"
+    "the plain float model, and whether the greedy continuation of --tokens N (default 8) equals\n"
+    "the reference's (required of exact kernels, whose logits must also be identical).\n"
     "Exit status: 0 all passed, 1 a check failed, 2 bad usage.\n";
 
 static void show_progress(void *ctx, int done, int total)
@@ -32,6 +41,8 @@ int cmd_validate(int argc, char **argv)
     const char *kernel = "all";
     int shape[3] = {0, 0, 0}, have_shape = 0, json = 0;
     uint64_t seed = 1;
+    const char *model = NULL;
+    int tokens = 8, threads = 1, prompt[256] = {1, 2, 3}, n_prompt = 3;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (tb_flag(argv, i, "--help") || tb_flag(argv, i, "-h")) {
@@ -44,11 +55,23 @@ int cmd_validate(int argc, char **argv)
         } else if ((v = tb_opt("validate", argc, argv, &i, "--shape"))) {
             tb_parse_ints("validate", "--shape", v, 3, shape);
             have_shape = 1;
+        } else if ((v = tb_opt("validate", argc, argv, &i, "--model"))) {
+            model = v;
+        } else if ((v = tb_opt("validate", argc, argv, &i, "--tokens"))) {
+            tokens = (int)tb_parse_int("validate", "--tokens", v, 1, 1 << 16);
+        } else if ((v = tb_opt("validate", argc, argv, &i, "--threads"))) {
+            threads = (int)tb_parse_int("validate", "--threads", v, 1, 64);
+        } else if ((v = tb_opt("validate", argc, argv, &i, "--prompt-tokens"))) {
+            n_prompt = tb_parse_tokens("validate", v, prompt, 256);
         } else if ((v = tb_opt("validate", argc, argv, &i, "--seed"))) {
             seed = tb_parse_u64("validate", "--seed", v);
         } else {
             tb_usage_error("validate", "unknown option '%s'", argv[i]);
         }
+    }
+    if (model) {
+        if (have_shape) tb_usage_error("validate", "--shape and --model do not go together");
+        return tb_validate_model(model, kernel, tokens, seed, prompt, n_prompt, threads, json);
     }
     char err[256];
     if (have_shape && tb_check_shape(shape[0], shape[1], shape[2], err, sizeof err))

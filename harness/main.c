@@ -12,6 +12,9 @@ static const char *usage =
     "  validate   check kernels against the naive integer oracle (bit-exact) and the naive\n"
     "             kernel against the float reference\n"
     "  bench      time kernels interleaved in one process and report GMAC/s and ratios\n"
+    "  generate   run the BitNet b1.58 engine on a model (file or configuration): token ids,\n"
+    "             prefill and decode speeds, memory\n"
+    "  model      create a synthetic model file (GGUF), or show a model's shapes\n"
     "\n"
     "Run 'tritbench COMMAND --help' for a command's options. Every command accepts --json.\n"
     "Environment: TRITBENCH_KERNEL=name overrides the kernel choice, TRITBENCH_DEBUG=1 says why\n"
@@ -30,6 +33,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "kernels") == 0) return cmd_kernels(argc - 1, argv + 1);
     if (strcmp(cmd, "validate") == 0) return cmd_validate(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "generate") == 0) return cmd_generate(argc - 1, argv + 1);
+    if (strcmp(cmd, "model") == 0) return cmd_model(argc - 1, argv + 1);
     fprintf(stderr, "tritbench: unknown command '%s' (see 'tritbench --help')\n", cmd);
     return TB_EXIT_USAGE;
 }

@@ -52,8 +52,13 @@ typedef struct tb_kernel {
     uint32_t isa;            // TB_ISA_* bits the CPU must have
     int k_block;             // weights per packed block along k; k is zero-padded up to it
     int n_tile;              // weight rows computed together (a tile)
-    int exact;               // 1: integer dot bit-exact with naive; 0: lossy (bound documented)
+    int exact;               // 1: integer dot bit-exact with naive; 0: inexact (error_bound)
     int rank;                // preference for tb_kernel_best: higher is faster; 0 = never auto
+
+    int baseline; // 1: a float baseline (FP32/FP16) that speedups are measured against
+    // Inexact kernels only: largest |Y - exact| allowed, relative to S = sum over the k terms
+    // of |w_scale * x_scale * w * x|, derived from the kernel's arithmetic.
+    double (*error_bound)(int k);
 
     // Bytes of the packed form of an n x k weight matrix, scale included.
     size_t (*packed_size)(int n, int k);

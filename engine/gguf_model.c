@@ -1,0 +1,610 @@
+// BitNet b1.58 <-> GGUF: tensor codecs, model loading and writing.
+#include "gguf_model.h"
+#include "model.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tb_file_format_parse(const char *s)
+{
+    if (strcmp(s, "i2_s") == 0) return TB_FMT_I2_S;
+    if (strcmp(s, "tq2_0") == 0) return TB_FMT_TQ2_0;
+    if (strcmp(s, "tq1_0") == 0) return TB_FMT_TQ1_0;
+    if (strcmp(s, "f32") == 0) return TB_FMT_F32;
+    return -1;
+}
+
+uint32_t tb_file_format_type(tb_file_format f)
+{
+    static const uint32_t types[] = {TB_GGML_I2_S, TB_GGML_TQ2_0, TB_GGML_TQ1_0, TB_GGML_F32};
+    return types[f];
+}
+
+// ---------------------------------------------------------------------------------------------
+// I2_S (bitnet.cpp, x86 layout). Code c = w + 1 in 2 bits. Blocks of 128 consecutive weights
+// (flat over the whole tensor) in 32 bytes:
+//   byte j (0..31) = c[j] << 6 | c[j + 32] << 4 | c[j + 64] << 2 | c[j + 96]
+// After count/4 bytes: the f32 scale, in a 32-byte tail (rest zero).
+
+void tb_encode_i2_s(const int8_t *w, size_t count, float scale, uint8_t *out)
+{
+    for (size_t b = 0; b < count / 128; b++)
+        for (int j = 0; j < 32; j++) {
+            const int8_t *x = w + b * 128 + j;
+            out[b * 32 + j] =
+                (uint8_t)((x[0] + 1) << 6 | (x[32] + 1) << 4 | (x[64] + 1) << 2 | (x[96] + 1));
+        }
+    memset(out + count / 4, 0, 32);
+    memcpy(out + count / 4, &scale, 4);
+}
+
+static int decode_i2_s(const tb_gguf_tensor *t, size_t count, int8_t *w, float *scale, char *err,
+                       size_t err_len)
+{
+    for (size_t b = 0; b < count / 128; b++)
+        for (int j = 0; j < 32; j++) {
+            uint8_t byte = t->data[b * 32 + j];
+            for (int s = 0; s < 4; s++) {
+                int c = (byte >> (6 - 2 * s)) & 3;
+                if (c == 3) {
+                    snprintf(err, err_len,
+                             "tensor '%s': I2_S code 0b11 at element %zu: expected 0b00, 0b01 or "
+                             "0b10 (-1, 0, +1)",
+                             t->name, b * 128 + (size_t)(j + 32 * s));
+                    return -1;
+                }
+                w[b * 128 + (size_t)j + 32 * (size_t)s] = (int8_t)(c - 1);
+            }
+        }
+    memcpy(scale, t->data + count / 4, 4);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TQ2_0 (ggml): blocks of 256 weights along a row, { uint8 qs[64]; f16 d } = 66 bytes.
+// Within a block, for j in {0, 32}, m in 0..31, n in 0..3:
+//   qs[j + m] bits 2n+1:2n hold code (w + 1) of element 4j + 32n + m.
+// Value = (code - 1) * d.
+
+void tb_encode_tq2_0(const int8_t *w, size_t count, float scale, uint8_t *out)
+{
+    uint16_t d = tb_f32_to_f16(scale);
+    for (size_t b = 0; b < count / 256; b++) {
+        const int8_t *x = w + b * 256;
+        uint8_t *o = out + b * 66;
+        for (int j = 0; j < 64; j += 32)
+            for (int m = 0; m < 32; m++) {
+                uint8_t q = 0;
+                for (int n = 0; n < 4; n++) q |= (uint8_t)((x[4 * j + 32 * n + m] + 1) << (2 * n));
+                o[j + m] = q;
+            }
+        memcpy(o + 64, &d, 2);
+    }
+}
+
+// One scale per tensor is what tritbench's kernels take. TQ2_0 and TQ1_0 carry one f16 scale
+// per block; a file is accepted if every block that holds a non-zero weight has the same d bit
+// for bit (what any per-tensor quantizer, BitNet's included, writes), and refused otherwise:
+// per-block scales cannot be folded into a per-tensor scale without changing the weights.
+static int check_block_scale(const tb_gguf_tensor *t, size_t b, uint16_t d, int nonzero, int *have,
+                             uint16_t *first, char *err, size_t err_len)
+{
+    if (!nonzero) return 0;
+    if (!*have) {
+        *have = 1;
+        *first = d;
+        return 0;
+    }
+    if (d == *first) return 0;
+    snprintf(err, err_len,
+             "tensor '%s': %s block %zu scale d = %g: expected the tensor's scale %g (one scale "
+             "per tensor; per-block scales are not supported)",
+             t->name, tb_ggml_type_name(t->type), b, (double)tb_f16_to_f32(d),
+             (double)tb_f16_to_f32(*first));
+    return -1;
+}
+
+static int decode_tq2_0(const tb_gguf_tensor *t, size_t count, int8_t *w, float *scale, char *err,
+                        size_t err_len)
+{
+    int have = 0;
+    uint16_t first = 0, d = 0;
+    for (size_t b = 0; b < count / 256; b++) {
+        const uint8_t *o = t->data + b * 66;
+        int8_t *x = w + b * 256;
+        int nonzero = 0;
+        for (int j = 0; j < 64; j += 32)
+            for (int m = 0; m < 32; m++)
+                for (int n = 0; n < 4; n++) {
+                    int c = (o[j + m] >> (2 * n)) & 3;
+                    if (c == 3) {
+                        snprintf(err, err_len,
+                                 "tensor '%s': TQ2_0 code 3 at element %zu: expected 0, 1 or 2 "
+                                 "(-1, 0, +1)",
+                                 t->name, b * 256 + (size_t)(4 * j + 32 * n + m));
+                        return -1;
+                    }
+                    x[4 * j + 32 * n + m] = (int8_t)(c - 1);
+                    nonzero |= c != 1;
+                }
+        memcpy(&d, o + 64, 2);
+        if (b == 0) first = d;
+        if (check_block_scale(t, b, d, nonzero, &have, &first, err, err_len)) return -1;
+    }
+    *scale = tb_f16_to_f32(first);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TQ1_0 (ggml): blocks of 256 weights, { uint8 qs[48]; uint8 qh[4]; f16 d } = 54 bytes.
+// Five trits (codes w + 1 in {0, 1, 2}) per byte as a base-3 number with the first trit most
+// significant, stored as the fixed-point fraction ceil(v * 256 / 243). Trit n comes back as
+// ((uint8)(q * 3^n) * 3) >> 8. Element order:
+//   qs[m],      m in 0..31: trit n is element m + 32n            (elements   0..159)
+//   qs[32 + m], m in 0..15: trit n is element 160 + m + 16n      (elements 160..239)
+//   qh[m],      m in 0..3:  trit n (n < 4) is element 240 + m + 4n, trit 4 is zero
+
+static uint8_t tq1_pack(const int8_t *x, int stride, int trits)
+{
+    unsigned v = 0;
+    for (int n = 0; n < 5; n++) v = v * 3 + (unsigned)(n < trits ? x[n * stride] + 1 : 0);
+    return (uint8_t)((v * 256 + 242) / 243); // ceil(v * 256 / 243); v <= 242 keeps it < 256
+}
+
+static int tq1_trit(uint8_t q, int n)
+{
+    static const uint8_t pow3[5] = {1, 3, 9, 27, 81};
+    uint8_t shifted = (uint8_t)(q * pow3[n]); // wraps: drops the trits before n
+    return (shifted * 3) >> 8;
+}
+
+void tb_encode_tq1_0(const int8_t *w, size_t count, float scale, uint8_t *out)
+{
+    uint16_t d = tb_f32_to_f16(scale);
+    for (size_t b = 0; b < count / 256; b++) {
+        const int8_t *x = w + b * 256;
+        uint8_t *o = out + b * 54;
+        for (int m = 0; m < 32; m++) o[m] = tq1_pack(x + m, 32, 5);
+        for (int m = 0; m < 16; m++) o[32 + m] = tq1_pack(x + 160 + m, 16, 5);
+        for (int m = 0; m < 4; m++) o[48 + m] = tq1_pack(x + 240 + m, 4, 4);
+        memcpy(o + 52, &d, 2);
+    }
+}
+
+static int decode_tq1_0(const tb_gguf_tensor *t, size_t count, int8_t *w, float *scale, char *err,
+                        size_t err_len)
+{
+    int have = 0;
+    uint16_t first = 0, d = 0;
+    for (size_t b = 0; b < count / 256; b++) {
+        const uint8_t *o = t->data + b * 54;
+        int8_t *x = w + b * 256;
+        for (int n = 0; n < 5; n++) {
+            for (int m = 0; m < 32; m++) x[m + 32 * n] = (int8_t)(tq1_trit(o[m], n) - 1);
+            for (int m = 0; m < 16; m++) x[160 + m + 16 * n] = (int8_t)(tq1_trit(o[32 + m], n) - 1);
+            if (n < 4)
+                for (int m = 0; m < 4; m++)
+                    x[240 + m + 4 * n] = (int8_t)(tq1_trit(o[48 + m], n) - 1);
+        }
+        int nonzero = 0;
+        for (int i = 0; i < 256; i++) nonzero |= x[i] != 0;
+        memcpy(&d, o + 52, 2);
+        if (b == 0) first = d;
+        if (check_block_scale(t, b, d, nonzero, &have, &first, err, err_len)) return -1;
+    }
+    *scale = tb_f16_to_f32(first);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Float tensors holding ternary weights (the public converter's round_clip(W / s) * s): the
+// scale is max |v|, and every value must be exactly 0 or +-scale.
+
+static float float_at(const tb_gguf_tensor *t, size_t i)
+{
+    if (t->type == TB_GGML_F32) {
+        float f;
+        memcpy(&f, t->data + 4 * i, 4);
+        return f;
+    }
+    uint16_t h;
+    memcpy(&h, t->data + 2 * i, 2);
+    return t->type == TB_GGML_F16 ? tb_f16_to_f32(h) : tb_bf16_to_f32(h);
+}
+
+static int decode_float_ternary(const tb_gguf_tensor *t, size_t count, int8_t *w, float *scale,
+                                char *err, size_t err_len)
+{
+    float s = 0;
+    for (size_t i = 0; i < count; i++) s = fmaxf(s, fabsf(float_at(t, i)));
+    for (size_t i = 0; i < count; i++) {
+        float v = float_at(t, i);
+        if (v == 0.0f)
+            w[i] = 0;
+        else if (v == s)
+            w[i] = 1;
+        else if (v == -s)
+            w[i] = -1;
+        else {
+            snprintf(err, err_len,
+                     "tensor '%s' element %zu = %g: expected a ternary value in {-%g, 0, +%g}",
+                     t->name, i, (double)v, (double)s, (double)s);
+            return -1;
+        }
+    }
+    *scale = s > 0 ? s : 1.0f; // all-zero tensor: any scale gives the same products
+    return 0;
+}
+
+int tb_decode_ternary(const tb_gguf_tensor *t, int8_t *w, float *scale, char *err, size_t err_len)
+{
+    size_t count = 1;
+    for (uint32_t d = 0; d < t->n_dims; d++) count *= (size_t)t->ne[d];
+    int rc;
+    switch (t->type) {
+    case TB_GGML_I2_S:
+        rc = decode_i2_s(t, count, w, scale, err, err_len);
+        break;
+    case TB_GGML_TQ2_0:
+        rc = decode_tq2_0(t, count, w, scale, err, err_len);
+        break;
+    case TB_GGML_TQ1_0:
+        rc = decode_tq1_0(t, count, w, scale, err, err_len);
+        break;
+    default:
+        rc = decode_float_ternary(t, count, w, scale, err, err_len);
+        break;
+    }
+    if (rc == 0 && !(isfinite(*scale) && *scale >= 0)) {
+        snprintf(err, err_len, "tensor '%s' scale: expected a finite non-negative number, got %g",
+                 t->name, (double)*scale);
+        return -1;
+    }
+    return rc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+static const char *const known_archs[] = {"bitnet-b1.58", "bitnet-25", "bitnet"};
+
+typedef struct {
+    tb_gguf g;
+    const tb_gguf_tensor **lin; // (n_layers, TB_N_LINEAR)
+} gguf_src;
+
+static int gguf_ternary(void *src_, int layer, int which, int8_t *w, float *scale, char *err,
+                        size_t err_len)
+{
+    gguf_src *src = src_;
+    const tb_gguf_tensor *t = src->lin[layer * TB_N_LINEAR + which];
+    int rc = tb_decode_ternary(t, w, scale, err, err_len);
+    if (rc) {
+        // Prefix the file name: the message must say where the bad tensor is.
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s: %s", src->g.path, err);
+        snprintf(err, err_len, "%s", tmp);
+    }
+    return rc;
+}
+
+static void free_gguf_src(void *src_)
+{
+    gguf_src *src = src_;
+    tb_gguf_close(&src->g);
+    free(src->lin);
+    free(src);
+}
+
+// A tensor that must exist with shape {ne0, ne1} (ne1 = 0: one dimension) and one of the types
+// in the mask (bit per type id).
+static const tb_gguf_tensor *need_tensor(const tb_gguf *g, const char *name, uint64_t ne0,
+                                         uint64_t ne1, uint64_t type_mask, char *err,
+                                         size_t err_len)
+{
+    const tb_gguf_tensor *t = tb_gguf_find_tensor(g, name);
+    if (!t) {
+        snprintf(err, err_len, "%s: tensor '%s': missing", g->path, name);
+        return NULL;
+    }
+    uint32_t want_dims = ne1 ? 2 : 1;
+    if (t->n_dims != want_dims || t->ne[0] != ne0 || (ne1 && t->ne[1] != ne1)) {
+        snprintf(err, err_len,
+                 "%s: tensor '%s' shape: expected [%" PRIu64 ", %" PRIu64 "], got [%" PRIu64
+                 ", %" PRIu64 "] (%u dims)",
+                 g->path, name, ne0, ne1 ? ne1 : 1, t->ne[0], t->ne[1], t->n_dims);
+        return NULL;
+    }
+    if (t->type >= 64 || !((type_mask >> t->type) & 1)) {
+        snprintf(err, err_len, "%s: tensor '%s' type: %s is not usable here", g->path, name,
+                 tb_ggml_type_name(t->type));
+        return NULL;
+    }
+    return t;
+}
+
+#define FLOAT_TYPES ((1ull << TB_GGML_F32) | (1ull << TB_GGML_F16) | (1ull << TB_GGML_BF16))
+#define TERNARY_TYPES                                                                              \
+    (FLOAT_TYPES | (1ull << TB_GGML_I2_S) | (1ull << TB_GGML_TQ2_0) | (1ull << TB_GGML_TQ1_0))
+
+static void to_floats(const tb_gguf_tensor *t, float *out)
+{
+    size_t count = (size_t)(t->ne[0] * t->ne[1]);
+    for (size_t i = 0; i < count; i++) out[i] = float_at(t, i);
+}
+
+// An integer hyperparameter <arch>.<key>: required unless def >= 0.
+static int hparam_int(const tb_gguf *g, const char *arch, const char *key, int64_t def, int *out,
+                      char *err, size_t err_len)
+{
+    char full[128];
+    snprintf(full, sizeof full, "%s.%s", arch, key);
+    int64_t v;
+    int r = tb_gguf_get_int(g, full, &v, err, err_len);
+    if (r < 0) return -1;
+    if (r == 0) {
+        if (def < 0) {
+            snprintf(err, err_len, "%s: metadata '%s': missing", g->path, full);
+            return -1;
+        }
+        v = def;
+    }
+    if (v < 0 || v > (1 << 24)) {
+        snprintf(err, err_len, "%s: metadata '%s': expected 0..2^24, got %" PRId64, g->path, full,
+                 v);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len)
+{
+    memset(m, 0, sizeof *m);
+    gguf_src *src = calloc(1, sizeof *src);
+    if (!src) abort();
+    tb_gguf *g = &src->g;
+    if (tb_gguf_open(path, g, err, err_len)) {
+        free(src);
+        return -1;
+    }
+    char arch[64] = "";
+    int r = tb_gguf_get_str(g, "general.architecture", arch, sizeof arch, err, err_len);
+    if (r == 0) snprintf(err, err_len, "%s: metadata 'general.architecture': missing", path);
+    int known = 0;
+    for (size_t i = 0; i < sizeof known_archs / sizeof known_archs[0]; i++)
+        known |= strcmp(arch, known_archs[i]) == 0;
+    if (r > 0 && !known) {
+        snprintf(err, err_len,
+                 "%s: general.architecture: expected bitnet-b1.58, bitnet-25 or bitnet, got '%s'",
+                 path, arch);
+        r = -1;
+    }
+    tb_config c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.name, sizeof c.name, "%s", arch);
+    if (r > 0 && tb_gguf_get_str(g, "general.name", c.name, sizeof c.name, err, err_len) < 0)
+        goto fail;
+    int rope_dims = 0;
+    if (r <= 0 || hparam_int(g, arch, "block_count", -1, &c.n_layers, err, err_len) ||
+        hparam_int(g, arch, "embedding_length", -1, &c.dim, err, err_len) ||
+        hparam_int(g, arch, "feed_forward_length", -1, &c.hidden_dim, err, err_len) ||
+        hparam_int(g, arch, "attention.head_count", -1, &c.n_heads, err, err_len) ||
+        hparam_int(g, arch, "attention.head_count_kv", c.n_heads, &c.n_kv_heads, err, err_len) ||
+        hparam_int(g, arch, "context_length", 4096, &c.seq_len, err, err_len) ||
+        hparam_int(g, arch, "vocab_size", 0, &c.vocab_size, err, err_len) ||
+        hparam_int(g, arch, "rope.dimension_count", 0, &rope_dims, err, err_len))
+        goto fail;
+    char key[128];
+    double theta = 10000.0, eps = 1e-5;
+    snprintf(key, sizeof key, "%s.rope.freq_base", arch);
+    if (tb_gguf_get_float(g, key, &theta, err, err_len) < 0) goto fail;
+    snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", arch);
+    if (tb_gguf_get_float(g, key, &eps, err, err_len) < 0) goto fail;
+    c.rope_theta = (float)theta;
+    c.norm_eps = (float)eps;
+    // The vocabulary size may be given only by the embedding's shape.
+    const tb_gguf_tensor *emb = tb_gguf_find_tensor(g, "token_embd.weight");
+    if (c.vocab_size == 0 && emb && emb->n_dims == 2 && emb->ne[1] <= (1 << 24))
+        c.vocab_size = (int)emb->ne[1];
+    char why[200];
+    if (tb_config_check(&c, why, sizeof why)) {
+        snprintf(err, err_len, "%s: hyperparameters: %s", path, why);
+        goto fail;
+    }
+    if (rope_dims && rope_dims != c.dim / c.n_heads) {
+        snprintf(err, err_len, "%s: %s.rope.dimension_count: expected the head size %d, got %d",
+                 path, arch, c.dim / c.n_heads, rope_dims);
+        goto fail;
+    }
+
+    // Every tensor, checked up front: name, shape, type.
+    m->cfg = c;
+    src->lin = calloc((size_t)c.n_layers * TB_N_LINEAR, sizeof *src->lin);
+    if (!src->lin) abort();
+    uint64_t d = (uint64_t)c.dim, hd = (uint64_t)c.hidden_dim, V = (uint64_t)c.vocab_size;
+    const tb_gguf_tensor *t_emb, *t_out = NULL, *t_fn;
+    if (!(t_emb = need_tensor(g, "token_embd.weight", d, V, FLOAT_TYPES, err, err_len))) goto fail;
+    if (tb_gguf_find_tensor(g, "output.weight") &&
+        !(t_out = need_tensor(g, "output.weight", d, V, FLOAT_TYPES, err, err_len)))
+        goto fail;
+    if (!(t_fn = need_tensor(g, "output_norm.weight", d, 0, FLOAT_TYPES, err, err_len))) goto fail;
+    const tb_gguf_tensor *norms[4 * 1024]; // 4 norms a layer; n_layers <= 1024 (config check)
+    static const char *const norm_names[4] = {"attn_norm", "attn_sub_norm", "ffn_norm",
+                                              "ffn_sub_norm"};
+    for (int l = 0; l < c.n_layers; l++) {
+        char name[96];
+        for (int i = 0; i < 4; i++) {
+            snprintf(name, sizeof name, "blk.%d.%s.weight", l, norm_names[i]);
+            if (!(norms[l * 4 + i] =
+                      need_tensor(g, name, i == 3 ? hd : d, 0, FLOAT_TYPES, err, err_len)))
+                goto fail;
+        }
+        for (int w = 0; w < TB_N_LINEAR; w++) {
+            int n, k;
+            tb_linear_shape(&c, w, &n, &k);
+            snprintf(name, sizeof name, "blk.%d.%s.weight", l, tb_linear_names[w]);
+            if (!(src->lin[l * TB_N_LINEAR + w] =
+                      need_tensor(g, name, (uint64_t)k, (uint64_t)n, TERNARY_TYPES, err, err_len)))
+                goto fail;
+        }
+    }
+
+    // Floats now; ternary tensors on demand.
+    tb_model_alloc_floats(m);
+    to_floats(t_emb, m->embedding);
+    if (t_out) {
+        m->output = malloc(V * d * sizeof(float));
+        if (!m->output) abort();
+        to_floats(t_out, m->output);
+    }
+    to_floats(t_fn, m->final_norm);
+    for (int l = 0; l < c.n_layers; l++) {
+        to_floats(norms[l * 4 + 0], m->attn_norm + (size_t)l * d);
+        to_floats(norms[l * 4 + 1], m->attn_sub_norm + (size_t)l * d);
+        to_floats(norms[l * 4 + 2], m->ffn_norm + (size_t)l * d);
+        to_floats(norms[l * 4 + 3], m->ffn_sub_norm + (size_t)l * hd);
+    }
+    m->src = src;
+    m->load_ternary = gguf_ternary;
+    m->free_src = free_gguf_src;
+    return 0;
+fail:
+    tb_model_free(m);
+    free_gguf_src(src);
+    return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+typedef struct {
+    const tb_model *m;
+    tb_file_format fmt;
+} save_ctx;
+
+// Producer for ternary tensors: fetch (generate or copy) the canonical form, then encode.
+static int produce_ternary(void *ctx_, int index, uint8_t *out, size_t bytes, char *err,
+                           size_t err_len)
+{
+    save_ctx *ctx = ctx_;
+    const tb_ternary *t = &ctx->m->lin[index];
+    size_t count = (size_t)t->n * (size_t)t->k;
+    int8_t *w = malloc(count);
+    if (!w) abort();
+    float scale;
+    if (tb_model_ternary(ctx->m, index / TB_N_LINEAR, index % TB_N_LINEAR, w, &scale, err,
+                         err_len)) {
+        free(w);
+        return -1;
+    }
+    switch (ctx->fmt) {
+    case TB_FMT_I2_S:
+        tb_encode_i2_s(w, count, scale, out);
+        break;
+    case TB_FMT_TQ2_0:
+        tb_encode_tq2_0(w, count, scale, out);
+        break;
+    case TB_FMT_TQ1_0:
+        tb_encode_tq1_0(w, count, scale, out);
+        break;
+    case TB_FMT_F32:
+        for (size_t i = 0; i < count; i++) {
+            float v = (float)w[i] * scale;
+            memcpy(out + 4 * i, &v, 4);
+        }
+        break;
+    }
+    (void)bytes;
+    free(w);
+    return 0;
+}
+
+// Producer for the embedding as F16 (only used when every value is f16-exact).
+static int produce_f16(void *ctx_, int index, uint8_t *out, size_t bytes, char *err, size_t err_len)
+{
+    (void)index, (void)err, (void)err_len;
+    const float *v = ctx_;
+    for (size_t i = 0; i < bytes / 2; i++) {
+        uint16_t h = tb_f32_to_f16(v[i]);
+        memcpy(out + 2 * i, &h, 2);
+    }
+    return 0;
+}
+
+static int f16_exact(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (tb_f16_round(v[i]) != v[i]) return 0;
+    return 1;
+}
+
+int tb_gguf_save_model(const tb_model *m, const char *path, tb_file_format fmt, char *err,
+                       size_t err_len)
+{
+    const tb_config *c = &m->cfg;
+    if (fmt == TB_FMT_TQ1_0 || fmt == TB_FMT_TQ2_0)
+        if (c->dim % 256 || c->hidden_dim % 256) {
+            snprintf(err, err_len,
+                     "format %s stores blocks of 256 along k: needs dim and hidden_dim multiples "
+                     "of 256, config %s has %d and %d (use i2_s or f32)",
+                     fmt == TB_FMT_TQ1_0 ? "tq1_0" : "tq2_0", c->name, c->dim, c->hidden_dim);
+            return -1;
+        }
+    const char *arch = "bitnet-b1.58";
+    tb_gguf_writer *w = tb_gguf_writer_new();
+    char key[128];
+    tb_gguf_add_str(w, "general.architecture", arch);
+    tb_gguf_add_str(w, "general.name", c->name);
+    tb_gguf_add_str(w, "general.producer", "tritbench");
+#define HP_U32(k, v)                                                                               \
+    (snprintf(key, sizeof key, "%s." k, arch), tb_gguf_add_u32(w, key, (uint32_t)(v)))
+#define HP_F32(k, v) (snprintf(key, sizeof key, "%s." k, arch), tb_gguf_add_f32(w, key, (v)))
+    HP_U32("block_count", c->n_layers);
+    HP_U32("embedding_length", c->dim);
+    HP_U32("feed_forward_length", c->hidden_dim);
+    HP_U32("attention.head_count", c->n_heads);
+    HP_U32("attention.head_count_kv", c->n_kv_heads);
+    HP_U32("context_length", c->seq_len);
+    HP_U32("vocab_size", c->vocab_size);
+    HP_U32("rope.dimension_count", c->dim / c->n_heads);
+    HP_F32("rope.freq_base", c->rope_theta);
+    HP_F32("attention.layer_norm_rms_epsilon", c->norm_eps);
+#undef HP_U32
+#undef HP_F32
+    uint64_t d = (uint64_t)c->dim, hd = (uint64_t)c->hidden_dim, V = (uint64_t)c->vocab_size;
+    uint64_t ne[2] = {d, V};
+    if (fmt != TB_FMT_F32 && f16_exact(m->embedding, (size_t)(d * V)))
+        tb_gguf_add_tensor(w, "token_embd.weight", TB_GGML_F16, 2, ne, produce_f16, m->embedding,
+                           0);
+    else
+        tb_gguf_add_tensor_data(w, "token_embd.weight", TB_GGML_F32, 2, ne, m->embedding);
+    if (m->output) tb_gguf_add_tensor_data(w, "output.weight", TB_GGML_F32, 2, ne, m->output);
+    tb_gguf_add_tensor_data(w, "output_norm.weight", TB_GGML_F32, 1, &d, m->final_norm);
+    save_ctx ctx = {m, fmt};
+    for (int l = 0; l < c->n_layers; l++) {
+        char name[96];
+        const float *nw[4] = {m->attn_norm + l * d, m->attn_sub_norm + l * d, m->ffn_norm + l * d,
+                              m->ffn_sub_norm + l * hd};
+        static const char *const norm_names[4] = {"attn_norm", "attn_sub_norm", "ffn_norm",
+                                                  "ffn_sub_norm"};
+        for (int i = 0; i < 4; i++) {
+            snprintf(name, sizeof name, "blk.%d.%s.weight", l, norm_names[i]);
+            tb_gguf_add_tensor_data(w, name, TB_GGML_F32, 1, i == 3 ? &hd : &d, nw[i]);
+        }
+        for (int j = 0; j < TB_N_LINEAR; j++) {
+            int n, k;
+            tb_linear_shape(c, j, &n, &k);
+            uint64_t lne[2] = {(uint64_t)k, (uint64_t)n};
+            snprintf(name, sizeof name, "blk.%d.%s.weight", l, tb_linear_names[j]);
+            tb_gguf_add_tensor(w, name, tb_file_format_type(fmt), 2, lne, produce_ternary, &ctx,
+                               l * TB_N_LINEAR + j);
+        }
+    }
+    int rc = tb_gguf_write_file(w, path, err, err_len);
+    tb_gguf_writer_free(w);
+    return rc;
+}

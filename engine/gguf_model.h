@@ -1,0 +1,34 @@
+// BitNet b1.58 models in GGUF files: the ternary tensor codecs (I2_S, TQ2_0, TQ1_0, and float
+// tensors holding {-s, 0, +s}), loading a model from a file and writing one.
+#ifndef TB_GGUF_MODEL_H
+#define TB_GGUF_MODEL_H
+
+#include "gguf.h"
+#include "tb_model.h"
+
+// Formats `tritbench model create` writes the ternary tensors in.
+typedef enum { TB_FMT_I2_S, TB_FMT_TQ2_0, TB_FMT_TQ1_0, TB_FMT_F32 } tb_file_format;
+// "i2_s" -> TB_FMT_I2_S...; -1 if unknown.
+int tb_file_format_parse(const char *s);
+uint32_t tb_file_format_type(tb_file_format f);
+
+// Encoders from the canonical form (w: n*k int8 in {-1, 0, 1}, count = n*k elements, rows of k).
+// Buffers are tb_ggml_tensor_bytes() long. TQ formats need k % 256 == 0 (and store the scale
+// as f16 in every block); I2_S needs count % 128 == 0.
+void tb_encode_i2_s(const int8_t *w, size_t count, float scale, uint8_t *out);
+void tb_encode_tq2_0(const int8_t *w, size_t count, float scale, uint8_t *out);
+void tb_encode_tq1_0(const int8_t *w, size_t count, float scale, uint8_t *out);
+// Decoders: any of the six tensor types to the canonical form. name labels errors. 0, or -1
+// with a message (I2_S code 0b11, TQ2_0 code 3, blocks with different scales, float values
+// that are not {-s, 0, +s}, non-finite scales).
+int tb_decode_ternary(const tb_gguf_tensor *t, int8_t *w, float *scale, char *err, size_t err_len);
+
+// Loads a BitNet model: checks architecture, hyperparameters, every tensor's presence, type and
+// shape up front; floats are converted now, ternary tensors decoded on demand from the mapping
+// (which stays open until tb_model_free). 0, or -1 with a message.
+int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len);
+// Writes m to path atomically with ternary tensors in format f. 0, or -1 with a message.
+int tb_gguf_save_model(const tb_model *m, const char *path, tb_file_format f, char *err,
+                       size_t err_len);
+
+#endif

@@ -1,0 +1,69 @@
+// Model-level validation: the engine on one kernel against the float reference model in both
+// modes, over the same token sequence. Shared by `tritbench validate --model` and the tests.
+#ifndef TB_MODEL_CHECK_H
+#define TB_MODEL_CHECK_H
+
+#include "tb_model.h"
+#include "tb_pool.h"
+
+// ---- The bound: engine vs the quantization-consistent reference (mode a) ----
+//
+// The engine and reference (a) compute the same function: the same ternary weights, the same
+// quantizer (tb_ref_quantize_row), an exact integer dot. They differ only in float rounding
+// elsewhere: the engine computes RMSNorm scaling, RoPE, attention, softmax and the head in float
+// and scales each dot as fl(fl(dot) * fl(ws * xs)); the reference accumulates in double.
+//
+// 1. No rounding flips. If every int8 activation comes out the same in both, the logits differ
+//    by float rounding alone. Each BitLinear output is within 2u + u^2 of exact in the engine
+//    and (k 2^-53 + 2u) in the reference (harness/check.h); RMSNorm, RoPE, softmax and the
+//    weighted sum add a few u each, and the norms rescale, so a layer adds at most ~16 ops of
+//    relative error u to the residual stream and the head (a float dot over dim terms, run in
+//    8 partial sums) at most dim/8 u relative to sum |x e|. Allowing 32 u per layer for all of it
+//    (a factor of 2 over the count) gives a relative logit error <= 32 L u, i.e.
+//        NMSE_float <= (32 L u)^2,   u = 2^-24            (TB_ENGINE_FLOAT_FLOOR)
+// 2. Rounding flips. An activation within a few u of a rounding midpoint may round one way in
+//    the engine and the other in the reference: one int8 step, the size of the quantization
+//    noise itself. Then the engine's quantization noise is, at worst, a fresh realisation,
+//    independent of the reference's: E - A = (E - B) - (A - B), two uncorrelated terms of equal
+//    expected size (B = the unquantized model), so E|E - A|^2 <= 2 E|A - B|^2; shared roundings
+//    only make it smaller. Hence
+//        NMSE(E, A) <= 2 NMSE(A, B) + (32 L u)^2               (TB_ENGINE_NMSE_BOUND)
+//    measured in the same run. A wrong RoPE pairing, a SiLU for the squared ReLU, a missing
+//    sub-norm, a position off by one or a wrong scale each give NMSE(E, A) of order 1, far above
+//    this: NMSE(A, B) is the cost of 8-bit activations, ~1e-4 .. 1e-3.
+#define TB_ENGINE_U                      0x1p-24
+#define TB_ENGINE_FLOAT_FLOOR(L)         ((32.0 * (L)*TB_ENGINE_U) * (32.0 * (L)*TB_ENGINE_U))
+#define TB_ENGINE_NMSE_BOUND(nmse_ab, L) (2.0 * (nmse_ab) + TB_ENGINE_FLOAT_FLOOR(L))
+
+// The references' run over one sequence: the prompt, then tokens chosen greedily by reference
+// (a). Position p's logits predict token p + 1.
+typedef struct {
+    int n_prompt, n_pos; // n_pos = n_prompt + generated tokens
+    int *tokens;         // (n_pos)
+    float *logits_a;     // (n_pos, vocab) quantization-consistent reference
+    float *logits_b;     // (n_pos, vocab) plain float reference
+    double nmse_ab;      // NMSE of (b) against (a): the cost of int8 activations
+} tb_ref_run;
+
+// Needs m's ternary tensors materialized. 0, or -1 with a message.
+int tb_ref_run_make(const tb_model *m, const int *prompt, int n_prompt, int n_gen, tb_ref_run *r,
+                    char *err, size_t err_len);
+void tb_ref_run_free(tb_ref_run *r);
+
+typedef struct {
+    double nmse;      // engine vs (a), over every position and logit
+    double max_abs;   // largest |engine - (a)| logit difference
+    double bound;     // TB_ENGINE_NMSE_BOUND for this run
+    double kl;        // mean over positions of KL(softmax(b) || softmax(engine)), nats
+    double top1_b;    // fraction of positions where argmax(engine) == argmax(b)
+    int greedy_equal; // the engine's greedy continuation equals reference (a)'s
+    float *logits;    // (n_pos, vocab) the engine's logits (caller frees)
+    double seconds;
+} tb_engine_cmp;
+
+// Runs the engine with kernel kn over r's tokens: the prompt as one prefill (GEMM path), the
+// rest one token at a time (GEMV path). 0, or -1 with a message.
+int tb_engine_compare(const tb_model *m, const tb_kernel *kn, tb_pool *pool, const tb_ref_run *r,
+                      tb_engine_cmp *out, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,447 @@
+// The forward pass. Read top to bottom: building (packing weights, buffers), the small float
+// operations (RMSNorm, RoPE, attention, head), then tb_transformer_forward itself.
+#include "transformer.h"
+#include "model.h"
+#include "tb_reference.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Building
+
+static int head_size(const tb_config *c)
+{
+    return c->dim / c->n_heads;
+}
+
+static int kv_dim(const tb_config *c)
+{
+    return c->n_kv_heads * head_size(c);
+}
+
+static int max_int(int a, int b)
+{
+    return a > b ? a : b;
+}
+
+// Packing job: thread t fetches and packs tensors t, t + nthreads, ... with its own staging
+// buffer, so generating a synthetic model (the slow part) runs on every thread.
+typedef struct {
+    tb_transformer *t;
+    int failed;
+    char err[600];
+} pack_job;
+
+static void pack_part(void *ctx, int tid, int nthreads)
+{
+    pack_job *job = ctx;
+    tb_transformer *t = job->t;
+    const tb_config *c = &t->cfg;
+    int8_t *w = NULL;
+    size_t w_cap = 0;
+    char err[400];
+    for (int i = tid; i < c->n_layers * TB_N_LINEAR && !job->failed; i += nthreads) {
+        int n, k;
+        tb_linear_shape(c, i % TB_N_LINEAR, &n, &k);
+        size_t count = (size_t)n * (size_t)k;
+        if (count > w_cap) {
+            free(w);
+            w = malloc(count);
+            if (!w) abort();
+            w_cap = count;
+        }
+        float scale;
+        int rc = tb_model_ternary(t->model, i / TB_N_LINEAR, i % TB_N_LINEAR, w, &scale, err,
+                                  sizeof err);
+        if (rc == 0) {
+            t->packed[i] = tb_alloc(t->kn->packed_size(n, k));
+            rc = tb_pack(t->kn, w, scale, n, k, t->packed[i], err, sizeof err);
+        }
+        if (rc) {
+            // Racy but harmless: any one message will do, and failed only ever goes 0 -> 1.
+            snprintf(job->err, sizeof job->err, "layer %d %s: %s", i / TB_N_LINEAR,
+                     tb_linear_names[i % TB_N_LINEAR], err);
+            job->failed = 1;
+        }
+    }
+    free(w);
+}
+
+static size_t act_bytes(const tb_config *c, const tb_kernel *kn, int batch)
+{
+    size_t a = kn->act_size(batch, c->dim), b = kn->act_size(batch, c->hidden_dim);
+    return a > b ? a : b;
+}
+
+uint64_t tb_transformer_bytes_needed(const tb_config *c, const tb_kernel *kn, int max_seq,
+                                     int max_batch, int head_f16, int threads)
+{
+    uint64_t bytes = 0, staging = 0;
+    for (int w = 0; w < TB_N_LINEAR; w++) {
+        int n, k;
+        tb_linear_shape(c, w, &n, &k);
+        bytes += (uint64_t)kn->packed_size(n, k) * (uint64_t)c->n_layers;
+        // A synthetic tensor is staged as float latent weights plus int8 (5 bytes a weight).
+        if ((uint64_t)n * (uint64_t)k * 5 > staging) staging = (uint64_t)n * (uint64_t)k * 5;
+    }
+    uint64_t emb = tb_model_embedding_params(c);
+    bytes += emb * 4 + (head_f16 ? emb * 2 : 0) + tb_model_norm_params(c) * 4;
+    bytes += 2ull * 4 * (uint64_t)c->n_layers * (uint64_t)max_seq * (uint64_t)kv_dim(c);
+    bytes += (uint64_t)max_batch * (4ull * c->dim + 3ull * c->hidden_dim + 4ull * c->vocab_size);
+    bytes += act_bytes(c, kn, max_batch) + staging * (uint64_t)threads;
+    return bytes;
+}
+
+int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *kn, tb_pool *pool,
+                         int max_seq, int max_batch, int head_f16, char *err, size_t err_len)
+{
+    memset(t, 0, sizeof *t);
+    const tb_config *c = &m->cfg;
+    if (max_seq < 1 || max_seq > c->seq_len || max_batch < 1 || max_batch > max_seq) {
+        snprintf(err, err_len, "positions %d must be in [1, context %d], batch %d in [1, %d]",
+                 max_seq, c->seq_len, max_batch, max_seq);
+        return -1;
+    }
+    t->cfg = *c;
+    t->model = m;
+    t->kn = kn;
+    t->pool = pool;
+    t->max_seq = max_seq;
+    t->max_batch = max_batch;
+
+    // Ternary weights: fetched and packed once, here.
+    int nlin = c->n_layers * TB_N_LINEAR;
+    t->packed = calloc((size_t)nlin, sizeof *t->packed);
+    if (!t->packed) abort();
+    pack_job job = {t, 0, ""};
+    tb_pool_run(pool, pack_part, &job);
+    if (job.failed) {
+        snprintf(err, err_len, "%s", job.err);
+        tb_transformer_free(t);
+        return -1;
+    }
+    for (int i = 0; i < nlin; i++) {
+        int n, k;
+        tb_linear_shape(c, i % TB_N_LINEAR, &n, &k);
+        t->ternary_bytes += kn->packed_size(n, k);
+        t->ternary_params += (uint64_t)n * (uint64_t)k;
+    }
+
+    // Output head: the tied embedding (or the untied output), in f32 or converted to f16.
+    t->head = m->output ? m->output : m->embedding;
+    uint64_t emb = tb_model_embedding_params(c);
+    t->embed_bytes = emb * 4 * (m->output ? 2 : 1);
+    if (head_f16) {
+        t->head16 = tb_alloc(emb * 2);
+        for (uint64_t i = 0; i < emb; i++) t->head16[i] = tb_f32_to_f16(t->head[i]);
+        t->embed_bytes += emb * 2;
+    }
+    t->norm_bytes = tb_model_norm_params(c) * 4;
+
+    // RoPE tables in double, rounded once: cos/sin(pos * theta^(-2i/hs)).
+    int hs = head_size(c), half = hs / 2;
+    t->rope_cos = tb_alloc((size_t)max_seq * half * sizeof(float));
+    t->rope_sin = tb_alloc((size_t)max_seq * half * sizeof(float));
+    for (int p = 0; p < max_seq; p++)
+        for (int i = 0; i < half; i++) {
+            double ang = p * pow((double)c->rope_theta, -2.0 * i / hs);
+            t->rope_cos[(size_t)p * half + i] = (float)cos(ang);
+            t->rope_sin[(size_t)p * half + i] = (float)sin(ang);
+        }
+
+    // Run state.
+    tb_run_state *s = &t->s;
+    size_t B = (size_t)max_batch, d = (size_t)c->dim, hd = (size_t)c->hidden_dim;
+    size_t cache = (size_t)c->n_layers * (size_t)max_seq * (size_t)kv_dim(c);
+    s->x = tb_alloc(B * d * sizeof(float));
+    s->xb = tb_alloc(B * d * sizeof(float));
+    s->xb2 = tb_alloc(B * d * sizeof(float));
+    s->q = tb_alloc(B * d * sizeof(float));
+    s->hb = tb_alloc(B * hd * sizeof(float));
+    s->hb2 = tb_alloc(B * hd * sizeof(float));
+    s->xq = tb_alloc(B * (size_t)max_int(c->dim, c->hidden_dim));
+    s->xs = tb_alloc(B * sizeof(float));
+    s->act = tb_alloc(act_bytes(c, kn, max_batch));
+    s->att = tb_alloc((size_t)tb_pool_threads(pool) * (size_t)max_seq * sizeof(float));
+    s->logits = tb_alloc(B * (size_t)c->vocab_size * sizeof(float));
+    s->kcache = tb_alloc(cache * sizeof(float));
+    s->vcache = tb_alloc(cache * sizeof(float));
+    t->kv_bytes = 2 * cache * sizeof(float);
+    return 0;
+}
+
+void tb_transformer_free(tb_transformer *t)
+{
+    if (t->packed)
+        for (int i = 0; i < t->cfg.n_layers * TB_N_LINEAR; i++) tb_free(t->packed[i]);
+    free(t->packed);
+    tb_free(t->head16), tb_free(t->rope_cos), tb_free(t->rope_sin);
+    tb_run_state *s = &t->s;
+    tb_free(s->x), tb_free(s->xb), tb_free(s->xb2), tb_free(s->q), tb_free(s->hb);
+    tb_free(s->hb2), tb_free(s->xq), tb_free(s->xs), tb_free(s->act), tb_free(s->att);
+    tb_free(s->logits), tb_free(s->kcache), tb_free(s->vcache);
+    memset(t, 0, sizeof *t);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+// RMSNorm of n rows of length len: out = x / sqrt(mean(x^2) + eps) * w. The sum of squares is
+// accumulated in double: it is only len terms and keeps the norm independent of their order.
+static void rmsnorm_rows(float *out, const float *x, const float *w, int n, int len, float eps)
+{
+    for (int r = 0; r < n; r++) {
+        const float *xr = x + (size_t)r * len;
+        float *o = out + (size_t)r * len;
+        double ss = 0;
+        for (int i = 0; i < len; i++) ss += (double)xr[i] * xr[i];
+        float inv = (float)(1.0 / sqrt(ss / len + eps));
+        for (int i = 0; i < len; i++) o[i] = xr[i] * inv * w[i];
+    }
+}
+
+// BitLinear input: int8 absmax per row (the reference quantizer, so engine and reference agree
+// on every rounding of the same floats), then the kernel's own activation form. Done once per
+// input and shared by every projection that reads it (q, k, v; gate, up).
+static void quantize_input(tb_transformer *t, const float *x, int n, int k)
+{
+    tb_ref_quantize_rows(x, n, k, t->s.xq, t->s.xs);
+    t->kn->prepare(t->s.xq, t->s.xs, n, k, t->s.act);
+}
+
+// y (n x rows) = the prepared input times ternary weight `which` of layer l.
+static void bitlinear(tb_transformer *t, int l, int which, int n, float *y)
+{
+    int rows, k;
+    tb_linear_shape(&t->cfg, which, &rows, &k);
+    tb_pool_matmul(t->pool, t->kn, t->packed[l * TB_N_LINEAR + which], t->s.act, n, rows, k, y);
+}
+
+// NEOX-style RoPE, in place on every head of a row: (v[i], v[i + hs/2]) rotated by pos * f_i.
+static void rope_row(const tb_transformer *t, float *v, int heads, int pos)
+{
+    int hs = head_size(&t->cfg), half = hs / 2;
+    const float *cs = t->rope_cos + (size_t)pos * half, *sn = t->rope_sin + (size_t)pos * half;
+    for (int h = 0; h < heads; h++) {
+        float *x = v + h * hs;
+        for (int i = 0; i < half; i++) {
+            float a = x[i], b = x[i + half];
+            x[i] = a * cs[i] - b * sn[i];
+            x[i + half] = a * sn[i] + b * cs[i];
+        }
+    }
+}
+
+// Grouped-query attention for a batch of n tokens at positions pos..pos+n-1 of layer l.
+// Work item = (token, head); thread tid takes items tid, tid + nthreads, ...
+typedef struct {
+    tb_transformer *t;
+    int l, n, pos;
+} attn_job;
+
+static void attention_part(void *ctx, int tid, int nthreads)
+{
+    const attn_job *job = ctx;
+    tb_transformer *t = job->t;
+    const tb_config *c = &t->cfg;
+    int hs = head_size(c), kvd = kv_dim(c), group = c->n_heads / c->n_kv_heads;
+    float *att = t->s.att + (size_t)tid * t->max_seq;
+    const float *kc = t->s.kcache + (size_t)job->l * t->max_seq * kvd;
+    const float *vc = t->s.vcache + (size_t)job->l * t->max_seq * kvd;
+    float inv_sqrt = 1.0f / sqrtf((float)hs);
+    for (int item = tid; item < job->n * c->n_heads; item += nthreads) {
+        int i = item / c->n_heads, h = item % c->n_heads, p = job->pos + i;
+        const float *q = t->s.q + (size_t)i * c->dim + h * hs;
+        int off = (h / group) * hs; // this head's KV head
+        // Scores over positions 0..p (causal), softmax, weighted sum of values.
+        float mx = -INFINITY;
+        for (int s = 0; s <= p; s++) {
+            const float *k = kc + (size_t)s * kvd + off;
+            float d = 0;
+            for (int e = 0; e < hs; e++) d += q[e] * k[e];
+            att[s] = d * inv_sqrt;
+            mx = att[s] > mx ? att[s] : mx;
+        }
+        float sum = 0;
+        for (int s = 0; s <= p; s++) sum += att[s] = expf(att[s] - mx);
+        float *out = t->s.xb2 + (size_t)i * c->dim + h * hs;
+        for (int e = 0; e < hs; e++) out[e] = 0;
+        for (int s = 0; s <= p; s++) {
+            const float *v = vc + (size_t)s * kvd + off;
+            float a = att[s] / sum;
+            for (int e = 0; e < hs; e++) out[e] += a * v[e];
+        }
+    }
+}
+
+// Output head: logits[r][v] = x[r] . head[v] for the requested rows, vocab split across threads.
+typedef struct {
+    tb_transformer *t;
+    const float *x; // (rows, dim)
+    float *logits;  // (rows, vocab)
+    int rows;
+} head_job;
+
+static float dot_f32(const float *a, const float *b, int n)
+{
+    // Eight partial sums: independent chains the compiler can keep in vector registers.
+    float acc[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
+    float s = 0;
+    for (; i < n; i++) s += a[i] * b[i];
+    for (int j = 0; j < 8; j++) s += acc[j];
+    return s;
+}
+
+static float dot_f16_portable(const float *a, const uint16_t *b, int n)
+{
+    float s = 0;
+    for (int i = 0; i < n; i++) s += a[i] * tb_f16_to_f32(b[i]);
+    return s;
+}
+
+#if defined(__x86_64__)
+// F16C converts 8 halves at once; with FMA this is the bandwidth-bound loop a head should be.
+__attribute__((target("avx2,fma,f16c"))) static float dot_f16_f16c(const float *a,
+                                                                   const uint16_t *b, int n)
+{
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i)));
+        __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i + 8)));
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), w0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), w1, acc1);
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, _mm256_add_ps(acc0, acc1));
+    float s = 0;
+    for (int j = 0; j < 8; j++) s += lanes[j];
+    for (; i < n; i++) s += a[i] * tb_f16_to_f32(b[i]);
+    return s;
+}
+#endif
+
+static float (*pick_dot_f16(void))(const float *, const uint16_t *, int)
+{
+#if defined(__x86_64__)
+    uint32_t need = TB_ISA_AVX2 | TB_ISA_FMA | TB_ISA_F16C;
+    if ((tb_cpu_features() & need) == need) return dot_f16_f16c;
+#endif
+    return dot_f16_portable;
+}
+
+static void head_part(void *ctx, int tid, int nthreads)
+{
+    const head_job *job = ctx;
+    const tb_transformer *t = job->t;
+    int V = t->cfg.vocab_size, d = t->cfg.dim, v0, v1;
+    tb_pool_split(V, 16, tid, nthreads, &v0, &v1);
+    float (*dot16)(const float *, const uint16_t *, int) = pick_dot_f16();
+    for (int v = v0; v < v1; v++)
+        for (int r = 0; r < job->rows; r++) {
+            const float *x = job->x + (size_t)r * d;
+            job->logits[(size_t)r * V + v] = t->head16 ? dot16(x, t->head16 + (size_t)v * d, d)
+                                                       : dot_f32(x, t->head + (size_t)v * d, d);
+        }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The forward pass
+
+float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int pos, int all_logits)
+{
+    const tb_config *c = &t->cfg;
+    const tb_model *m = t->model;
+    tb_run_state *s = &t->s;
+    int dim = c->dim, hd = c->hidden_dim, kvd = kv_dim(c);
+    assert(n >= 1 && n <= t->max_batch && pos >= 0 && pos + n <= t->max_seq);
+
+    // Embedding lookup: float rows, not quantized.
+    for (int i = 0; i < n; i++) {
+        assert(tokens[i] >= 0 && tokens[i] < c->vocab_size);
+        memcpy(s->x + (size_t)i * dim, m->embedding + (size_t)tokens[i] * dim,
+               (size_t)dim * sizeof(float));
+    }
+
+    for (int l = 0; l < c->n_layers; l++) {
+        // Rows pos..pos+n-1 of this layer's caches: k and v are written straight into them
+        // (the kernel's output row stride, kv_dim, is the cache's).
+        float *kc = s->kcache + ((size_t)l * t->max_seq + pos) * kvd;
+        float *vc = s->vcache + ((size_t)l * t->max_seq + pos) * kvd;
+
+        // ---- attention ----
+        rmsnorm_rows(s->xb, s->x, m->attn_norm + (size_t)l * dim, n, dim, c->norm_eps);
+        quantize_input(t, s->xb, n, dim);
+        bitlinear(t, l, TB_WQ, n, s->q);
+        bitlinear(t, l, TB_WK, n, kc);
+        bitlinear(t, l, TB_WV, n, vc);
+        for (int i = 0; i < n; i++) {
+            rope_row(t, s->q + (size_t)i * dim, c->n_heads, pos + i);
+            rope_row(t, kc + (size_t)i * kvd, c->n_kv_heads, pos + i);
+        }
+        attn_job aj = {t, l, n, pos};
+        tb_pool_run(t->pool, attention_part, &aj);
+        rmsnorm_rows(s->xb, s->xb2, m->attn_sub_norm + (size_t)l * dim, n, dim, c->norm_eps);
+        quantize_input(t, s->xb, n, dim);
+        bitlinear(t, l, TB_WO, n, s->xb2);
+        for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] += s->xb2[i];
+
+        // ---- feed-forward: squared-ReLU gated ----
+        rmsnorm_rows(s->xb, s->x, m->ffn_norm + (size_t)l * dim, n, dim, c->norm_eps);
+        quantize_input(t, s->xb, n, dim);
+        bitlinear(t, l, TB_WGATE, n, s->hb);
+        bitlinear(t, l, TB_WUP, n, s->hb2);
+        for (size_t i = 0; i < (size_t)n * hd; i++) {
+            float g = s->hb[i] > 0 ? s->hb[i] : 0;
+            s->hb[i] = g * g * s->hb2[i];
+        }
+        rmsnorm_rows(s->hb2, s->hb, m->ffn_sub_norm + (size_t)l * hd, n, hd, c->norm_eps);
+        quantize_input(t, s->hb2, n, hd);
+        bitlinear(t, l, TB_WDOWN, n, s->xb);
+        for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] += s->xb[i];
+    }
+
+    // Final norm and head, for every row or only the last.
+    int first = all_logits ? 0 : n - 1, rows = n - first;
+    rmsnorm_rows(s->xb, s->x + (size_t)first * dim, m->final_norm, rows, dim, c->norm_eps);
+    head_job hj = {t, s->xb, s->logits, rows};
+    tb_pool_run(t->pool, head_part, &hj);
+    return s->logits;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sampling
+
+int tb_sample_argmax(const float *logits, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (logits[i] > logits[best]) best = i; // ties go to the lowest id
+    return best;
+}
+
+int tb_sample_temperature(const float *logits, int n, float temp, uint64_t *rng_state)
+{
+    float mx = logits[tb_sample_argmax(logits, n)];
+    double sum = 0;
+    for (int i = 0; i < n; i++) sum += exp((double)(logits[i] - mx) / temp);
+    tb_rng r = {*rng_state};
+    double u = (double)tb_rng_float(&r) * sum, acc = 0;
+    *rng_state = r.state;
+    for (int i = 0; i < n; i++) {
+        acc += exp((double)(logits[i] - mx) / temp);
+        if (acc > u) return i;
+    }
+    return n - 1; // rounding left u a hair above the last partial sum
+}

@@ -1,0 +1,84 @@
+// The BitNet b1.58 transformer on any registered kernel.
+//
+//   x = embedding[token]
+//   per layer:  n = attn_norm(x)
+//               q, k, v = BitLinear(n)            (int8 absmax activations, ternary weights)
+//               q, k = RoPE(q, k)                 (NEOX pairs (i, i + hs/2))
+//               x += BitLinear_o(attn_sub_norm(GQA attention over the KV cache))
+//               m = ffn_norm(x)
+//               x += BitLinear_down(ffn_sub_norm(relu(BitLinear_gate(m))^2 * BitLinear_up(m)))
+//   logits = head(final_norm(x))                  (float head: tied embedding, f32 or f16)
+//
+// m tokens at once go through the kernels' GEMM path (prefill), one token through GEMV
+// (decode). Threads come from a tb_pool: matrix rows are split across them, never inside
+// a kernel.
+#ifndef TB_TRANSFORMER_H
+#define TB_TRANSFORMER_H
+
+#include "tb_kernel.h"
+#include "tb_model.h"
+#include "tb_pool.h"
+
+#include <stdint.h>
+
+typedef struct {
+    float *x;      // (batch, dim) residual stream
+    float *xb;     // (batch, dim) normed input of a block
+    float *xb2;    // (batch, dim) attention output, block outputs
+    float *q;      // (batch, dim) queries
+    float *hb;     // (batch, hidden_dim) gate, then the gated product
+    float *hb2;    // (batch, hidden_dim) up, then its sub-norm
+    int8_t *xq;    // (batch, max(dim, hidden_dim)) int8 activations of one BitLinear input
+    float *xs;     // (batch) their scales
+    void *act;     // kernel-prepared activations (largest of act_size(batch, dim | hidden_dim))
+    float *att;    // (threads, seq_len) attention scores, one row per thread
+    float *logits; // (batch, vocab_size)
+    float *kcache; // (n_layers, seq_len, kv_dim)
+    float *vcache; // (n_layers, seq_len, kv_dim)
+} tb_run_state;
+
+typedef struct {
+    tb_config cfg;
+    const tb_model *model; // borrowed: embedding and norms are read from it
+    const tb_kernel *kn;
+    tb_pool *pool;     // borrowed
+    int max_seq;       // KV cache positions
+    int max_batch;     // most tokens per forward call
+    void **packed;     // (n_layers, TB_N_LINEAR) kernel-packed ternary weights
+    const float *head; // (vocab_size, dim) output head in f32 (tied: the embedding)
+    uint16_t *head16;  // (vocab_size, dim) the head in f16, when chosen; else NULL
+    float *rope_cos;   // (max_seq, head_size / 2)
+    float *rope_sin;   // (max_seq, head_size / 2)
+    tb_run_state s;
+    // Memory, in bytes.
+    uint64_t ternary_bytes; // packed BitLinear weights (scales included)
+    uint64_t ternary_params;
+    uint64_t embed_bytes; // embedding + output head as held in memory
+    uint64_t norm_bytes;
+    uint64_t kv_bytes;
+} tb_transformer;
+
+// Packs every ternary tensor of m with kernel kn (tensors fetched on demand, several at once on
+// the pool's threads), allocates a KV cache of max_seq positions and buffers for max_batch
+// tokens. head_f16: keep the output head in f16 (half the bytes read per token). 0, or -1 with a
+// message. m must outlive t.
+int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *kn, tb_pool *pool,
+                         int max_seq, int max_batch, int head_f16, char *err, size_t err_len);
+void tb_transformer_free(tb_transformer *t);
+
+// Runs tokens[0..n) at positions pos..pos+n-1 (1 <= n <= max_batch, pos + n <= max_seq; the
+// cache must hold positions 0..pos-1). Returns the logits: all n rows (n x vocab) if
+// all_logits, else only the last token's (vocab).
+float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int pos, int all_logits);
+
+// Bytes tb_transformer_build will allocate for kernel kn (weights, head, KV cache, buffers),
+// plus the per-thread staging of tensors while packing.
+uint64_t tb_transformer_bytes_needed(const tb_config *c, const tb_kernel *kn, int max_seq,
+                                     int max_batch, int head_f16, int threads);
+
+// Sampling over token ids.
+int tb_sample_argmax(const float *logits, int n);
+// Softmax at temperature temp (> 0), then one draw from the seeded generator state.
+int tb_sample_temperature(const float *logits, int n, float temp, uint64_t *rng_state);
+
+#endif
