@@ -38,9 +38,17 @@ void tb_progress_done(tb_progress *p);
 
 double tb_now(void); // monotonic seconds
 
-// Writes text to path atomically: a temporary file in the same folder, fsync, rename.
-// "-" means standard output. Returns 0, or -1 with a message on stderr.
+// Writes text to path atomically: a temporary file "PATH.tmp.XXXXXX" in the same folder,
+// fsync, rename, fsync of the folder. An interrupted write never leaves a partial file under
+// path (at worst a leftover "*.tmp.*" file). "-" means standard output. Returns 0, or -1 with
+// a message on stderr.
+#define TB_TMP_INFIX ".tmp."
 int tb_write_file_atomic(const char *path, const char *text);
+// The same, but never replaces an existing file: returns 1 (nothing written, no message) if
+// path exists, 0 on success, -1 with a message on stderr.
+int tb_write_file_new(const char *path, const char *text);
+// Tests only: called with the complete, fsynced temporary file just before it is moved.
+extern void (*tb_write_atomic_test_hook)(const char *tmp_path);
 // Prints or writes (if path) the JSON document; frees it. Returns 0 or -1.
 int tb_emit_json(cJSON *doc, const char *path);
 
@@ -49,5 +57,6 @@ int cmd_validate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 #endif

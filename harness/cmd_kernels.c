@@ -69,7 +69,7 @@ int cmd_kernels(int argc, char **argv)
             cJSON_AddItemToArray(list, o);
         } else {
             printf("%-16s %-30s %6.3f %7.2f %7d %6d %-6s %s%s\n", k->name, isa[0] ? isa : "-", bpw,
-                   act_bytes, k->k_block, k->n_tile, k->exact ? "yes" : "lossy",
+                   act_bytes, k->k_block, k->n_tile, k->exact ? "yes" : "bound",
                    ok ? "yes" : "no: ", ok ? (k == best ? " (best)" : "") : why);
         }
     }

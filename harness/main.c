@@ -15,6 +15,8 @@ static const char *usage =
     "  generate   run the BitNet b1.58 engine on a model (file or configuration): token ids,\n"
     "             prefill and decode speeds, memory\n"
     "  model      create a synthetic model file (GGUF), or show a model's shapes\n"
+    "  info       this machine's fingerprint as results record it: CPU, ISA, caches, OS,\n"
+    "             compiler, revision, and which energy/counter sources exist (or why not)\n"
     "\n"
     "Run 'tritbench COMMAND --help' for a command's options. Every command accepts --json.\n"
     "Environment: TRITBENCH_KERNEL=name overrides the kernel choice, TRITBENCH_DEBUG=1 says why\n"
@@ -35,6 +37,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 1, argv + 1);
     if (strcmp(cmd, "generate") == 0) return cmd_generate(argc - 1, argv + 1);
     if (strcmp(cmd, "model") == 0) return cmd_model(argc - 1, argv + 1);
+    if (strcmp(cmd, "info") == 0) return cmd_info(argc - 1, argv + 1);
     fprintf(stderr, "tritbench: unknown command '%s' (see 'tritbench --help')\n", cmd);
     return TB_EXIT_USAGE;
 }

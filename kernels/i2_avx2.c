@@ -54,31 +54,20 @@ INLINE void tile(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, in
     for (int r = 0; r < R; r++) dots[r] = hsum(acc[r]);
 }
 
+static void tile_full(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int32_t *dots)
+{
+    tile(w, row_bytes, x, kb, TILE_ROWS, dots);
+}
+
+static void tile_one(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int32_t *dots)
+{
+    tile(w, row_bytes, x, kb, 1, dots);
+}
+
 static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
                  float *y)
 {
-    assert(0 <= row0 && row0 <= row1 && row1 <= n);
-    assert(((uintptr_t)packed | (uintptr_t)act) % TB_ALIGN == 0);
-    const int kb = i2_blocks(k), k_pad = i2_k_pad(k);
-    const size_t row_bytes = i2_row_bytes(k);
-    const float w_scale = i2_scale(packed, n, k);
-    int32_t dots[TILE_ROWS];
-    for (int i = 0; i < m; i++) {
-        const int8_t *x = tb_act_rows_x(act, m, k_pad, i);
-        const int32_t sum = tb_act_rows_sum(act, m)[i];
-        const float x_scale = tb_act_rows_scale(act)[i];
-        float *yi = y + (size_t)i * n;
-        int j = row0;
-        for (; j + TILE_ROWS <= row1; j += TILE_ROWS) {
-            tile(i2_row(packed, k, j), row_bytes, x, kb, TILE_ROWS, dots);
-            for (int r = 0; r < TILE_ROWS; r++)
-                yi[j + r] = tb_scale_dot(dots[r] - sum, w_scale, x_scale);
-        }
-        for (; j < row1; j++) {
-            tile(i2_row(packed, k, j), row_bytes, x, kb, 1, dots);
-            yi[j] = tb_scale_dot(dots[0] - sum, w_scale, x_scale);
-        }
-    }
+    i2_gemm_rows(packed, act, m, n, k, row0, row1, y, TILE_ROWS, tile_full, tile_one);
 }
 
 static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1, float *y)

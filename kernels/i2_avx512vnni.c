@@ -80,8 +80,9 @@ static void gemv_tile8(const uint8_t *w, size_t rb, const int8_t *x, int kb, int
     dots[6] = row_total(l6, h6), dots[7] = row_total(l7, h7);
 }
 
-static int32_t gemv_row(const uint8_t *w, const int8_t *x, int kb)
+static void gemv_row(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int32_t *dots)
 {
+    (void)row_bytes;
     MASKS;
     __m512i lo = _mm512_setzero_si512(), hi = lo;
     for (int b = 0; b < kb; b++) {
@@ -89,27 +90,12 @@ static int32_t gemv_row(const uint8_t *w, const int8_t *x, int kb)
         const size_t o = (size_t)b * I2_BLOCK_BYTES;
         ROW_BLOCK(w, lo, hi);
     }
-    return row_total(lo, hi);
+    dots[0] = row_total(lo, hi);
 }
 
 static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1, float *y)
 {
-    assert(0 <= row0 && row0 <= row1 && row1 <= n);
-    assert(((uintptr_t)packed | (uintptr_t)act) % TB_ALIGN == 0);
-    const int kb = i2_blocks(k), k_pad = i2_k_pad(k);
-    const size_t row_bytes = i2_row_bytes(k);
-    const int8_t *x = tb_act_rows_x(act, 1, k_pad, 0);
-    const int32_t sum = tb_act_rows_sum(act, 1)[0];
-    const float w_scale = i2_scale(packed, n, k), x_scale = tb_act_rows_scale(act)[0];
-    int32_t dots[TILE_ROWS];
-    int j = row0;
-    for (; j + TILE_ROWS <= row1; j += TILE_ROWS) {
-        gemv_tile8(i2_row(packed, k, j), row_bytes, x, kb, dots);
-        for (int r = 0; r < TILE_ROWS; r++)
-            y[j + r] = tb_scale_dot(dots[r] - sum, w_scale, x_scale);
-    }
-    for (; j < row1; j++)
-        y[j] = tb_scale_dot(gemv_row(i2_row(packed, k, j), x, kb) - sum, w_scale, x_scale);
+    i2_gemm_rows(packed, act, 1, n, k, row0, row1, y, TILE_ROWS, gemv_tile8, gemv_row);
 }
 
 // dots[i] = dot(codes of row w, activation row i) for I rows x, x + k_pad, ...

@@ -40,3 +40,31 @@ void i2_prepare(const int8_t *x, const float *x_scale, int m, int k, void *act)
 {
     tb_act_rows_prepare(x, x_scale, m, k, i2_k_pad(k), act);
 }
+
+void i2_gemm_rows(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
+                  float *y, int tile_rows, i2_rows_fn tile, i2_rows_fn one)
+{
+    assert(0 <= row0 && row0 <= row1 && row1 <= n);
+    assert(((uintptr_t)packed | (uintptr_t)act) % TB_ALIGN == 0);
+    assert(tile_rows >= 1 && tile_rows <= I2_MAX_TILE);
+    const int kb = i2_blocks(k), k_pad = i2_k_pad(k);
+    const size_t row_bytes = i2_row_bytes(k);
+    const float w_scale = i2_scale(packed, n, k);
+    int32_t dots[I2_MAX_TILE];
+    for (int i = 0; i < m; i++) {
+        const int8_t *x = tb_act_rows_x(act, m, k_pad, i);
+        const int32_t sum = tb_act_rows_sum(act, m)[i];
+        const float x_scale = tb_act_rows_scale(act)[i];
+        float *yi = y + (size_t)i * n;
+        int j = row0;
+        for (; j + tile_rows <= row1; j += tile_rows) {
+            tile(i2_row(packed, k, j), row_bytes, x, kb, dots);
+            for (int r = 0; r < tile_rows; r++)
+                yi[j + r] = tb_scale_dot(dots[r] - sum, w_scale, x_scale);
+        }
+        for (; j < row1; j++) {
+            one(i2_row(packed, k, j), row_bytes, x, kb, dots);
+            yi[j] = tb_scale_dot(dots[0] - sum, w_scale, x_scale);
+        }
+    }
+}

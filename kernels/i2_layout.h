@@ -68,6 +68,18 @@ void i2_pack(const int8_t *w, float w_scale, int n, int k, void *packed);
 size_t i2_act_size(int m, int k);
 void i2_prepare(const int8_t *x, const float *x_scale, int m, int k, void *act);
 
+// A kernel's inner routine: dots[r] = dot(codes of row r, x) - the raw unsigned-code dot, before
+// the sum(x) correction - for the rows at w, w + row_bytes, ... (as many as the routine does).
+typedef void (*i2_rows_fn)(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb,
+                           int32_t *dots);
+#define I2_MAX_TILE 16
+
+// The shared driver: for every activation row, rows [row0, row1) go through `tile` (tile_rows
+// at once) while whole tiles fit, the rest through `one`; then the offset correction and the
+// scales. Kernels differ only in their routines.
+void i2_gemm_rows(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
+                  float *y, int tile_rows, i2_rows_fn tile, i2_rows_fn one);
+
 // Designated initialisers shared by every i2 kernel (k_block, packing, activations).
 #define I2_KERNEL_COMMON                                                                           \
     .k_block = I2_BLOCK, .exact = 1, .packed_size = i2_packed_size, .pack = i2_pack,               \

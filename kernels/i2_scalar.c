@@ -21,21 +21,16 @@ static int32_t dot_row(const uint8_t *row, const int8_t *x, int kb)
     return acc;
 }
 
+static void row_one(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int32_t *dots)
+{
+    (void)row_bytes;
+    dots[0] = dot_row(w, x, kb);
+}
+
 static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
                  float *y)
 {
-    assert(0 <= row0 && row0 <= row1 && row1 <= n);
-    int kb = i2_blocks(k), k_pad = i2_k_pad(k);
-    float w_scale = i2_scale(packed, n, k);
-    for (int i = 0; i < m; i++) {
-        const int8_t *x = tb_act_rows_x(act, m, k_pad, i);
-        int32_t sum = tb_act_rows_sum(act, m)[i];
-        float x_scale = tb_act_rows_scale(act)[i];
-        for (int j = row0; j < row1; j++) {
-            int32_t dot = dot_row(i2_row(packed, k, j), x, kb) - sum;
-            y[(size_t)i * (size_t)n + (size_t)j] = tb_scale_dot(dot, w_scale, x_scale);
-        }
-    }
+    i2_gemm_rows(packed, act, m, n, k, row0, row1, y, 1, row_one, row_one);
 }
 
 static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1, float *y)

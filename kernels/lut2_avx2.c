@@ -26,8 +26,10 @@ INLINE __m256i bcast16(const uint8_t *p)
     } while (0)
 
 // dots[0..31] of one tile of 32 rows against one activation row's tables.
-static void tile32(const uint8_t *tile, const uint8_t *tables, int chunks, int32_t *dots)
+static void tile32(const uint8_t *tile, const uint8_t *unused, const uint8_t *tables, int chunks,
+                   int32_t *dots)
 {
+    (void)unused;
     const __m256i low4 = _mm256_set1_epi8(0x0f);
     __m256i r0 = _mm256_setzero_si256(), r16 = r0, r8 = r0, r24 = r0; // int32, rows r.. r+7
     for (int q0 = 0; q0 < chunks; q0 += LUT_BATCH_GROUPS / 2) {
@@ -55,19 +57,7 @@ static void tile32(const uint8_t *tile, const uint8_t *tables, int chunks, int32
 static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
                  float *y)
 {
-    assert(0 <= row0 && row0 <= row1 && row1 <= n);
-    const lut_format *f = &lut2_format;
-    const int chunks = lut_chunks(f, k);
-    const float w_scale = lut_scale(f, packed, n, k);
-    int32_t dots[LUT_TILE];
-    for (int i = 0; i < m; i++) {
-        const uint8_t *tables = lut_act_tables(f, act, m, k, i);
-        float *yi = y + (size_t)i * n;
-        for (int t = row0 / LUT_TILE; t * LUT_TILE < row1; t++) {
-            tile32(lut_tile(f, packed, k, t), tables, chunks, dots);
-            lut_store_tile(dots, t, row0, row1, w_scale, lut_act_scale(act)[i], yi);
-        }
-    }
+    lut_gemm_tiles(&lut2_format, packed, act, m, n, k, row0, row1, y, 0, tile32);
 }
 
 static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1, float *y)

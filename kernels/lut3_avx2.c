@@ -36,8 +36,10 @@ INLINE __m256i sign_mask(const uint8_t *p, __m256i spread, __m256i bit)
             b, _mm256_sign_epi16(_mm256_unpackhi_epi8(lo, hi), _mm256_unpackhi_epi8(m1, mask)));   \
     } while (0)
 
-static void tile32(const uint8_t *tile, const uint8_t *tables, int chunks, int32_t *dots)
+static void tile32(const uint8_t *tile, const uint8_t *unused, const uint8_t *tables, int chunks,
+                   int32_t *dots)
 {
+    (void)unused;
     const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
     // Byte r takes byte r / 8 of the sign word, then tests bit r % 8.
     const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2,
@@ -72,19 +74,7 @@ static void tile32(const uint8_t *tile, const uint8_t *tables, int chunks, int32
 static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
                  float *y)
 {
-    assert(0 <= row0 && row0 <= row1 && row1 <= n);
-    const lut_format *f = &lut3_format;
-    const int chunks = lut_chunks(f, k);
-    const float w_scale = lut_scale(f, packed, n, k);
-    int32_t dots[LUT_TILE];
-    for (int i = 0; i < m; i++) {
-        const uint8_t *tables = lut_act_tables(f, act, m, k, i);
-        float *yi = y + (size_t)i * n;
-        for (int t = row0 / LUT_TILE; t * LUT_TILE < row1; t++) {
-            tile32(lut_tile(f, packed, k, t), tables, chunks, dots);
-            lut_store_tile(dots, t, row0, row1, w_scale, lut_act_scale(act)[i], yi);
-        }
-    }
+    lut_gemm_tiles(&lut3_format, packed, act, m, n, k, row0, row1, y, 0, tile32);
 }
 
 static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1, float *y)

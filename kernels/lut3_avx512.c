@@ -84,23 +84,7 @@ static void tile64(const uint8_t *t0, const uint8_t *t1, const uint8_t *tables, 
 static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
                  float *y)
 {
-    assert(0 <= row0 && row0 <= row1 && row1 <= n);
-    const lut_format *f = &lut3_format;
-    const int chunks = lut_chunks(f, k), tiles = lut_tiles(n);
-    const float w_scale = lut_scale(f, packed, n, k);
-    int32_t dots[2 * LUT_TILE];
-    for (int i = 0; i < m; i++) {
-        const uint8_t *tables = lut_act_tables(f, act, m, k, i);
-        const float x_scale = lut_act_scale(act)[i];
-        float *yi = y + (size_t)i * n;
-        for (int t = row0 / LUT_TILE; t * LUT_TILE < row1; t += 2) {
-            const int pair = t + 1 < tiles && (t + 1) * LUT_TILE < row1;
-            tile64(lut_tile(f, packed, k, t), pair ? lut_tile(f, packed, k, t + 1) : NULL, tables,
-                   chunks, dots);
-            lut_store_tile(dots, t, row0, row1, w_scale, x_scale, yi);
-            if (pair) lut_store_tile(dots + LUT_TILE, t + 1, row0, row1, w_scale, x_scale, yi);
-        }
-    }
+    lut_gemm_tiles(&lut3_format, packed, act, m, n, k, row0, row1, y, 1, tile64);
 }
 
 static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1, float *y)

@@ -35,8 +35,10 @@ static inline int16x8_t negate_where(int16x8_t v, int16x8_t m)
     } while (0)
 
 // dots[0..31] of one tile of 32 rows.
-static void tile32(const uint8_t *tile, const uint8_t *tables, int chunks, int32_t *dots)
+static void tile32(const uint8_t *tile, const uint8_t *unused, const uint8_t *tables, int chunks,
+                   int32_t *dots)
 {
+    (void)unused;
     const uint8x16_t low4 = vdupq_n_u8(0x0f);
     const uint8x16_t bits = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
     int32x4_t sum[8]; // rows 4s .. 4s + 3
@@ -66,19 +68,7 @@ static void tile32(const uint8_t *tile, const uint8_t *tables, int chunks, int32
 static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
                  float *y)
 {
-    assert(0 <= row0 && row0 <= row1 && row1 <= n);
-    const lut_format *f = &lut3_format;
-    const int chunks = lut_chunks(f, k);
-    const float w_scale = lut_scale(f, packed, n, k);
-    int32_t dots[LUT_TILE];
-    for (int i = 0; i < m; i++) {
-        const uint8_t *tables = lut_act_tables(f, act, m, k, i);
-        float *yi = y + (size_t)i * n;
-        for (int t = row0 / LUT_TILE; t * LUT_TILE < row1; t++) {
-            tile32(lut_tile(f, packed, k, t), tables, chunks, dots);
-            lut_store_tile(dots, t, row0, row1, w_scale, lut_act_scale(act)[i], yi);
-        }
-    }
+    lut_gemm_tiles(&lut3_format, packed, act, m, n, k, row0, row1, y, 0, tile32);
 }
 
 static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1, float *y)

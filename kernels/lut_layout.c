@@ -132,3 +132,24 @@ void lut3_prepare(const int8_t *x, const float *x_scale, int m, int k, void *act
 {
     lut_prepare(&lut3_format, x, x_scale, m, k, act);
 }
+
+void lut_gemm_tiles(const lut_format *f, const void *packed, const void *act, int m, int n, int k,
+                    int row0, int row1, float *y, int pair, lut_tiles_fn fn)
+{
+    assert(0 <= row0 && row0 <= row1 && row1 <= n);
+    const int chunks = lut_chunks(f, k), tiles = lut_tiles(n);
+    const float w_scale = lut_scale(f, packed, n, k);
+    int32_t dots[2 * LUT_TILE];
+    for (int i = 0; i < m; i++) {
+        const uint8_t *tables = lut_act_tables(f, act, m, k, i);
+        const float x_scale = lut_act_scale(act)[i];
+        float *yi = y + (size_t)i * n;
+        for (int t = row0 / LUT_TILE; t * LUT_TILE < row1; t += pair ? 2 : 1) {
+            const int two = pair && t + 1 < tiles && (t + 1) * LUT_TILE < row1;
+            fn(lut_tile(f, packed, k, t), two ? lut_tile(f, packed, k, t + 1) : NULL, tables,
+               chunks, dots);
+            lut_store_tile(dots, t, row0, row1, w_scale, x_scale, yi);
+            if (two) lut_store_tile(dots + LUT_TILE, t + 1, row0, row1, w_scale, x_scale, yi);
+        }
+    }
+}

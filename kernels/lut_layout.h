@@ -133,6 +133,16 @@ void lut3_prepare(const int8_t *x, const float *x_scale, int m, int k, void *act
     .k_block = 6, .n_tile = LUT_TILE, .exact = 1, .packed_size = lut3_packed_size,                 \
     .pack = lut3_pack, .act_size = lut3_act_size, .prepare = lut3_prepare
 
+// A SIMD kernel's inner routine: dots[0..31] for tile t0 and, when the kernel does two tiles at
+// once and t1 is not NULL, dots[32..63] for tile t1, against one activation row's tables.
+typedef void (*lut_tiles_fn)(const uint8_t *t0, const uint8_t *t1, const uint8_t *tables,
+                             int chunks, int32_t *dots);
+
+// The shared driver: for every activation row, the tiles covering [row0, row1) (two at a time
+// if pair), storing only the rows in range.
+void lut_gemm_tiles(const lut_format *f, const void *packed, const void *act, int m, int n, int k,
+                    int row0, int row1, float *y, int pair, lut_tiles_fn fn);
+
 // Stores the rows of tile t (dots[r] for row t*32 + r) that fall in [row0, row1) of output
 // row y (already offset to the activation row), scaled.
 static inline void lut_store_tile(const int32_t *dots, int t, int row0, int row1, float w_scale,

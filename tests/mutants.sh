@@ -49,26 +49,14 @@ mutant x86_64 kernels/i2_avx2.c i2_avx2 \
   's/acc\[r\] = _mm256_add_epi32($/acc[r] = _mm256_add_epi16(/' \
   "i2_avx2: accumulation across blocks in int16 lanes"
 mutant x86_64 kernels/i2_avx2.c i2_avx2 \
-  's/for (; j + TILE_ROWS <= row1; j += TILE_ROWS) {/for (; j + TILE_ROWS <= row1 + 1; j += TILE_ROWS) {/' \
-  "i2_avx2: tile loop runs one row past the range"
-mutant x86_64 kernels/i2_avx2.c i2_avx2 \
   's/__m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 2 \* s), m);/__m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 2 * s), s == 3 ? _mm256_set1_epi8(-1) : m);/' \
   "i2_avx2: top codes left unmasked (bits of the next byte leak in)"
-mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
-  's/for (; j < row1; j++)/for (; j <= row1 \&\& j < n; j++)/' \
-  "i2_avx512vnni: tail loop writes one row past the range"
-mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
-  's/int j = row0;/int j = row0 \& ~1;/' \
-  "i2_avx512vnni: range start rounded down to an even row"
 mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
   's/_mm512_srai_epi32(hi, 2)/_mm512_srai_epi32(hi, 1)/' \
   "i2_avx512vnni: wrong rescale of the 4x accumulator"
 mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
   's/lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v4, m0), x2);/lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v4, m0), x1);/' \
   "i2_avx512vnni: wrong activation vector for a quarter block"
-mutant any kernels/i2_scalar.c i2_scalar \
-  's/int32_t dot = dot_row(i2_row(packed, k, j), x, kb) - sum;/int32_t dot = dot_row(i2_row(packed, k, j), x, kb);/' \
-  "i2_scalar: offset correction sum(x) not subtracted"
 mutant any kernels/act_rows.c i2_scalar \
   's/memset(ri + k, 0, (size_t)(k_pad - k));/memset(ri + k, 1, (size_t)(k_pad - k));/' \
   "act_rows: padding of activations not zero"
@@ -87,9 +75,6 @@ mutant aarch64 kernels/i2_neon.c i2_neon \
 mutant aarch64 kernels/i2_neon.c i2_neon \
   's/MLAL_CODES(lo\[r\], hi\[r\], v, 6, x3);/MLAL_CODES(lo[r], hi[r], v, 6, x2);/' \
   "i2_neon: wrong activation vector for the top codes"
-mutant aarch64 kernels/i2_neon.c i2_neon \
-  's/for (; j < row1; j++) {/for (; j <= row1 \&\& j < n; j++) {/' \
-  "i2_neon: tail loop writes one row past the range"
 mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
   's/vshrq_n_s32(hi\[r\], 2)/vshrq_n_s32(hi[r], 1)/' \
   "i2_neon_sdot: wrong rescale of the 4x accumulator"
@@ -97,6 +82,24 @@ mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
   's/uint8x16_t m0 = vdupq_n_u8(0x03), m1 = vdupq_n_u8(0x0c);/uint8x16_t m0 = vdupq_n_u8(0x03), m1 = vdupq_n_u8(0x0f);/' \
   "i2_neon_sdot: mask lets a neighbouring code into the 4x lane"
 
+mutant any kernels/i2_layout.c i2_scalar \
+  's/for (; j + tile_rows <= row1; j += tile_rows) {/for (; j + tile_rows <= row1 + 1; j += tile_rows) {/' \
+  "i2 driver: tile loop runs one row past the range"
+mutant x86_64 kernels/i2_layout.c i2_avx512vnni \
+  's/for (; j < row1; j++) {/for (; j <= row1 \&\& j < n; j++) {/' \
+  "i2 driver: tail loop writes one row past the range (seen by i2_avx512vnni)"
+mutant x86_64 kernels/i2_layout.c i2_avx2 \
+  's/int j = row0;/int j = row0 \& ~1;/' \
+  "i2 driver: range start rounded down to an even row (seen by i2_avx2)"
+mutant any kernels/i2_layout.c i2_scalar \
+  's/yi\[j + r\] = tb_scale_dot(dots\[r\] - sum, w_scale, x_scale);/yi[j + r] = tb_scale_dot(dots[r], w_scale, x_scale);/' \
+  "i2 driver: offset correction sum(x) not subtracted"
+mutant x86_64 kernels/lut_layout.c lut2_avx512 \
+  's/for (int t = row0 \/ LUT_TILE; t \* LUT_TILE < row1; t += pair ? 2 : 1) {/for (int t = row0 \/ LUT_TILE + 1; t * LUT_TILE < row1; t += pair ? 2 : 1) {/' \
+  "lut driver: first tile of the range skipped (seen by lut2_avx512)"
+mutant aarch64 kernels/i2_neon.c i2_neon \
+  's/MLAL_CODES(lo\[r\], hi\[r\], v, 4, x2);/MLAL_CODES(lo[r], hi[r], v, 2, x2);/' \
+  "i2_neon: wrong shift for the third quarter of a block"
 mutant any kernels/lut_layout.c lut2_scalar \
   's/entry\[i\] = (int16_t)((i \/ 3 - 1) \* x\[0\] + (i % 3 - 1) \* x\[1\]);/entry[i] = (int16_t)((i \/ 3 - 1) * x[0] + (i % 3 - 1) * x[1] + (i == 8));/' \
   "lut2 tables: entry 8 (+1, +1) off by one"

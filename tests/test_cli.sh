@@ -6,7 +6,7 @@ tb_bin=$1
 tb() { ${TB_CLI_WRAPPER:-} "$tb_bin" "$@"; }
 fails=0
 out=$(mktemp)
-trap 'rm -f "$out" "$out".json' EXIT
+trap 'rm -f "$out" "$out".json "$out".bench.json' EXIT
 
 # expect CODE PATTERN ARGS...: exit status CODE and PATTERN somewhere in stdout+stderr.
 expect() {
@@ -43,9 +43,28 @@ expect 0 "PASS" validate --kernel naive --shape 2,5,300
 expect 0 '"status":.*"PASS"' validate --kernel i2_scalar --shape 3,9,513 --json
 expect 2 "say what to benchmark" bench
 expect 2 "no kernel named 'nosuch'" bench kernels --kernel nosuch
-expect 2 "unknown model 'XL'" bench kernels --model XL
+expect 2 "unknown configuration 'XL'" bench kernels --model XL
+expect 2 "arguments after '--' need --gbench" bench kernels --shape 64,256 -- --benchmark_list_tests
+expect 2 "is out of range" bench kernels --threads 0
+expect 2 "comma-separated" bench kernels --m 1,,2
+expect 2 "needs a value" bench kernels --baseline
+expect 2 "not among the kernels timed" bench kernels --kernel naive --baseline i2_scalar --shape 8,8
+expect 2 "--model CONFIG|FILE is required" bench model
+expect 2 "unknown option '--frob'" bench model --model tiny --frob
 expect 2 "must be 2 comma-separated" bench kernels --shape 5
 expect 0 "GMAC/s" bench kernels --kernel naive,i2_scalar --shape 64,256 --rounds 3 --block-ms 1
+expect 0 "roof%" bench kernels --kernel i2_scalar,lut2_scalar --shape 64,300 --m 1,3 --threads 1,2 --rounds 3 --block-ms 1 --json "$out".bench.json
+expect 0 "decode/s" bench model --model tiny --prompt 4 --tokens 3 --reps 1 --threads 1,2 --kernel i2_scalar,naive
+
+# Machine fingerprint: live, JSON, a fixture ARM machine, bad options.
+fixtures=$(dirname "$0")/fixtures
+expect 0 "slug:" info
+expect 0 '"cpu_slug"' info --json
+expect 0 "arm-neoverse-n1" info --cpuinfo "$fixtures/cpuinfo-neoverse-n1.txt" --sysfs "$fixtures/sysfs-arm"
+expect 0 '"part_name":.*"Neoverse-N1"' info --json --cpuinfo "$fixtures/cpuinfo-neoverse-n1.txt"
+expect 2 "unknown option '--bogus'" info --bogus
+expect 2 "cpuinfo /nonexistent" info --cpuinfo /nonexistent
+expect 2 "not a folder" info --sysfs /nonexistent
 
 # JSON written to a file parses (when python3 is at hand to parse it).
 if tb validate --kernel naive --shape 1,3,7 --json >"$out".json && command -v python3 >/dev/null; then

@@ -1,0 +1,192 @@
+// tritbench info: this machine's fingerprint, as every result records it.
+#include "cli.h"
+#include "info.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *help =
+    "usage: tritbench info [--json] [--cpuinfo FILE] [--sysfs DIR]\n"
+    "\n"
+    "Shows what every result records about the machine: CPU vendor and model, family/model/\n"
+    "stepping (x86) or implementer/part (ARM), the ISA features that matter to the kernels,\n"
+    "logical CPUs, cores, caches, frequency and governor, OS kernel, compiler and flags, the\n"
+    "tritbench revision, and for energy (RAPL), hardware counters (PAPI) and likwid whether\n"
+    "each is available here or the precise reason it is not.\n"
+    "  --json           machine-readable output on stdout\n"
+    "  --cpuinfo FILE   parse this /proc/cpuinfo text instead of the live one (ISA features\n"
+    "                   then come from its flags line)\n"
+    "  --sysfs DIR      read caches, topology, cpufreq and powercap under DIR instead of /sys\n";
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const char *txt(const cJSON *o, const char *key)
+{
+    const char *s = str(o, key);
+    return s ? s : "?";
+}
+
+static int num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valueint : -1;
+}
+
+static void line(const char *label, const char *value)
+{
+    printf("%-11s %s\n", label, value && *value ? value : "-");
+}
+
+static void print_source(const cJSON *sources, const char *key)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(sources, key);
+    char buf[700];
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "available")))
+        snprintf(buf, sizeof buf, "available");
+    else
+        snprintf(buf, sizeof buf, "unavailable (%s)", txt(s, "reason"));
+    char label[32];
+    snprintf(label, sizeof label, "%s:", key);
+    line(label, buf);
+}
+
+static void print_info(const cJSON *info)
+{
+    char buf[1024];
+    const cJSON *v;
+    if (str(info, "note")) line("note:", str(info, "note"));
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(info, "family"))) {
+        snprintf(buf, sizeof buf, "%s (%s, family %d model %d stepping %d)",
+                 txt(info, "model_name"), txt(info, "vendor"), num(info, "family"),
+                 num(info, "model"), num(info, "stepping"));
+    } else if (str(info, "implementer")) {
+        snprintf(buf, sizeof buf, "%s (implementer %s, part %s, variant %s, revision %d)",
+                 txt(info, "model_name"), txt(info, "implementer"), txt(info, "part"),
+                 txt(info, "variant"), num(info, "revision"));
+    } else {
+        snprintf(buf, sizeof buf, "%s (%s)", txt(info, "model_name"), txt(info, "vendor"));
+    }
+    line("cpu:", buf);
+    line("arch:", txt(info, "arch"));
+    const char *isa = str(info, "isa");
+    snprintf(buf, sizeof buf, "%s  [%s]", isa && *isa ? isa : "(none)", txt(info, "isa_source"));
+    line("isa:", buf);
+    if (str(info, "isa_detected_before_disable"))
+        line("isa (raw):", txt(info, "isa_detected_before_disable"));
+    v = cJSON_GetObjectItemCaseSensitive(info, "cores");
+    const cJSON *pk = cJSON_GetObjectItemCaseSensitive(info, "packages");
+    char cores[160];
+    if (cJSON_IsNumber(v))
+        snprintf(cores, sizeof cores, "%d cores", v->valueint);
+    else
+        snprintf(cores, sizeof cores, "cores %s", txt(info, "cores"));
+    const cJSON *logical = cJSON_GetObjectItemCaseSensitive(info, "logical_cpus");
+    snprintf(buf, sizeof buf, "%d logical, %s", cJSON_IsNumber(logical) ? logical->valueint : 0,
+             cores);
+    if (cJSON_IsNumber(pk))
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", %d package%s", pk->valueint,
+                 pk->valueint == 1 ? "" : "s");
+    line("cpus:", buf);
+    v = cJSON_GetObjectItemCaseSensitive(info, "caches");
+    if (cJSON_IsArray(v)) {
+        buf[0] = '\0';
+        const cJSON *c;
+        cJSON_ArrayForEach(c, v)
+        {
+            const char *type = str(c, "type");
+            const char *t = !type                              ? ""
+                            : strcmp(type, "Data") == 0        ? "d"
+                            : strcmp(type, "Instruction") == 0 ? "i"
+                                                               : "";
+            size_t used = strlen(buf);
+            snprintf(buf + used, sizeof buf - used, "%sL%d%s %s", used ? ", " : "", num(c, "level"),
+                     t, txt(c, "size"));
+            if (str(c, "shared_cpu_list")) {
+                used = strlen(buf);
+                snprintf(buf + used, sizeof buf - used, " (cpus %s)", txt(c, "shared_cpu_list"));
+            }
+        }
+        line("caches:", buf);
+    } else {
+        line("caches:", txt(info, "caches"));
+    }
+    v = cJSON_GetObjectItemCaseSensitive(info, "frequency");
+    if (cJSON_IsObject(v)) {
+        char now_s[64] = "?", max_s[64] = "?";
+        const cJSON *cur = cJSON_GetObjectItemCaseSensitive(v, "cur_mhz");
+        const cJSON *max = cJSON_GetObjectItemCaseSensitive(v, "max_mhz");
+        if (cJSON_IsNumber(cur)) snprintf(now_s, sizeof now_s, "%.0f MHz", cur->valuedouble);
+        if (cJSON_IsNumber(max)) snprintf(max_s, sizeof max_s, "%.0f MHz", max->valuedouble);
+        snprintf(buf, sizeof buf, "governor %s, driver %s, now %s, max %s", txt(v, "governor"),
+                 txt(v, "driver"), now_s, max_s);
+        line("frequency:", buf);
+    } else {
+        line("frequency:", txt(info, "frequency"));
+    }
+    v = cJSON_GetObjectItemCaseSensitive(info, "cpuinfo_mhz");
+    if (cJSON_IsNumber(v)) {
+        snprintf(buf, sizeof buf, "%.1f MHz (cpuinfo 'cpu MHz')", v->valuedouble);
+        line("clock:", buf);
+    }
+    const cJSON *os = cJSON_GetObjectItemCaseSensitive(info, "os");
+    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(os, "memory_bytes");
+    snprintf(buf, sizeof buf, "%s, %s, %s", txt(os, "kernel"), txt(os, "distribution"),
+             txt(os, "machine"));
+    if (cJSON_IsNumber(mem))
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", %.1f GiB memory",
+                 mem->valuedouble / (1024.0 * 1024 * 1024));
+    line("os:", buf);
+    const cJSON *cc = cJSON_GetObjectItemCaseSensitive(info, "compiler");
+    snprintf(buf, sizeof buf, "%s (%s), %s build, %s", txt(cc, "id"), txt(cc, "version"),
+             txt(cc, "build_type"), txt(cc, "flags"));
+    line("compiler:", buf);
+    const cJSON *tb = cJSON_GetObjectItemCaseSensitive(info, "tritbench");
+    snprintf(buf, sizeof buf, "%s, git %s", txt(tb, "version"), txt(tb, "git_revision"));
+    line("tritbench:", buf);
+    line("slug:", txt(info, "cpu_slug"));
+    const cJSON *sources = cJSON_GetObjectItemCaseSensitive(info, "sources");
+    print_source(sources, "energy");
+    print_source(sources, "counters");
+    print_source(sources, "likwid");
+}
+
+int cmd_info(int argc, char **argv)
+{
+    int json = 0;
+    const char *cpuinfo = NULL, *sysfs = NULL, *v;
+    for (int i = 1; i < argc; i++) {
+        if (tb_flag(argv, i, "--help") || tb_flag(argv, i, "-h")) {
+            fputs(help, stdout);
+            return 0;
+        } else if (tb_flag(argv, i, "--json")) {
+            json = 1;
+        } else if ((v = tb_opt("info", argc, argv, &i, "--cpuinfo"))) {
+            cpuinfo = v;
+        } else if ((v = tb_opt("info", argc, argv, &i, "--sysfs"))) {
+            sysfs = v;
+        } else {
+            tb_usage_error("info", "unknown option '%s'", argv[i]);
+        }
+    }
+    if (cpuinfo && access(cpuinfo, R_OK) != 0)
+        tb_usage_error("info", "--cpuinfo %s: %s", cpuinfo, strerror(errno));
+    struct stat st;
+    if (sysfs && (stat(sysfs, &st) != 0 || !S_ISDIR(st.st_mode)))
+        tb_usage_error("info", "--sysfs %s: not a folder", sysfs);
+    cJSON *info = tb_info_collect(cpuinfo, sysfs);
+    if (!info) {
+        fprintf(stderr, "tritbench info: out of memory\n");
+        return TB_EXIT_FAIL;
+    }
+    if (json) return tb_emit_json(info, NULL) ? TB_EXIT_FAIL : 0;
+    print_info(info);
+    cJSON_Delete(info);
+    return 0;
+}
