@@ -1,21 +1,33 @@
-// Thread pool: workers sleep on a condition variable until a new "generation" of work is
-// posted, run their share, and the last one to finish wakes the caller. One job at a time.
+// Thread pool: workers wait for a new "generation" of work, run their share, and count
+// themselves out; the caller (worker 0) runs its own share and waits for the count to reach 0.
+//
+// Why spin first: a decode step is ~200 matrix products of tens of microseconds each, and waking
+// a thread through a condition variable costs tens of microseconds on these virtual machines,
+// enough to make 2 threads slower than 1. So a waiting worker first spins on the generation
+// counter (with the CPU's pause hint) for about a millisecond, which covers the gaps inside a
+// forward pass, and only then sleeps on the condition variable; the caller broadcasts only when
+// someone sleeps. The caller's own wait for stragglers spins too (they are microseconds away).
 #include "tb_pool.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+
+// Pause-loop iterations a worker spins before it sleeps (~1-2 ms at 100 cycles a pause).
+#define SPIN_BEFORE_SLEEP (1 << 15)
 
 struct tb_pool {
     int threads;
     pthread_t *tids; // (threads - 1) workers; worker 0 is the caller
     pthread_mutex_t lock;
-    pthread_cond_t wake; // new work posted (or shutdown)
-    pthread_cond_t done; // the last worker finished
+    pthread_cond_t wake; // new work posted (or shutdown), for sleeping workers
     void (*fn)(void *ctx, int t, int nthreads);
     void *ctx;
-    unsigned long generation; // bumped once per tb_pool_run: workers wait for a change
-    int pending;              // workers (not counting the caller) still running this job
-    int shutdown;
+    atomic_uint generation; // bumped once per tb_pool_run (release): fn and ctx are published
+    atomic_int pending;     // workers (not counting the caller) still running this job
+    atomic_int sleepers;    // workers blocked on wake
+    atomic_int shutdown;
 };
 
 typedef struct {
@@ -23,26 +35,47 @@ typedef struct {
     int t;
 } worker_arg;
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+// Waits until the generation differs from seen (or shutdown); returns the new generation.
+static unsigned wait_for_work(tb_pool *p, unsigned seen)
+{
+    for (int spins = 0; spins < SPIN_BEFORE_SLEEP; spins++) {
+        unsigned g = atomic_load_explicit(&p->generation, memory_order_acquire);
+        if (g != seen || atomic_load(&p->shutdown)) return g;
+        cpu_relax();
+    }
+    // Sleep. The caller bumps the generation under the lock and then looks at sleepers, so a
+    // worker that registered as a sleeper and saw the old generation is always woken.
+    pthread_mutex_lock(&p->lock);
+    atomic_fetch_add(&p->sleepers, 1);
+    while (atomic_load(&p->generation) == seen && !atomic_load(&p->shutdown))
+        pthread_cond_wait(&p->wake, &p->lock);
+    atomic_fetch_sub(&p->sleepers, 1);
+    pthread_mutex_unlock(&p->lock);
+    return atomic_load_explicit(&p->generation, memory_order_acquire);
+}
+
 static void *worker_main(void *arg_)
 {
     worker_arg *arg = arg_;
     tb_pool *p = arg->pool;
     int t = arg->t;
     free(arg);
-    unsigned long seen = 0;
-    pthread_mutex_lock(&p->lock);
+    unsigned seen = 0;
     for (;;) {
-        while (!p->shutdown && p->generation == seen) pthread_cond_wait(&p->wake, &p->lock);
-        if (p->shutdown) break;
-        seen = p->generation;
-        void (*fn)(void *, int, int) = p->fn;
-        void *ctx = p->ctx;
-        pthread_mutex_unlock(&p->lock);
-        fn(ctx, t, p->threads);
-        pthread_mutex_lock(&p->lock);
-        if (--p->pending == 0) pthread_cond_signal(&p->done);
+        seen = wait_for_work(p, seen);
+        if (atomic_load(&p->shutdown)) break;
+        p->fn(p->ctx, t, p->threads);
+        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
     }
-    pthread_mutex_unlock(&p->lock);
     return NULL;
 }
 
@@ -53,7 +86,10 @@ tb_pool *tb_pool_create(int threads)
     p->threads = threads < 1 ? 1 : threads;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->done, NULL);
+    atomic_init(&p->generation, 0);
+    atomic_init(&p->pending, 0);
+    atomic_init(&p->sleepers, 0);
+    atomic_init(&p->shutdown, 0);
     p->tids = calloc((size_t)p->threads, sizeof *p->tids);
     if (!p->tids) abort();
     for (int t = 1; t < p->threads; t++) {
@@ -75,12 +111,11 @@ void tb_pool_destroy(tb_pool *p)
 {
     if (!p) return;
     pthread_mutex_lock(&p->lock);
-    p->shutdown = 1;
+    atomic_store(&p->shutdown, 1);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
     for (int t = 1; t < p->threads; t++) pthread_join(p->tids[t], NULL);
     pthread_cond_destroy(&p->wake);
-    pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->lock);
     free(p->tids);
     free(p);
@@ -97,17 +132,20 @@ void tb_pool_run(tb_pool *p, void (*fn)(void *ctx, int t, int nthreads), void *c
         fn(ctx, 0, 1);
         return;
     }
-    pthread_mutex_lock(&p->lock);
     p->fn = fn;
     p->ctx = ctx;
-    p->pending = p->threads - 1;
-    p->generation++;
-    pthread_cond_broadcast(&p->wake);
+    atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
+    pthread_mutex_lock(&p->lock);
+    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    if (atomic_load(&p->sleepers) > 0) pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
     fn(ctx, 0, p->threads); // the caller is worker 0
-    pthread_mutex_lock(&p->lock);
-    while (p->pending > 0) pthread_cond_wait(&p->done, &p->lock);
-    pthread_mutex_unlock(&p->lock);
+    for (int spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) {
+        if (spins < SPIN_BEFORE_SLEEP)
+            cpu_relax();
+        else
+            sched_yield(); // a worker was descheduled: give it the core
+    }
 }
 
 void tb_pool_split(int n, int tile, int t, int nthreads, int *row0, int *row1)

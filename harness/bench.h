@@ -24,10 +24,11 @@ const tb_kernel *tb_default_baseline(const tb_kernel *const *sel, int nsel);
 
 // "sources": {"energy": {"available": .., "reason": ..}, "counters": {...}, "likwid": {...}}
 void tb_sources_to_json(cJSON *sources, const tb_energy *e, const tb_counters *c);
-// An entry's energy_j / energy_j_per_call (or null with energy_reason) and counters (or null
-// with counters_reason), from sums over `calls` timed calls.
+// An entry's energy_j per call (or null with energy_reason) and counters per call by name (or
+// null with counters_reason), from sums over `calls` timed calls.
 void tb_entry_sources_to_json(cJSON *o, const tb_energy *e, double joules, long calls,
-                              const tb_counters *c, const long long *counts, int ncounts);
+                              const tb_counters *c, const long long *counts,
+                              const char *const *names, int ncounts);
 // Writes doc to json_path (atomically; "-" = stdout) and, if save, to results/<cpu>/; frees
 // doc. Returns the exit status.
 int tb_finish_results(cJSON *doc, const char *json_path, int save, const char *kind);

@@ -4,32 +4,34 @@
 
 #include <stdlib.h>
 
+static void add_source(cJSON *sources, const char *name, int available, const char *reason)
+{
+    cJSON *o = cJSON_AddObjectToObject(sources, name);
+    cJSON_AddBoolToObject(o, "available", available);
+    cJSON_AddStringToObject(o, "reason", available ? "" : reason);
+}
+
 void tb_sources_to_json(cJSON *sources, const tb_energy *e, const tb_counters *c)
 {
-    cJSON *o = cJSON_AddObjectToObject(sources, "energy");
-    cJSON_AddBoolToObject(o, "available", tb_energy_available(e));
-    if (!tb_energy_available(e)) cJSON_AddStringToObject(o, "reason", tb_energy_reason(e));
-    o = cJSON_AddObjectToObject(sources, "counters");
-    cJSON_AddBoolToObject(o, "available", tb_counters_available(c));
-    if (!tb_counters_available(c)) cJSON_AddStringToObject(o, "reason", tb_counters_reason(c));
-    o = cJSON_AddObjectToObject(sources, "likwid");
-    cJSON_AddStringToObject(o, "status", tb_likwid_status());
+    add_source(sources, "energy", tb_energy_available(e), tb_energy_reason(e));
+    add_source(sources, "counters", tb_counters_available(c), tb_counters_reason(c));
+    add_source(sources, "likwid", tb_likwid_active(), tb_likwid_status());
 }
 
 void tb_entry_sources_to_json(cJSON *o, const tb_energy *e, double joules, long calls,
-                              const tb_counters *c, const long long *counts, int ncounts)
+                              const tb_counters *c, const long long *counts,
+                              const char *const *names, int ncounts)
 {
     if (tb_energy_available(e) && calls > 0) {
-        cJSON_AddNumberToObject(o, "energy_j", joules);
-        cJSON_AddNumberToObject(o, "energy_j_per_call", joules / (double)calls);
+        cJSON_AddNumberToObject(o, "energy_j", joules / (double)calls);
     } else {
         cJSON_AddNullToObject(o, "energy_j");
         cJSON_AddStringToObject(o, "energy_reason", tb_energy_reason(e));
     }
     if (tb_counters_available(c) && ncounts > 0) {
-        cJSON *jc = cJSON_AddArrayToObject(o, "counters");
+        cJSON *jc = cJSON_AddObjectToObject(o, "counters");
         for (int i = 0; i < ncounts; i++)
-            cJSON_AddItemToArray(jc, cJSON_CreateNumber((double)counts[i] / (double)calls));
+            cJSON_AddNumberToObject(jc, names[i], (double)counts[i] / (double)calls);
     } else {
         cJSON_AddNullToObject(o, "counters");
         cJSON_AddStringToObject(o, "counters_reason", tb_counters_reason(c));

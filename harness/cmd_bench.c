@@ -70,6 +70,7 @@ typedef struct {
     double *round_ratio; // baseline time / this time, per round
     double energy_j;     // summed over the timed calls
     long long counters[TB_COUNTERS_MAX];
+    const char *counter_names[TB_COUNTERS_MAX];
     int ncounters;
     long calls;
     char note[640];
@@ -293,7 +294,10 @@ int cmd_bench(int argc, char **argv)
     cJSON_AddNumberToObject(par, "seed", (double)seed);
     cJSON_AddNumberToObject(par, "rounds", rounds);
     cJSON_AddNumberToObject(par, "block_ms", block_ms);
-    cJSON_AddStringToObject(par, "weights", cold ? "cold" : "hot");
+    cJSON *jw = cJSON_AddArrayToObject(par, "weights");
+    cJSON_AddItemToArray(jw, cJSON_CreateString(cold ? "cold" : "hot"));
+    cJSON *jsh = cJSON_AddArrayToObject(par, "shapes");
+    for (int s = 0; s < nshapes; s++) cJSON_AddItemToArray(jsh, cJSON_CreateIntArray(shapes[s], 2));
     cJSON_AddStringToObject(par, "baseline", base->name);
     if (model) cJSON_AddStringToObject(par, "model", model);
     cJSON_AddItemToObject(par, "m", cJSON_CreateIntArray(ms, nm));
@@ -377,8 +381,8 @@ int cmd_bench(int argc, char **argv)
                             tm[c] = time_call(&cc, b, copy, &pp[c]);
                         }
                         long long cv[TB_COUNTERS_MAX];
-                        const char *cn[TB_COUNTERS_MAX];
-                        b->ncounters = tb_counters_stop(counters, cv, cn, TB_COUNTERS_MAX);
+                        b->ncounters =
+                            tb_counters_stop(counters, cv, b->counter_names, TB_COUNTERS_MAX);
                         for (int c = 0; c < b->ncounters; c++) b->counters[c] += cv[c];
                         double joules[8];
                         const char *zones[8];
@@ -408,6 +412,7 @@ int cmd_bench(int argc, char **argv)
                     cJSON_AddNumberToObject(o, "k", k);
                     cJSON_AddNumberToObject(o, "m", m);
                     cJSON_AddNumberToObject(o, "threads", threads[ti]);
+                    cJSON_AddStringToObject(o, "weights", cold ? "cold" : "hot");
                     if (!b->valid) {
                         printf("  %-14s %s\n", b->kn->name, b->note);
                         cJSON_AddStringToObject(o, "error", b->note);
@@ -437,7 +442,8 @@ int cmd_bench(int argc, char **argv)
                     cJSON_AddNumberToObject(o, "calls_per_block", b->reps);
                     cJSON_AddNumberToObject(o, "weight_copies", b->ncopies);
                     tb_entry_sources_to_json(o, energy, b->energy_j, b->calls, counters,
-                                             b->counters, b->ncounters);
+                                             b->counters, b->counter_names, b->ncounters);
+                    cJSON_AddNumberToObject(o, "peak_rss_bytes", (double)tb_peak_rss());
                     cJSON_AddItemToArray(entries, o);
                     free_entry(b);
                 }
