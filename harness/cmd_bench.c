@@ -64,7 +64,7 @@ typedef struct {
     void **packed;
     void *act;
     size_t packed_bytes;
-    int valid, reps;
+    int valid, reps, copy; // copy: the weight copy the next call uses (cold: rotates)
     double *round_time;  // median seconds per call (prepare + run) in each round
     double *round_prep;  // median seconds of prepare alone in each round
     double *round_ratio; // baseline time / this time, per round
@@ -362,7 +362,6 @@ int cmd_bench(int argc, char **argv)
                     fprintf(stderr, "tritbench bench: baseline %s: %s\n", base->name, e[bi].note);
                     return TB_EXIT_FAIL;
                 }
-                int copy = 0;
                 for (int r = 0; r < rounds; r++) {
                     char what[160];
                     snprintf(what, sizeof what, "threads %d, %dx%d, m=%d: round", threads[ti], n, k,
@@ -373,12 +372,12 @@ int cmd_bench(int argc, char **argv)
                         if (!b->valid) continue;
                         double *tm = malloc(sizeof(double) * (size_t)b->reps * 2),
                                *pp = tm + b->reps;
-                        time_call(&cc, b, copy, NULL); // re-warm, dropped
+                        time_call(&cc, b, b->copy, NULL); // re-warm, dropped
                         tb_energy_start(energy);
                         tb_counters_start(counters);
                         for (int c = 0; c < b->reps; c++) {
-                            copy = (copy + 1) % b->ncopies;
-                            tm[c] = time_call(&cc, b, copy, &pp[c]);
+                            b->copy = (b->copy + 1) % b->ncopies;
+                            tm[c] = time_call(&cc, b, b->copy, &pp[c]);
                         }
                         long long cv[TB_COUNTERS_MAX];
                         b->ncounters =

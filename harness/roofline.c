@@ -29,7 +29,8 @@ typedef struct {
 
 // Each thread sums its contiguous slice in independent chains, so the loop is bound by the
 // memory system, not by the adds. On x86 the AVX2 version reads whole 32-byte vectors (the
-// portable loop reaches only ~80 % of what the memory system delivers there).
+// portable loop reaches only ~80 % of what the memory system delivers there). Prefetching past
+// the end of a stream is harmless: prefetches never fault.
 static uint64_t sum_portable(const uint64_t *p, size_t n)
 {
     uint64_t a = 0, b = 0, c = 0, d = 0;
@@ -41,20 +42,32 @@ static uint64_t sum_portable(const uint64_t *p, size_t n)
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+// Four streams a quarter of the slice apart, read in lockstep with software prefetch: one
+// sequential stream leaves DRAM bandwidth unused on these machines (the FP16 kernel, which reads
+// four rows at once with prefetch, went 35 % faster than a single stream).
 __attribute__((target("avx2"))) static uint64_t sum_avx2(const uint64_t *p, size_t n)
 {
+    const size_t q = n / 4 / 8 * 8; // words a stream, a multiple of 64 bytes
+    const uint64_t *s0 = p, *s1 = p + q, *s2 = p + 2 * q, *s3 = p + 3 * q;
     __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
-    size_t w = 0;
-    for (; w + 16 <= n; w += 16) {
-        a = _mm256_add_epi64(a, _mm256_loadu_si256((const __m256i *)(p + w)));
-        b = _mm256_add_epi64(b, _mm256_loadu_si256((const __m256i *)(p + w + 4)));
-        c = _mm256_add_epi64(c, _mm256_loadu_si256((const __m256i *)(p + w + 8)));
-        d = _mm256_add_epi64(d, _mm256_loadu_si256((const __m256i *)(p + w + 12)));
+    for (size_t w = 0; w < q; w += 8) {
+        _mm_prefetch((const char *)(s0 + w + 256), _MM_HINT_T0);
+        _mm_prefetch((const char *)(s1 + w + 256), _MM_HINT_T0);
+        _mm_prefetch((const char *)(s2 + w + 256), _MM_HINT_T0);
+        _mm_prefetch((const char *)(s3 + w + 256), _MM_HINT_T0);
+        a = _mm256_add_epi64(a, _mm256_loadu_si256((const __m256i *)(s0 + w)));
+        a = _mm256_add_epi64(a, _mm256_loadu_si256((const __m256i *)(s0 + w + 4)));
+        b = _mm256_add_epi64(b, _mm256_loadu_si256((const __m256i *)(s1 + w)));
+        b = _mm256_add_epi64(b, _mm256_loadu_si256((const __m256i *)(s1 + w + 4)));
+        c = _mm256_add_epi64(c, _mm256_loadu_si256((const __m256i *)(s2 + w)));
+        c = _mm256_add_epi64(c, _mm256_loadu_si256((const __m256i *)(s2 + w + 4)));
+        d = _mm256_add_epi64(d, _mm256_loadu_si256((const __m256i *)(s3 + w)));
+        d = _mm256_add_epi64(d, _mm256_loadu_si256((const __m256i *)(s3 + w + 4)));
     }
     uint64_t lanes[4];
     _mm256_storeu_si256((__m256i *)lanes,
                         _mm256_add_epi64(_mm256_add_epi64(a, b), _mm256_add_epi64(c, d)));
-    return lanes[0] + lanes[1] + lanes[2] + lanes[3] + sum_portable(p + w, n - w);
+    return lanes[0] + lanes[1] + lanes[2] + lanes[3] + sum_portable(p + 4 * q, n - 4 * q);
 }
 #endif
 

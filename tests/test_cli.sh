@@ -54,6 +54,8 @@ expect 2 "unknown option '--frob'" bench model --model tiny --frob
 expect 2 "must be 2 comma-separated" bench kernels --shape 5
 expect 0 "GMAC/s" bench kernels --kernel naive,i2_scalar --shape 64,256 --rounds 3 --block-ms 1
 expect 0 "roof%" bench kernels --kernel i2_scalar,lut2_scalar --shape 64,300 --m 1,3 --threads 1,2 --rounds 3 --block-ms 1 --json "$out".bench.json
+# Cold weights: kernels with different numbers of weight copies, interleaved.
+expect 0 "roof%" bench kernels --kernel i2_scalar,f32_blas --shape 512,512 --cold --rounds 3 --block-ms 1
 expect 0 "decode/s" bench model --model tiny --prompt 4 --tokens 3 --reps 1 --threads 1,2 --kernel i2_scalar,naive
 
 # Machine fingerprint: live, JSON, a fixture ARM machine, bad options.
