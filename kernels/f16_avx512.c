@@ -1,14 +1,13 @@
 // f16_avx512: the FP16 baseline (float_layout.h): binary16 weights converted with vcvtph2ps
 // and multiplied into float accumulators with FMA, AVX-512. This is the baseline the papers'
 // speedups are quoted against (llama.cpp FP16), so it is made as fast as it goes: GEMV tiles of
-// 4 rows share each activation load and keep 2 accumulators a row (32 weights a step);
-// GEMM converts each 16-weight slice once and uses it for 4 activation rows.
+// 4 rows share each activation load and keep 2 accumulators a row (32 weights a step), with the
+// next tile prefetched; GEMM is blocked (below).
 #include "float_layout.h"
 
 #include <immintrin.h>
 
-#define TILE_ROWS     4
-#define GEMM_ACT_ROWS 4
+#define TILE_ROWS 4
 
 static inline __m512 load_half16(const uint16_t *p)
 {
@@ -58,32 +57,77 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
     for (; j < row1; j++) y[j] = gemv_row(w + j * kp, kp, x);
 }
 
+// GEMM, for m >= GEMM_MIN_M: blocked like a BLAS microkernel. A block of NR = 32 weight rows by
+// KB = 256 values is converted once to float and stored transposed (stage[t][r]: the 32 rows'
+// weights at k = t side by side), then reused by every activation row: for MR activation rows at
+// a time, each k step loads two 16-row weight vectors, broadcasts each row's x[t], and does
+// 2 MR FMAs into accumulators that hold 32 outputs per activation row. Partial sums of each
+// k block are added into y, so no horizontal reduction is ever needed.
+#define NR         32
+#define KB         256
+#define MR         8
+#define GEMM_MIN_M 8
+
+static void gemm_blocked(const uint16_t *w, size_t kp, const void *act, int m, int n, int k,
+                         int row0, int row1, float *y)
+{
+    float stage[KB][NR] __attribute__((aligned(64)));
+    for (int j0 = row0; j0 < row1; j0 += NR) {
+        const int nr = row1 - j0 < NR ? row1 - j0 : NR;
+        const __mmask16 lo_mask = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1);
+        const __mmask16 hi_mask = (__mmask16)(nr >= 32  ? 0xffff
+                                              : nr > 16 ? (1u << (nr - 16)) - 1
+                                                        : 0);
+        for (int i = 0; i < m; i++)
+            for (int r = 0; r < nr; r++) y[(size_t)i * n + j0 + r] = 0.0f;
+        for (size_t k0 = 0; k0 < kp; k0 += KB) {
+            const int kb = kp - k0 < KB ? (int)(kp - k0) : KB;
+            for (int r = 0; r < NR; r++) {
+                float row[KB] __attribute__((aligned(64)));
+                for (int t = 0; t < kb; t += 16)
+                    _mm512_store_ps(row + t, r < nr ? load_half16(w + (j0 + r) * kp + k0 + t)
+                                                    : _mm512_setzero_ps());
+                for (int t = 0; t < kb; t++) stage[t][r] = row[t];
+            }
+            for (int i0 = 0; i0 < m; i0 += MR) {
+                const int mr = m - i0 < MR ? m - i0 : MR;
+                const float *x[MR];
+                for (int r = 0; r < MR; r++)
+                    x[r] = float_act_row(act, k, i0 + (r < mr ? r : 0)) + k0;
+                __m512 c0[MR], c1[MR];
+                for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+                for (int t = 0; t < kb; t++) {
+                    const __m512 w0 = _mm512_load_ps(stage[t]), w1 = _mm512_load_ps(stage[t] + 16);
+                    for (int r = 0; r < MR; r++) {
+                        const __m512 xb = _mm512_set1_ps(x[r][t]);
+                        c0[r] = _mm512_fmadd_ps(w0, xb, c0[r]);
+                        c1[r] = _mm512_fmadd_ps(w1, xb, c1[r]);
+                    }
+                }
+                for (int r = 0; r < mr; r++) {
+                    float *yr = y + (size_t)(i0 + r) * n + j0;
+                    _mm512_mask_storeu_ps(yr, lo_mask,
+                                          _mm512_add_ps(_mm512_maskz_loadu_ps(lo_mask, yr), c0[r]));
+                    _mm512_mask_storeu_ps(
+                        yr + 16, hi_mask,
+                        _mm512_add_ps(_mm512_maskz_loadu_ps(hi_mask, yr + 16), c1[r]));
+                }
+            }
+        }
+    }
+}
+
 static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
                  float *y)
 {
     assert(0 <= row0 && row0 <= row1 && row1 <= n);
     const size_t kp = (size_t)float_k_pad(k);
-    const uint16_t *w = packed;
-    int i = 0;
-    for (; i + GEMM_ACT_ROWS <= m; i += GEMM_ACT_ROWS) {
-        const float *x0 = float_act_row(act, k, i), *x1 = x0 + kp, *x2 = x1 + kp, *x3 = x2 + kp;
-        for (int j = row0; j < row1; j++) {
-            const uint16_t *wj = w + j * kp;
-            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (size_t t = 0; t < kp; t += 16) {
-                const __m512 v = load_half16(wj + t);
-                a0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(x0 + t), a0);
-                a1 = _mm512_fmadd_ps(v, _mm512_loadu_ps(x1 + t), a1);
-                a2 = _mm512_fmadd_ps(v, _mm512_loadu_ps(x2 + t), a2);
-                a3 = _mm512_fmadd_ps(v, _mm512_loadu_ps(x3 + t), a3);
-            }
-            y[(size_t)i * n + j] = _mm512_reduce_add_ps(a0);
-            y[(size_t)(i + 1) * n + j] = _mm512_reduce_add_ps(a1);
-            y[(size_t)(i + 2) * n + j] = _mm512_reduce_add_ps(a2);
-            y[(size_t)(i + 3) * n + j] = _mm512_reduce_add_ps(a3);
-        }
+    if (m >= GEMM_MIN_M) {
+        gemm_blocked(packed, kp, act, m, n, k, row0, row1, y);
+        return;
     }
-    for (; i < m; i++) gemv(packed, float_act_row(act, k, i), n, k, row0, row1, y + (size_t)i * n);
+    for (int i = 0; i < m; i++)
+        gemv(packed, float_act_row(act, k, i), n, k, row0, row1, y + (size_t)i * n);
 }
 
 const tb_kernel tb_kernel_f16_avx512 = {
