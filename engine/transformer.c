@@ -1,6 +1,7 @@
 // The forward pass. Read top to bottom: building (packing weights, buffers), the small float
 // operations (RMSNorm, RoPE, attention, head), then tb_transformer_forward itself.
 #include "transformer.h"
+#include "float_layout.h"
 #include "model.h"
 #include "tb_reference.h"
 
@@ -140,9 +141,17 @@ int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *
     uint64_t emb = tb_model_embedding_params(c);
     t->embed_bytes = emb * 4 * (m->output ? 2 : 1);
     if (head_f16) {
-        t->head16 = tb_alloc(emb * 2);
-        for (uint64_t i = 0; i < emb; i++) t->head16[i] = tb_f32_to_f16(t->head[i]);
-        t->embed_bytes += emb * 2;
+        static const char *const f16_kernels[] = {"f16_avx512", "f16_avx2", "f16_neon"};
+        for (unsigned i = 0; i < sizeof f16_kernels / sizeof f16_kernels[0] && !t->head_kn; i++) {
+            const tb_kernel *hk = tb_kernel_find(f16_kernels[i]);
+            if (hk && tb_kernel_supported(hk, NULL, 0)) t->head_kn = hk;
+        }
+    }
+    if (t->head_kn) {
+        t->head_packed = tb_alloc(t->head_kn->packed_size(c->vocab_size, c->dim));
+        f16_pack_float(t->head, c->vocab_size, c->dim, t->head_packed);
+        t->head_act = tb_alloc(t->head_kn->act_size(max_batch, c->dim));
+        t->embed_bytes += t->head_kn->packed_size(c->vocab_size, c->dim);
     }
     t->norm_bytes = tb_model_norm_params(c) * 4;
 
@@ -183,7 +192,7 @@ void tb_transformer_free(tb_transformer *t)
     if (t->packed)
         for (int i = 0; i < t->cfg.n_layers * TB_N_LINEAR; i++) tb_free(t->packed[i]);
     free(t->packed);
-    tb_free(t->head16), tb_free(t->rope_cos), tb_free(t->rope_sin);
+    tb_free(t->head_packed), tb_free(t->head_act), tb_free(t->rope_cos), tb_free(t->rope_sin);
     tb_run_state *s = &t->s;
     tb_free(s->x), tb_free(s->xb), tb_free(s->xb2), tb_free(s->q), tb_free(s->hb);
     tb_free(s->hb2), tb_free(s->xq), tb_free(s->xs), tb_free(s->act), tb_free(s->att);
@@ -303,56 +312,16 @@ static float dot_f32(const float *a, const float *b, int n)
     return s;
 }
 
-static float dot_f16_portable(const float *a, const uint16_t *b, int n)
-{
-    float s = 0;
-    for (int i = 0; i < n; i++) s += a[i] * tb_f16_to_f32(b[i]);
-    return s;
-}
-
-#if defined(__x86_64__)
-// F16C converts 8 halves at once; with FMA this is the bandwidth-bound loop a head should be.
-__attribute__((target("avx2,fma,f16c"))) static float dot_f16_f16c(const float *a,
-                                                                   const uint16_t *b, int n)
-{
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i)));
-        __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i + 8)));
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), w0, acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), w1, acc1);
-    }
-    float lanes[8];
-    _mm256_storeu_ps(lanes, _mm256_add_ps(acc0, acc1));
-    float s = 0;
-    for (int j = 0; j < 8; j++) s += lanes[j];
-    for (; i < n; i++) s += a[i] * tb_f16_to_f32(b[i]);
-    return s;
-}
-#endif
-
-static float (*pick_dot_f16(void))(const float *, const uint16_t *, int)
-{
-#if defined(__x86_64__)
-    uint32_t need = TB_ISA_AVX2 | TB_ISA_FMA | TB_ISA_F16C;
-    if ((tb_cpu_features() & need) == need) return dot_f16_f16c;
-#endif
-    return dot_f16_portable;
-}
-
 static void head_part(void *ctx, int tid, int nthreads)
 {
     const head_job *job = ctx;
     const tb_transformer *t = job->t;
     int V = t->cfg.vocab_size, d = t->cfg.dim, v0, v1;
     tb_pool_split(V, 16, tid, nthreads, &v0, &v1);
-    float (*dot16)(const float *, const uint16_t *, int) = pick_dot_f16();
     for (int v = v0; v < v1; v++)
         for (int r = 0; r < job->rows; r++) {
             const float *x = job->x + (size_t)r * d;
-            job->logits[(size_t)r * V + v] = t->head16 ? dot16(x, t->head16 + (size_t)v * d, d)
-                                                       : dot_f32(x, t->head + (size_t)v * d, d);
+            job->logits[(size_t)r * V + v] = dot_f32(x, t->head + (size_t)v * d, d);
         }
 }
 
@@ -415,8 +384,14 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
     // Final norm and head, for every row or only the last.
     int first = all_logits ? 0 : n - 1, rows = n - first;
     rmsnorm_rows(s->xb, s->x + (size_t)first * dim, m->final_norm, rows, dim, c->norm_eps);
-    head_job hj = {t, s->xb, s->logits, rows};
-    tb_pool_run(t->pool, head_part, &hj);
+    if (t->head_kn) { // f16: the FP16 kernel, rows split across the pool like any matmul
+        float_prepare_float(s->xb, rows, dim, t->head_act);
+        tb_pool_matmul(t->pool, t->head_kn, t->head_packed, t->head_act, rows, c->vocab_size, dim,
+                       s->logits);
+    } else {
+        head_job hj = {t, s->xb, s->logits, rows};
+        tb_pool_run(t->pool, head_part, &hj);
+    }
     return s->logits;
 }
 

@@ -46,7 +46,11 @@ typedef struct {
     int max_batch;     // most tokens per forward call
     void **packed;     // (n_layers, TB_N_LINEAR) kernel-packed ternary weights
     const float *head; // (vocab_size, dim) output head in f32 (tied: the embedding)
-    uint16_t *head16;  // (vocab_size, dim) the head in f16, when chosen; else NULL
+    // The head in f16, when chosen: packed for the FP16 baseline kernel of this CPU (the same
+    // tuned GEMV/GEMM the speedup tables use), else NULL and the f32 head is used.
+    const tb_kernel *head_kn;
+    void *head_packed; // (vocab_size, dim) in head_kn's packed form
+    void *head_act;    // (max_batch, dim) head_kn's prepared activations
     float *rope_cos;   // (max_seq, head_size / 2)
     float *rope_sin;   // (max_seq, head_size / 2)
     tb_run_state s;

@@ -180,6 +180,7 @@ int cmd_bench_model(int argc, char **argv)
             fprintf(stderr, "tritbench bench model: %s\n", err);
             return TB_EXIT_USAGE;
         }
+        head_f16 = t.head_kn != NULL; // no FP16 kernel on this CPU: the head stays f32
         // Bytes one decode step reads: every packed ternary weight, the head, the norms.
         uint64_t per_token =
             t.ternary_bytes + tb_model_embedding_params(c) * (head_f16 ? 2 : 4) + t.norm_bytes;

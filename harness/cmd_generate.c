@@ -159,6 +159,7 @@ int cmd_generate(int argc, char **argv)
         fprintf(stderr, "tritbench generate: %s\n", err);
         return TB_EXIT_USAGE;
     }
+    head_f16 = t.head_kn != NULL; // no FP16 kernel on this CPU: the head stays f32
     double load_s = tb_now() - t0;
     int *out = malloc((size_t)n_tokens * sizeof(int));
     uint64_t rng = seed ^ 0x5eed5eed5eedull;

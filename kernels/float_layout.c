@@ -58,6 +58,23 @@ void f16_pack(const int8_t *w, float w_scale, int n, int k, void *packed)
                 tb_half_from_float(t < k ? w_scale * (float)w[(size_t)j * k + t] : 0.0f);
 }
 
+void f16_pack_float(const float *w, int n, int k, void *packed)
+{
+    const int kp = float_k_pad(k);
+    uint16_t *out = packed;
+    for (int j = 0; j < n; j++)
+        for (int t = 0; t < kp; t++)
+            out[(size_t)j * kp + t] = tb_half_from_float(t < k ? w[(size_t)j * k + t] : 0.0f);
+}
+
+void float_prepare_float(const float *x, int m, int k, void *act)
+{
+    const int kp = float_k_pad(k);
+    float *out = act;
+    for (int i = 0; i < m; i++)
+        for (int t = 0; t < kp; t++) out[(size_t)i * kp + t] = t < k ? x[(size_t)i * k + t] : 0.0f;
+}
+
 size_t float_act_size(int m, int k)
 {
     return sizeof(float) * (size_t)m * (size_t)float_k_pad(k);

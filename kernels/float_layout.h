@@ -41,6 +41,10 @@ void float_prepare(const int8_t *x, const float *x_scale, int m, int k, void *ac
 // float -> IEEE binary16, round to nearest even (portable; used when packing).
 uint16_t tb_half_from_float(float f);
 double f32_error_bound(int k);
+// Float-weight entry points for matrices that are not ternary (the engine's output head): pack
+// any float weights into the FP16 layout, and prepare float activations (copy, zero pad).
+void f16_pack_float(const float *w, int n, int k, void *packed);
+void float_prepare_float(const float *x, int m, int k, void *act);
 double f16_error_bound(int k);
 
 #define F32_KERNEL_COMMON                                                                          \
