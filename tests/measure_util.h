@@ -11,17 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int failures;
+#include "tb_test.h"
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#define CHECK EXPECT
 
 static inline int contains(const char *s, const char *part)
 {

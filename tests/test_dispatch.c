@@ -2,22 +2,12 @@
 // supported one, TRITBENCH_KERNEL overrides it (and is refused for a kernel the CPU lacks),
 // and tb_pack refuses weights outside {-1, 0, +1} naming the offending element.
 //   test_dispatch [--expect-best NAME]
+#include "tb_test.h"
 #include "tb_kernel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL line %d: ", __LINE__);                                                    \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 int main(int argc, char **argv)
 {

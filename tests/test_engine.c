@@ -2,6 +2,7 @@
 // this CPU runs: logits within the derived bound (engine/model_check.h), greedy continuations
 // equal to the reference's, bit-identical logits across exact kernels, prefill (GEMM path)
 // equal to one-token decodes (GEMV path); plus the thread pool's row split.
+#include "tb_test.h"
 #include "model.h"
 #include "model_check.h"
 #include "transformer.h"
@@ -10,17 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL line %d: ", __LINE__);                                                    \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 // ---- pool ----
 static void count_calls(void *ctx, int t, int nthreads)

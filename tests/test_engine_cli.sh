@@ -4,27 +4,9 @@
 # Usage: test_engine_cli.sh PATH/TO/tritbench
 # TB_CLI_WRAPPER, if set, runs the binary (qemu-aarch64 for the cross build).
 tb_bin=$1
-tb() { ${TB_CLI_WRAPPER:-} "$tb_bin" "$@"; }
-fails=0
-out=$(mktemp)
+. "$(dirname "$0")/cli_expect.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$out" "$dir"' EXIT
-
-# expect CODE PATTERN ARGS...: exit status CODE and PATTERN somewhere in stdout+stderr.
-expect() {
-  code=$1 pattern=$2
-  shift 2
-  tb "$@" >"$out" 2>&1
-  got=$?
-  if [ "$got" -ne "$code" ] || ! grep -q -- "$pattern" "$out"; then
-    echo "FAIL: tritbench $* -> exit $got (want $code), output:"
-    sed 's/^/    /' "$out" | head -5
-    echo "    (wanted to see: $pattern)"
-    fails=$((fails + 1))
-  else
-    echo "ok: tritbench $* -> $got"
-  fi
-}
 
 # Bad input: exit 2 with a message naming the problem.
 expect 2 "is required" generate

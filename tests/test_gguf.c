@@ -1,6 +1,7 @@
 // GGUF files: write -> read round trips are exact; the I2_S, TQ2_0 and TQ1_0 codecs put known
 // ternary matrices where the formats say and read them back; truncated and corrupted files are
 // refused with an error naming the field, never a crash (this test also runs under ASan).
+#include "tb_test.h"
 #include "gguf.h"
 #include "gguf_model.h"
 #include "model.h"
@@ -10,17 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int failures;
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL line %d: ", __LINE__);                                                    \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static char *read_all(const char *path, size_t *size)
 {

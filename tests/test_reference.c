@@ -1,22 +1,11 @@
 // The reference quantizers on hand-worked values, and the naive kernel against the float
 // reference on several shapes (tb_check_naive_vs_reference, bound TB_REF_REL_TOL).
+#include "tb_test.h"
 #include "check.h"
 #include "tb_reference.h"
 
 #include <math.h>
 #include <stdio.h>
-
-static int failures;
-
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static void test_weights(void)
 {
