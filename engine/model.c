@@ -88,27 +88,6 @@ uint64_t tb_model_norm_params(const tb_config *c)
 // ---------------------------------------------------------------------------------------------
 // Half precision, by hand (no F16C needed; these run at load time only)
 
-uint16_t tb_f32_to_f16(float x)
-{
-    uint32_t b;
-    memcpy(&b, &x, 4);
-    uint32_t sign = (b >> 16) & 0x8000u, e = (b >> 23) & 0xffu, man = b & 0x7fffffu;
-    if (e == 0xff) return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0)); // inf / nan
-    int ee = (int)e - 127 + 15;
-    if (ee >= 31) return (uint16_t)(sign | 0x7c00u); // overflow
-    if (ee <= 0) {                                   // subnormal
-        if (ee < -10) return (uint16_t)sign;
-        man |= 0x800000u;
-        int shift = 14 - ee;
-        uint32_t h = man >> shift, rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
-        if (rem > half || (rem == half && (h & 1))) h++; // round to nearest even
-        return (uint16_t)(sign | h);
-    }
-    uint32_t h = ((uint32_t)ee << 10) | (man >> 13), rem = man & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++; // may carry into the exponent: fine
-    return (uint16_t)(sign | h);
-}
-
 float tb_f16_to_f32(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, man = h & 0x3ffu, b;

@@ -2,6 +2,7 @@
 #ifndef TB_ENGINE_MODEL_H
 #define TB_ENGINE_MODEL_H
 
+#include "float_layout.h" // tb_f32_to_f16
 #include "tb_model.h"
 
 #include <stdint.h>
@@ -39,7 +40,6 @@ int tb_model_open(const char *spec, uint64_t seed, tb_model *m, char *err, size_
 // Rounds a float to the nearest half-precision value and back (synthetic embeddings are
 // f16-exact so that an F16 file or head loses nothing), and the conversions themselves.
 float tb_f16_round(float x);
-uint16_t tb_f32_to_f16(float x);
 float tb_f16_to_f32(uint16_t h);
 float tb_bf16_to_f32(uint16_t h);
 

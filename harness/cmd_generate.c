@@ -2,6 +2,7 @@
 // prefill and decode speeds, and where the bytes went.
 #include "cli.h"
 #include "engine_cli.h"
+#include "roofline.h"
 #include "model.h"
 #include "transformer.h"
 
@@ -52,43 +53,6 @@ int tb_parse_tokens(const char *cmd, const char *s, int *out, int max)
 
 // Read bandwidth over the packed weights (the bytes decode streams), all threads reading
 // their share, best of a few passes.
-typedef struct {
-    tb_transformer *t;
-    uint64_t sums[64];
-} bw_job;
-
-static void bw_part(void *ctx, int tid, int nthreads)
-{
-    bw_job *j = ctx;
-    const tb_config *c = &j->t->cfg;
-    uint64_t s = 0;
-    for (int i = 0; i < c->n_layers * TB_N_LINEAR; i++) {
-        int n, k;
-        tb_linear_shape(c, i % TB_N_LINEAR, &n, &k);
-        size_t words = j->t->kn->packed_size(n, k) / 8;
-        const uint64_t *p = j->t->packed[i];
-        size_t w0 = words * (size_t)tid / (size_t)nthreads,
-               w1 = words * (size_t)(tid + 1) / (size_t)nthreads;
-        for (size_t w = w0; w < w1; w++) s += p[w];
-    }
-    j->sums[tid % 64] += s;
-}
-
-static double read_bandwidth(tb_transformer *t)
-{
-    bw_job j;
-    memset(&j, 0, sizeof j);
-    j.t = t;
-    double best = 1e30;
-    for (int rep = 0; rep < 3; rep++) {
-        double t0 = tb_now();
-        tb_pool_run(t->pool, bw_part, &j);
-        double dt = tb_now() - t0;
-        best = dt < best ? dt : best;
-    }
-    return (double)t->ternary_bytes / best;
-}
-
 int cmd_generate(int argc, char **argv)
 {
     const char *spec = NULL, *kname = NULL;
@@ -188,7 +152,7 @@ int cmd_generate(int argc, char **argv)
     }
     int steady = n_tokens - 2;
     double decode_tps = steady > 0 ? steady / decode_s : (n_tokens > 1 ? 1 / first_decode_s : 0);
-    double bw = read_bandwidth(&t);
+    double bw = tb_read_bandwidth(pool, tb_roofline_bytes(), 10);
     // Bytes a decode step reads: every packed ternary weight, the head, the norms (KV cache
     // reads are small at these lengths and left out).
     uint64_t head_bytes = tb_model_embedding_params(c) * (head_f16 ? 2 : 4);
@@ -238,7 +202,7 @@ int cmd_generate(int argc, char **argv)
                "MB; KV cache %.1f MB; peak RSS %.1f MB\n",
                t.ternary_bytes / 1e6, bpw, t.embed_bytes / 1e6, t.norm_bytes / 1e6,
                t.kv_bytes / 1e6, tb_peak_rss() / 1e6);
-        printf("decode reads %.1f MB/token; read bandwidth over the weights %.1f GB/s; limit "
+        printf("decode reads %.1f MB/token; streaming read bandwidth %.1f GB/s; limit "
                "%.2f tokens/s; decode at %.0f%% of it\n",
                per_token / 1e6, bw / 1e9, limit_tps, 100 * decode_tps / limit_tps);
     }

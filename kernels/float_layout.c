@@ -22,7 +22,7 @@ size_t f16_packed_size(int n, int k)
     return sizeof(uint16_t) * (size_t)n * (size_t)float_k_pad(k);
 }
 
-uint16_t tb_half_from_float(float f)
+uint16_t tb_f32_to_f16(float f)
 {
     uint32_t x;
     memcpy(&x, &f, sizeof x);
@@ -55,7 +55,7 @@ void f16_pack(const int8_t *w, float w_scale, int n, int k, void *packed)
     for (int j = 0; j < n; j++)
         for (int t = 0; t < kp; t++)
             out[(size_t)j * kp + t] =
-                tb_half_from_float(t < k ? w_scale * (float)w[(size_t)j * k + t] : 0.0f);
+                tb_f32_to_f16(t < k ? w_scale * (float)w[(size_t)j * k + t] : 0.0f);
 }
 
 void f16_pack_float(const float *w, int n, int k, void *packed)
@@ -64,7 +64,7 @@ void f16_pack_float(const float *w, int n, int k, void *packed)
     uint16_t *out = packed;
     for (int j = 0; j < n; j++)
         for (int t = 0; t < kp; t++)
-            out[(size_t)j * kp + t] = tb_half_from_float(t < k ? w[(size_t)j * k + t] : 0.0f);
+            out[(size_t)j * kp + t] = tb_f32_to_f16(t < k ? w[(size_t)j * k + t] : 0.0f);
 }
 
 void float_prepare_float(const float *x, int m, int k, void *act)

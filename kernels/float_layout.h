@@ -39,7 +39,7 @@ void f16_pack(const int8_t *w, float w_scale, int n, int k, void *packed);
 size_t float_act_size(int m, int k);
 void float_prepare(const int8_t *x, const float *x_scale, int m, int k, void *act);
 // float -> IEEE binary16, round to nearest even (portable; used when packing).
-uint16_t tb_half_from_float(float f);
+uint16_t tb_f32_to_f16(float f);
 double f32_error_bound(int k);
 // Float-weight entry points for matrices that are not ternary (the engine's output head): pack
 // any float weights into the FP16 layout, and prepare float activations (copy, zero pad).
