@@ -12,10 +12,23 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
-// Pause-loop iterations a worker spins before it sleeps (~1-2 ms at 100 cycles a pause).
-#define SPIN_BEFORE_SLEEP (1 << 15)
+// How long a waiting worker spins before it sleeps. On these virtual machines a sleeping thread
+// takes about a millisecond to wake (its virtual CPU halts), so spinning must outlast the small
+// gaps and preemptions between the matrix products of a forward pass: time-based, not a count
+// of pauses, whose cost varies by an order of magnitude between CPUs and hypervisors.
+#define SPIN_BEFORE_SLEEP_NS  3000000
+#define SPINS_PER_CLOCK_CHECK 256
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 struct tb_pool {
     int threads;
@@ -47,10 +60,12 @@ static inline void cpu_relax(void)
 // Waits until the generation differs from seen (or shutdown); returns the new generation.
 static unsigned wait_for_work(tb_pool *p, unsigned seen)
 {
-    for (int spins = 0; spins < SPIN_BEFORE_SLEEP; spins++) {
+    const uint64_t until = now_ns() + SPIN_BEFORE_SLEEP_NS;
+    for (unsigned spins = 1;; spins++) {
         unsigned g = atomic_load_explicit(&p->generation, memory_order_acquire);
         if (g != seen || atomic_load(&p->shutdown)) return g;
         cpu_relax();
+        if (spins % SPINS_PER_CLOCK_CHECK == 0 && now_ns() > until) break;
     }
     // Sleep. The caller bumps the generation under the lock and then looks at sleepers, so a
     // worker that registered as a sleeper and saw the old generation is always woken.
@@ -140,10 +155,10 @@ void tb_pool_run(tb_pool *p, void (*fn)(void *ctx, int t, int nthreads), void *c
     if (atomic_load(&p->sleepers) > 0) pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
     fn(ctx, 0, p->threads); // the caller is worker 0
-    for (int spins = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) {
-        if (spins < SPIN_BEFORE_SLEEP)
-            cpu_relax();
-        else
+    const uint64_t until = now_ns() + SPIN_BEFORE_SLEEP_NS;
+    for (unsigned spins = 1; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) {
+        cpu_relax();
+        if (spins % SPINS_PER_CLOCK_CHECK == 0 && now_ns() > until)
             sched_yield(); // a worker was descheduled: give it the core
     }
 }

@@ -36,7 +36,8 @@ int tb_finish_results(cJSON *doc, const char *json_path, int save, const char *k
 // bench kernels --gbench: every (kernel, shape, m, threads) as a Google Benchmark benchmark.
 int tb_gbench_kernels(const tb_kernel *const *sel, int nsel, int shapes[][2], int nshapes,
                       const int *ms, int nm, const int *threads, int nthreads, int cold,
-                      uint64_t seed, const char *json_path, int gb_argc, char **gb_argv);
+                      uint64_t seed, int roofline_mib, const char *json_path, int gb_argc,
+                      char **gb_argv);
 
 int cmd_bench_model(int argc, char **argv);
 

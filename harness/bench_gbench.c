@@ -51,7 +51,8 @@ static void body(tb_gb_state *st, void *ctx)
 
 int tb_gbench_kernels(const tb_kernel *const *sel, int nsel, int shapes[][2], int nshapes,
                       const int *ms, int nm, const int *threads, int nthreads, int cold,
-                      uint64_t seed, const char *json_path, int gb_argc, char **gb_argv)
+                      uint64_t seed, int roofline_mib, const char *json_path, int gb_argc,
+                      char **gb_argv)
 {
     if (!tb_gb_available()) return tb_gb_run(0, NULL);
     const int ncases = nsel * nshapes * nm * nthreads;
@@ -61,7 +62,7 @@ int tb_gbench_kernels(const tb_kernel *const *sel, int nsel, int shapes[][2], in
     int ci = 0;
     for (int t = 0; t < nthreads; t++) {
         pools[t] = tb_pool_create(threads[t]);
-        double bw = tb_read_bandwidth(pools[t], tb_roofline_bytes(), 10);
+        double bw = tb_read_bandwidth(pools[t], tb_roofline_bytes(roofline_mib), 10);
         fprintf(stderr, "threads %d: streaming read bandwidth %.1f GB/s\n", threads[t], bw / 1e9);
         for (int s = 0; s < nshapes; s++)
             for (int q = 0; q < nm; q++)

@@ -49,6 +49,8 @@ static const char *help =
     "  --cold            rotate weight copies larger than twice the last-level cache, so the\n"
     "                    weights come from DRAM (default: hot, one cache-resident copy)\n"
     "  --seed S          seed of the random data (default 1)\n"
+    "  --roofline-mib N  buffer of the bandwidth measurement (default: 4x the last-level cache,\n"
+    "                    at least 256 MiB; smaller measures a cache)\n"
     "  --json FILE       write the results document there (atomically; '-' for stdout)\n"
     "  --save            also write it to results/<cpu>/kernels-<time>.json\n"
     "  --gbench          time through Google Benchmark instead (its repetitions, statistics and\n"
@@ -65,10 +67,10 @@ typedef struct {
     void *act;
     size_t packed_bytes;
     int valid, reps, copy; // copy: the weight copy the next call uses (cold: rotates)
-    double *round_time;  // median seconds per call (prepare + run) in each round
-    double *round_prep;  // median seconds of prepare alone in each round
-    double *round_ratio; // baseline time / this time, per round
-    double energy_j;     // summed over the timed calls
+    double *round_time;    // median seconds per call (prepare + run) in each round
+    double *round_prep;    // median seconds of prepare alone in each round
+    double *round_ratio;   // baseline time / this time, per round
+    double energy_j;       // summed over the timed calls
     long long counters[TB_COUNTERS_MAX];
     const char *counter_names[TB_COUNTERS_MAX];
     int ncounters;
@@ -217,7 +219,7 @@ int cmd_bench(int argc, char **argv)
     const char *kernels = "all", *json_path = NULL, *baseline = NULL, *model = "2B4T";
     int shapes[MAX_SHAPES][2], nshapes = 0, ms[MAX_LIST] = {1}, nm = 1;
     int threads[MAX_LIST] = {1}, nthreads = 1, rounds = 15, cold = 0, save = 0, gbench = 0;
-    int gb_argc = 0;
+    int gb_argc = 0, roofline_mib = 0;
     char **gb_argv = NULL;
     double block_ms = 20;
     uint64_t seed = 1;
@@ -251,6 +253,8 @@ int cmd_bench(int argc, char **argv)
             seed = tb_parse_u64("bench", "--seed", v);
         } else if ((v = tb_opt("bench", argc, argv, &i, "--json"))) {
             json_path = v;
+        } else if ((v = tb_opt("bench", argc, argv, &i, "--roofline-mib"))) {
+            roofline_mib = (int)tb_parse_int("bench", "--roofline-mib", v, 1, 1 << 16);
         } else if (tb_flag(argv, i, "--cold")) {
             cold = 1;
         } else if (tb_flag(argv, i, "--save")) {
@@ -280,7 +284,7 @@ int cmd_bench(int argc, char **argv)
     }
     if (gbench)
         return tb_gbench_kernels(sel, nsel, shapes, nshapes, ms, nm, threads, nthreads, cold, seed,
-                                 json_path, gb_argc, gb_argv);
+                                 roofline_mib, json_path, gb_argc, gb_argv);
 
     // Provenance and measurement sources, recorded once.
     cJSON *doc = cJSON_CreateObject();
@@ -293,6 +297,7 @@ int cmd_bench(int argc, char **argv)
     cJSON *par = cJSON_AddObjectToObject(doc, "parameters");
     cJSON_AddNumberToObject(par, "seed", (double)seed);
     cJSON_AddNumberToObject(par, "rounds", rounds);
+    cJSON_AddNumberToObject(par, "roofline_bytes", (double)tb_roofline_bytes(roofline_mib));
     cJSON_AddNumberToObject(par, "block_ms", block_ms);
     cJSON *jw = cJSON_AddArrayToObject(par, "weights");
     cJSON_AddItemToArray(jw, cJSON_CreateString(cold ? "cold" : "hot"));
@@ -316,12 +321,12 @@ int cmd_bench(int argc, char **argv)
     tb_progress_start(&prog, 1);
     for (int ti = 0; ti < nthreads; ti++) {
         tb_pool *pool = tb_pool_create(threads[ti]);
-        double bw = tb_read_bandwidth(pool, tb_roofline_bytes(), 10);
+        double bw = tb_read_bandwidth(pool, tb_roofline_bytes(roofline_mib), 10);
         char key[16];
         snprintf(key, sizeof key, "%d", threads[ti]);
         cJSON_AddNumberToObject(roof, key, bw);
         printf("\nthreads %d: streaming read bandwidth %.1f GB/s (%zu MiB buffer)\n", threads[ti],
-               bw / 1e9, tb_roofline_bytes() >> 20);
+               bw / 1e9, tb_roofline_bytes(roofline_mib) >> 20);
         for (int s = 0; s < nshapes; s++) {
             for (int q = 0; q < nm; q++) {
                 const int n = shapes[s][0], k = shapes[s][1], m = ms[q];

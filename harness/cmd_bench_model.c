@@ -32,7 +32,7 @@ static const char *help =
     "  --tokens N           decoded tokens a repetition (default 128)\n"
     "  --reps R             timed repetitions after one warm-up (default 3)\n"
     "  --head f16|f32       output head precision (default f16)\n"
-    "  --json FILE, --save  as for 'bench kernels'\n";
+    "  --json FILE, --save, --roofline-mib N   as for 'bench kernels'\n";
 
 #define MAX_LIST 16
 
@@ -76,7 +76,7 @@ int cmd_bench_model(int argc, char **argv)
 {
     const char *spec = NULL, *kernels = NULL, *json_path = NULL;
     int threads[MAX_LIST] = {1}, nthreads = 1, prompt = 128, tokens = 128, reps = 3;
-    int head_f16 = 1, save = 0;
+    int head_f16 = 1, save = 0, roofline_mib = 0;
     uint64_t seed = 1;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -103,6 +103,8 @@ int cmd_bench_model(int argc, char **argv)
             seed = tb_parse_u64("bench model", "--seed", v);
         } else if ((v = tb_opt("bench model", argc, argv, &i, "--json"))) {
             json_path = v;
+        } else if ((v = tb_opt("bench model", argc, argv, &i, "--roofline-mib"))) {
+            roofline_mib = (int)tb_parse_int("bench model", "--roofline-mib", v, 1, 1 << 16);
         } else if (tb_flag(argv, i, "--save")) {
             save = 1;
         } else {
@@ -164,7 +166,7 @@ int cmd_bench_model(int argc, char **argv)
     tb_pool **pools = calloc((size_t)nthreads, sizeof(tb_pool *));
     for (int ti = 0; ti < nthreads; ti++) {
         pools[ti] = tb_pool_create(threads[ti]);
-        bw[ti] = tb_read_bandwidth(pools[ti], tb_roofline_bytes(), 10);
+        bw[ti] = tb_read_bandwidth(pools[ti], tb_roofline_bytes(roofline_mib), 10);
         char key[16];
         snprintf(key, sizeof key, "%d", threads[ti]);
         cJSON_AddNumberToObject(roof, key, bw[ti]);

@@ -152,7 +152,7 @@ int cmd_generate(int argc, char **argv)
     }
     int steady = n_tokens - 2;
     double decode_tps = steady > 0 ? steady / decode_s : (n_tokens > 1 ? 1 / first_decode_s : 0);
-    double bw = tb_read_bandwidth(pool, tb_roofline_bytes(), 10);
+    double bw = tb_read_bandwidth(pool, tb_roofline_bytes(0), 10);
     // Bytes a decode step reads: every packed ternary weight, the head, the norms (KV cache
     // reads are small at these lengths and left out).
     uint64_t head_bytes = tb_model_embedding_params(c) * (head_f16 ? 2 : 4);

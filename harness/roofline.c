@@ -15,8 +15,9 @@ size_t tb_last_level_cache_bytes(void)
     return v > 0 ? (size_t)v : (size_t)64 << 20;
 }
 
-size_t tb_roofline_bytes(void)
+size_t tb_roofline_bytes(int mib)
 {
+    if (mib > 0) return (size_t)mib << 20;
     size_t b = 4 * tb_last_level_cache_bytes();
     return b < ((size_t)256 << 20) ? (size_t)256 << 20 : b;
 }

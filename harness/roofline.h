@@ -14,7 +14,9 @@ size_t tb_last_level_cache_bytes(void);
 // than the last-level cache to measure DRAM), split across the pool's threads; best of reps.
 double tb_read_bandwidth(tb_pool *pool, size_t bytes, int reps);
 
-// The buffer size the benchmarks use: 4x the last-level cache, at least 256 MiB.
-size_t tb_roofline_bytes(void);
+// The buffer size the benchmarks use: 4x the last-level cache, at least 256 MiB; or `mib` MiB
+// when mib > 0 (their --roofline-mib option: small buffers for quick runs and emulators,
+// where the figure then measures a cache, as the output says).
+size_t tb_roofline_bytes(int mib);
 
 #endif
