@@ -256,6 +256,19 @@ typedef struct {
     int l, n, pos;
 } attn_job;
 
+static float dot_f32(const float *a, const float *b, int n)
+{
+    // Eight partial sums: independent chains the compiler can keep in vector registers.
+    float acc[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
+    float s = 0;
+    for (; i < n; i++) s += a[i] * b[i];
+    for (int j = 0; j < 8; j++) s += acc[j];
+    return s;
+}
+
 static void attention_part(void *ctx, int tid, int nthreads)
 {
     const attn_job *job = ctx;
@@ -273,10 +286,9 @@ static void attention_part(void *ctx, int tid, int nthreads)
         // Scores over positions 0..p (causal), softmax, weighted sum of values.
         float mx = -INFINITY;
         for (int s = 0; s <= p; s++) {
-            const float *k = kc + (size_t)s * kvd + off;
-            float d = 0;
-            for (int e = 0; e < hs; e++) d += q[e] * k[e];
-            att[s] = d * inv_sqrt;
+            // dot_f32's eight partial sums vectorize; a single running sum would not (float
+            // addition is not reassociated), and was 12 % of a 2B4T decode step at 300 tokens.
+            att[s] = dot_f32(q, kc + (size_t)s * kvd + off, hs) * inv_sqrt;
             mx = att[s] > mx ? att[s] : mx;
         }
         float sum = 0;
@@ -298,19 +310,6 @@ typedef struct {
     float *logits;  // (rows, vocab)
     int rows;
 } head_job;
-
-static float dot_f32(const float *a, const float *b, int n)
-{
-    // Eight partial sums: independent chains the compiler can keep in vector registers.
-    float acc[8] = {0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
-    float s = 0;
-    for (; i < n; i++) s += a[i] * b[i];
-    for (int j = 0; j < 8; j++) s += acc[j];
-    return s;
-}
 
 static void head_part(void *ctx, int tid, int nthreads)
 {
