@@ -47,9 +47,13 @@ INLINE void tile(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, in
         __m256i xs[8]; // xs[2s + h] = activations [64s + 32h, +32) of the block
         for (int q = 0; q < 8; q++)
             xs[q] = _mm256_load_si256((const __m256i *)(x + (size_t)b * I2_BLOCK + 32 * q));
-        for (int r = 0; r < R; r++)
-            acc[r] = _mm256_add_epi32(
-                acc[r], block_dot(w + r * row_bytes + (size_t)b * I2_BLOCK_BYTES, xs));
+        for (int r = 0; r < R; r++) {
+            const uint8_t *wb = w + r * row_bytes + (size_t)b * I2_BLOCK_BYTES;
+            // The same block of the next tile (rows are contiguous, so R rows ahead): without
+            // it this kernel read DRAM at 43 % of the streaming bandwidth.
+            _mm_prefetch((const char *)(wb + TILE_ROWS * row_bytes), _MM_HINT_T0);
+            acc[r] = _mm256_add_epi32(acc[r], block_dot(wb, xs));
+        }
     }
     for (int r = 0; r < R; r++) dots[r] = hsum(acc[r]);
 }

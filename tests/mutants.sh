@@ -46,7 +46,7 @@ mutant x86_64 kernels/i2_avx2.c i2_avx2 \
   's/return _mm256_madd_epi16(s16, ones);/return _mm256_add_epi16(s16, _mm256_setzero_si256());/' \
   "i2_avx2: int16 sums not widened to int32 (madd dropped)"
 mutant x86_64 kernels/i2_avx2.c i2_avx2 \
-  's/acc\[r\] = _mm256_add_epi32($/acc[r] = _mm256_add_epi16(/' \
+  's/acc\[r\] = _mm256_add_epi32(acc\[r\], block_dot(wb, xs));/acc[r] = _mm256_add_epi16(acc[r], block_dot(wb, xs));/' \
   "i2_avx2: accumulation across blocks in int16 lanes"
 mutant x86_64 kernels/i2_avx2.c i2_avx2 \
   's/__m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 2 \* s), m);/__m256i c = _mm256_and_si256(_mm256_srli_epi16(v, 2 * s), s == 3 ? _mm256_set1_epi8(-1) : m);/' \
