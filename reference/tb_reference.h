@@ -12,6 +12,22 @@
 #define TB_ABSMEAN_EPS 1e-5f
 #define TB_ABSMAX_EPS  1e-5f
 
+// clamp(roundf(v), lo, hi) (ties away from zero) for integers |lo|, |hi| < 2^23, a NaN giving lo:
+// the rounding of both quantizers. Written without libm because roundf and fmaxf are calls at
+// baseline x86-64 and kept the activation quantizer, which runs between the matrix products of
+// every decode step, from vectorizing. Exact: clamping to [lo, hi] before rounding gives the same
+// result as after (the bounds are integers); then t = trunc(v) and v - t are exact for
+// |v| < 2^23, and |v - t| >= 0.5 rounds away from zero. Straight-line selects, no branches, so
+// the loops around it vectorize.
+static inline int tb_ref_round_clamp(float v, int lo, int hi)
+{
+    v = v > (float)hi ? (float)hi : v;
+    v = v >= (float)lo ? v : (float)lo; // a NaN fails the compare and becomes lo
+    int t = (int)v;
+    float frac = v - (float)t;
+    return t + (frac >= 0.5f) - (frac <= -0.5f);
+}
+
 // Absmean ternary weights: gamma = max(mean|W|, eps) (mean in double, then rounded to float),
 // wt = clamp(roundf(W / gamma), -1, +1). Returns gamma, the dequantization scale: W ~ gamma*wt.
 float tb_ref_quantize_weights(const float *w, size_t count, int8_t *wt);

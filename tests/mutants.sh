@@ -118,6 +118,12 @@ mutant aarch64 kernels/lut2_neon.c lut2_neon \
 mutant aarch64 kernels/lut3_neon.c lut3_neon \
   's/sign_mask(chunk + 36 + 2 \* h, bits)/sign_mask(chunk + 32 + 2 * h, bits)/' \
   "lut3_neon: second group reads the first group's sign bits"
+mutant any reference/tb_reference.h reference \
+  's/return t + (frac >= 0.5f) - (frac <= -0.5f);/return t + (frac > 0.5f) - (frac <= -0.5f);/' \
+  "quantizer rounding: positive ties rounded down"
+mutant any reference/tb_reference.h reference \
+  's/v = v >= (float)lo ? v : (float)lo;/v = v < (float)lo ? (float)lo : v;/' \
+  "quantizer rounding: a NaN is not sent to lo"
 
 echo "mutants ($arch): $caught caught, $missed missed, $broken broken"
 [ "$missed" -eq 0 ] && [ "$broken" -eq 0 ]

@@ -4,8 +4,17 @@
 #include "check.h"
 #include "tb_reference.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+
+static uint32_t float_bits(float v)
+{
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
 
 static void test_weights(void)
 {
@@ -59,6 +68,60 @@ static void test_activations(void)
     EXPECT(hit127, "largest magnitude did not map to 127");
 }
 
+// tb_ref_round_clamp against libm's roundf, clamped, on: every float within 600 ulps of each
+// integer and half-integer in [-260, 260] (ties, and the values just inside and outside them),
+// an even sweep of all 2^32 bit patterns (every exponent, both signs, infinities, NaNs, denormals),
+// and the ranges of both quantizers. Mismatches are counted per range and the first is shown.
+static int want_round_clamp(float v, int lo, int hi)
+{
+    if (isnan(v)) return lo;
+    float r = roundf(v);
+    return r < (float)lo ? lo : r > (float)hi ? hi : (int)r;
+}
+
+static void check_round_at(float v, long *checked)
+{
+    static const int ranges[][2] = {{-128, 127}, {-1, 1}, {-200, 300}};
+    for (unsigned r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+        int lo = ranges[r][0], hi = ranges[r][1];
+        int got = tb_ref_round_clamp(v, lo, hi), want = want_round_clamp(v, lo, hi);
+        if (got != want) {
+            EXPECT(got == want, "round_clamp(%.9g (0x%08x), %d, %d) = %d, roundf gives %d", v,
+                   (unsigned)float_bits(v), lo, hi, got, want);
+            return;
+        }
+        ++*checked;
+    }
+}
+
+static void test_round_clamp(void)
+{
+    long checked = 0;
+    int before = failures;
+    for (int twice = -520; twice <= 520 && failures - before < 5; twice++) {
+        float c = (float)twice / 2;
+        float up = c, down = c;
+        for (int u = 0; u < 600; u++) {
+            check_round_at(up, &checked);
+            check_round_at(down, &checked);
+            up = nextafterf(up, INFINITY);
+            down = nextafterf(down, -INFINITY);
+        }
+    }
+    for (uint64_t bits = 0; bits < (1ull << 32) && failures - before < 5; bits += 65521) {
+        uint32_t b = (uint32_t)bits;
+        float v;
+        memcpy(&v, &b, sizeof v);
+        check_round_at(v, &checked);
+    }
+    const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, -NAN, FLT_MAX, -FLT_MAX,
+                             FLT_MIN, -FLT_MIN, 8388607.5f, -8388607.5f, 16777216.0f, 0.49999997f,
+                             -0.49999997f, 127.49999f, 127.5f, -128.5f, -128.49998f};
+    for (unsigned i = 0; i < sizeof special / sizeof special[0]; i++)
+        check_round_at(special[i], &checked);
+    printf("round_clamp: %ld (value, range) pairs agree with clamped roundf\n", checked);
+}
+
 static void test_matmul(void)
 {
     const float x[2 * 3] = {1, 2, 3, -1, 0, 0.5f};
@@ -85,6 +148,7 @@ int main(void)
 {
     test_weights();
     test_activations();
+    test_round_clamp();
     test_matmul();
     test_naive_vs_reference();
     printf("%s\n", failures ? "FAILED" : "all reference tests passed");
