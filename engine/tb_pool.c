@@ -174,24 +174,54 @@ void tb_pool_split(int n, int tile, int t, int nthreads, int *row0, int *row1)
     *row1 = (int)(r1 < n ? r1 : n);
 }
 
+void tb_rows_init(tb_rows *r, const tb_kernel *kn, int m, int n, int k, int threads)
+{
+    atomic_init(&r->next, 0);
+    r->n = n;
+    r->tile = kn->n_tile > 0 ? kn->n_tile : 1;
+    r->div = 2 * (threads > 1 ? threads : 1);
+    double row_work = (double)kn->packed_size(n, k) / n * m;
+    long rows = (long)(TB_POOL_CHUNK_WORK / row_work);
+    rows = (rows + r->tile - 1) / r->tile * r->tile;
+    r->min_rows = (int)(rows < r->tile ? r->tile : rows > n ? n : rows);
+}
+
+int tb_rows_take(tb_rows *r, int *row0, int *row1)
+{
+    int cur = atomic_load_explicit(&r->next, memory_order_relaxed), take;
+    do {
+        if (cur >= r->n) return 0;
+        int left = r->n - cur;
+        take = left / r->div / r->tile * r->tile;
+        if (take < r->min_rows) take = r->min_rows;
+        if (take > left) take = left;
+    } while (!atomic_compare_exchange_weak_explicit(&r->next, &cur, cur + take,
+                                                    memory_order_relaxed, memory_order_relaxed));
+    *row0 = cur;
+    *row1 = cur + take;
+    return 1;
+}
+
 typedef struct {
     const tb_kernel *kn;
     const void *packed, *act;
     int m, n, k;
     float *y;
+    tb_rows rows;
 } matmul_job;
 
 static void matmul_part(void *ctx, int t, int nthreads)
 {
-    const matmul_job *j = ctx;
-    int row0, row1;
-    tb_pool_split(j->n, j->kn->n_tile, t, nthreads, &row0, &row1);
-    if (row0 < row1) tb_run(j->kn, j->packed, j->act, j->m, j->n, j->k, row0, row1, j->y);
+    (void)t, (void)nthreads;
+    matmul_job *j = ctx;
+    for (int row0, row1; tb_rows_take(&j->rows, &row0, &row1);)
+        tb_run(j->kn, j->packed, j->act, j->m, j->n, j->k, row0, row1, j->y);
 }
 
 void tb_pool_matmul(tb_pool *p, const tb_kernel *kn, const void *packed, const void *act, int m,
                     int n, int k, float *y)
 {
-    matmul_job j = {kn, packed, act, m, n, k, y};
+    matmul_job j = {.kn = kn, .packed = packed, .act = act, .m = m, .n = n, .k = k, .y = y};
+    tb_rows_init(&j.rows, kn, m, n, k, p->threads);
     tb_pool_run(p, matmul_part, &j);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -17,6 +18,17 @@
 
 // ---------------------------------------------------------------------------------------------
 // Building
+
+const char *const tb_phase_names[TB_PHASE_COUNT] = {
+    "norm+quant", "qkv", "attention", "o", "gate+up", "down", "head",
+};
+
+double tb_phase_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static int head_size(const tb_config *c)
 {
@@ -95,8 +107,12 @@ uint64_t tb_transformer_bytes_needed(const tb_config *c, const tb_kernel *kn, in
     }
     uint64_t emb = tb_model_embedding_params(c);
     bytes += emb * 4 + (head_f16 ? emb * 2 : 0) + tb_model_norm_params(c) * 4;
-    bytes += 2ull * 4 * (uint64_t)c->n_layers * (uint64_t)max_seq * (uint64_t)kv_dim(c);
-    bytes += (uint64_t)max_batch * (4ull * c->dim + 3ull * c->hidden_dim + 4ull * c->vocab_size);
+    bytes +=
+        2ull * 4 * (uint64_t)c->n_layers * (uint64_t)(max_seq + ATT_BLOCK) * (uint64_t)kv_dim(c);
+    // Per token of a batch: x, xb, xb2, q; hb, hb2; logits; k, v in float, xq in int8.
+    bytes += (uint64_t)max_batch * (4ull * (4ull * c->dim + 2ull * c->hidden_dim +
+                                            (uint64_t)c->vocab_size + 2ull * (uint64_t)kv_dim(c)) +
+                                    (uint64_t)max_int(c->dim, c->hidden_dim));
     bytes += act_bytes(c, kn, max_batch) + staging * (uint64_t)threads;
     return bytes;
 }
@@ -169,17 +185,20 @@ int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *
     // Run state.
     tb_run_state *s = &t->s;
     size_t B = (size_t)max_batch, d = (size_t)c->dim, hd = (size_t)c->hidden_dim;
-    size_t cache = (size_t)c->n_layers * (size_t)max_seq * (size_t)kv_dim(c);
+    t->kv_seq = (max_seq + ATT_BLOCK - 1) / ATT_BLOCK * ATT_BLOCK;
+    size_t cache = (size_t)c->n_layers * (size_t)t->kv_seq * (size_t)kv_dim(c);
     s->x = tb_alloc(B * d * sizeof(float));
     s->xb = tb_alloc(B * d * sizeof(float));
     s->xb2 = tb_alloc(B * d * sizeof(float));
     s->q = tb_alloc(B * d * sizeof(float));
+    s->k = tb_alloc(B * (size_t)kv_dim(c) * sizeof(float));
+    s->v = tb_alloc(B * (size_t)kv_dim(c) * sizeof(float));
     s->hb = tb_alloc(B * hd * sizeof(float));
     s->hb2 = tb_alloc(B * hd * sizeof(float));
     s->xq = tb_alloc(B * (size_t)max_int(c->dim, c->hidden_dim));
     s->xs = tb_alloc(B * sizeof(float));
     s->act = tb_alloc(act_bytes(c, kn, max_batch));
-    s->att = tb_alloc((size_t)tb_pool_threads(pool) * (size_t)max_seq * sizeof(float));
+    s->att = tb_alloc((size_t)tb_pool_threads(pool) * (size_t)t->kv_seq * sizeof(float));
     s->logits = tb_alloc(B * (size_t)c->vocab_size * sizeof(float));
     s->kcache = tb_alloc(cache * sizeof(float));
     s->vcache = tb_alloc(cache * sizeof(float));
@@ -194,7 +213,8 @@ void tb_transformer_free(tb_transformer *t)
     free(t->packed);
     tb_free(t->head_packed), tb_free(t->head_act), tb_free(t->rope_cos), tb_free(t->rope_sin);
     tb_run_state *s = &t->s;
-    tb_free(s->x), tb_free(s->xb), tb_free(s->xb2), tb_free(s->q), tb_free(s->hb);
+    tb_free(s->x), tb_free(s->xb), tb_free(s->xb2), tb_free(s->q), tb_free(s->k), tb_free(s->v);
+    tb_free(s->hb);
     tb_free(s->hb2), tb_free(s->xq), tb_free(s->xs), tb_free(s->act), tb_free(s->att);
     tb_free(s->logits), tb_free(s->kcache), tb_free(s->vcache);
     memset(t, 0, sizeof *t);
@@ -203,17 +223,42 @@ void tb_transformer_free(tb_transformer *t)
 // ---------------------------------------------------------------------------------------------
 // Building blocks
 
+// The float work between the matrix products (norms, attention) is compiled for the CPU's best
+// vector ISA, picked when the program loads (function multi-versioning): the engine is otherwise
+// built for baseline x86-64, where attention ran at ~3.5 GFLOP/s and took 10 % of a 2B4T decode
+// step at 150 tokens of context. Explicit lanes in the loops below fix the order of every float
+// sum in the source, so every version computes the same values.
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+#define TB_VEC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TB_VEC_CLONES
+#endif
+
+// Profiling: when t->prof is set, the time since the last mark is charged to a phase.
+static void prof_mark(tb_transformer *t, tb_phase phase)
+{
+    if (!t->prof) return;
+    double now = tb_phase_clock();
+    t->prof->seconds[phase] += now - t->prof_last;
+    t->prof_last = now;
+}
+
 // RMSNorm of n rows of length len: out = x / sqrt(mean(x^2) + eps) * w. The sum of squares is
-// accumulated in double: it is only len terms and keeps the norm independent of their order.
+// accumulated in double, in eight lanes.
+TB_VEC_CLONES
 static void rmsnorm_rows(float *out, const float *x, const float *w, int n, int len, float eps)
 {
     for (int r = 0; r < n; r++) {
         const float *xr = x + (size_t)r * len;
         float *o = out + (size_t)r * len;
-        double ss = 0;
-        for (int i = 0; i < len; i++) ss += (double)xr[i] * xr[i];
+        double lane[8] = {0}, ss = 0;
+        int i = 0;
+        for (; i + 8 <= len; i += 8)
+            for (int j = 0; j < 8; j++) lane[j] += (double)xr[i + j] * xr[i + j];
+        for (; i < len; i++) ss += (double)xr[i] * xr[i];
+        for (int j = 0; j < 8; j++) ss += lane[j];
         float inv = (float)(1.0 / sqrt(ss / len + eps));
-        for (int i = 0; i < len; i++) o[i] = xr[i] * inv * w[i];
+        for (i = 0; i < len; i++) o[i] = xr[i] * inv * w[i];
     }
 }
 
@@ -226,12 +271,58 @@ static void quantize_input(tb_transformer *t, const float *x, int n, int k)
     t->kn->prepare(t->s.xq, t->s.xs, n, k, t->s.act);
 }
 
-// y (n x rows) = the prepared input times ternary weight `which` of layer l.
-static void bitlinear(tb_transformer *t, int l, int which, int n, float *y)
+// One pool run for the BitLinear products of layer l that read the prepared input: q, k and v
+// (or o, or down, alone), and gate with up. A thread takes chunks of rows (tb_rows) of the
+// first product until none are left, then of the next, so no thread waits at a barrier between
+// them. With glu set, products 0 and 1 are gate and up: a chunk takes the same rows of both and
+// ends with gate = relu(gate)^2 * up over them (the squared-ReLU GLU), while they are in cache.
+typedef struct {
+    tb_transformer *t;
+    int l, n, count, glu;
+    int which[3];
+    float *y[3];
+    tb_rows rows[3];
+} linear_job;
+
+static void linear_part(void *ctx, int tid, int nthreads)
 {
-    int rows, k;
-    tb_linear_shape(&t->cfg, which, &rows, &k);
-    tb_pool_matmul(t->pool, t->kn, t->packed[l * TB_N_LINEAR + which], t->s.act, n, rows, k, y);
+    (void)tid, (void)nthreads;
+    linear_job *job = ctx;
+    tb_transformer *t = job->t;
+    void **packed = t->packed + job->l * TB_N_LINEAR;
+    int r0, r1;
+    for (int p = 0; p < (job->glu ? 1 : job->count); p++) {
+        int n, k;
+        tb_linear_shape(&t->cfg, job->which[p], &n, &k);
+        while (tb_rows_take(&job->rows[p], &r0, &r1)) {
+            tb_run(t->kn, packed[job->which[p]], t->s.act, job->n, n, k, r0, r1, job->y[p]);
+            if (!job->glu) continue;
+            tb_run(t->kn, packed[job->which[1]], t->s.act, job->n, n, k, r0, r1, job->y[1]);
+            for (int i = 0; i < job->n; i++) {
+                float *g = job->y[0] + (size_t)i * n, *u = job->y[1] + (size_t)i * n;
+                for (int r = r0; r < r1; r++) {
+                    float a = g[r] > 0 ? g[r] : 0;
+                    g[r] = a * a * u[r];
+                }
+            }
+        }
+    }
+}
+
+// y[i] (n x rows of product i) = the prepared input times ternary weight which[i] of layer l.
+static void bitlinear(tb_transformer *t, int l, int n, int count, const int *which, float **y,
+                      int glu)
+{
+    linear_job job = {.t = t, .l = l, .n = n, .count = count, .glu = glu};
+    for (int i = 0; i < count; i++) {
+        int rows, k;
+        tb_linear_shape(&t->cfg, which[i], &rows, &k);
+        job.which[i] = which[i];
+        job.y[i] = y[i];
+        // gate and up share their chunks: twice the work a row
+        tb_rows_init(&job.rows[i], t->kn, n * (glu ? 2 : 1), rows, k, tb_pool_threads(t->pool));
+    }
+    tb_pool_run(t->pool, linear_part, &job);
 }
 
 // NEOX-style RoPE, in place on every head of a row: (v[i], v[i + hs/2]) rotated by pos * f_i.
@@ -249,61 +340,125 @@ static void rope_row(const tb_transformer *t, float *v, int heads, int pos)
     }
 }
 
-// Grouped-query attention for a batch of n tokens at positions pos..pos+n-1 of layer l.
-// Work item = (token, head); thread tid takes items tid, tid + nthreads, ...
-typedef struct {
-    tb_transformer *t;
-    int l, n, pos;
-} attn_job;
-
-static float dot_f32(const float *a, const float *b, int n)
+// The KV cache of KV head h in layer l: kv_seq positions of head_size floats, each head's own
+// region, so that attention reads it as one sequential stream. Values are rows, v[pos][e]. Keys
+// are stored in blocks of ATT_BLOCK positions, transposed within a block:
+//
+//   keys of one head:  block 0: k[0..15][e=0] | k[0..15][e=1] | ... | k[0..15][e=hs-1]
+//                      block 1: k[16..31][e=0] | ...
+//
+// so the scores of 16 positions are 16 lanes of plain vector FMAs over e, with no horizontal
+// sum per position (a sum per position cost more than the products at head size 128).
+static float *kv_head(const tb_transformer *t, float *cache, int l, int h)
 {
-    // Eight partial sums: independent chains the compiler can keep in vector registers.
-    float acc[8] = {0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
-    float s = 0;
-    for (; i < n; i++) s += a[i] * b[i];
-    for (int j = 0; j < 8; j++) s += acc[j];
-    return s;
+    return cache + ((size_t)l * t->cfg.n_kv_heads + h) * t->kv_seq * head_size(&t->cfg);
 }
 
-static void attention_part(void *ctx, int tid, int nthreads)
+static void kv_store(tb_transformer *t, int l, int pos, const float *k, const float *v)
 {
-    const attn_job *job = ctx;
-    tb_transformer *t = job->t;
-    const tb_config *c = &t->cfg;
-    int hs = head_size(c), kvd = kv_dim(c), group = c->n_heads / c->n_kv_heads;
-    float *att = t->s.att + (size_t)tid * t->max_seq;
-    const float *kc = t->s.kcache + (size_t)job->l * t->max_seq * kvd;
-    const float *vc = t->s.vcache + (size_t)job->l * t->max_seq * kvd;
-    float inv_sqrt = 1.0f / sqrtf((float)hs);
-    for (int item = tid; item < job->n * c->n_heads; item += nthreads) {
-        int i = item / c->n_heads, h = item % c->n_heads, p = job->pos + i;
-        const float *q = t->s.q + (size_t)i * c->dim + h * hs;
-        int off = (h / group) * hs; // this head's KV head
-        // Scores over positions 0..p (causal), softmax, weighted sum of values.
-        float mx = -INFINITY;
-        for (int s = 0; s <= p; s++) {
-            // dot_f32's eight partial sums vectorize; a single running sum would not (float
-            // addition is not reassociated), and was 12 % of a 2B4T decode step at 300 tokens.
-            att[s] = dot_f32(q, kc + (size_t)s * kvd + off, hs) * inv_sqrt;
-            mx = att[s] > mx ? att[s] : mx;
-        }
-        float sum = 0;
-        for (int s = 0; s <= p; s++) sum += att[s] = expf(att[s] - mx);
-        float *out = t->s.xb2 + (size_t)i * c->dim + h * hs;
-        for (int e = 0; e < hs; e++) out[e] = 0;
-        for (int s = 0; s <= p; s++) {
-            const float *v = vc + (size_t)s * kvd + off;
-            float a = att[s] / sum;
-            for (int e = 0; e < hs; e++) out[e] += a * v[e];
+    int hs = head_size(&t->cfg);
+    for (int h = 0; h < t->cfg.n_kv_heads; h++) {
+        float *kb = kv_head(t, t->s.kcache, l, h) + (size_t)(pos / ATT_BLOCK) * hs * ATT_BLOCK;
+        for (int e = 0; e < hs; e++) kb[e * ATT_BLOCK + pos % ATT_BLOCK] = k[h * hs + e];
+        memcpy(kv_head(t, t->s.vcache, l, h) + (size_t)pos * hs, v + h * hs,
+               (size_t)hs * sizeof(float));
+    }
+}
+
+// scores[s] = (q . k_s) * scale for positions s in [0, count): four partial sums over e (every
+// fourth element) per lane, then (s0 + s1) + (s2 + s3). Every add's order is fixed here, so
+// every vector version computes the same values.
+TB_VEC_CLONES
+static void attn_scores(const float *q, const float *keys, int hs, int count, float scale,
+                        float *scores)
+{
+    for (int b = 0; b * ATT_BLOCK < count; b++) {
+        const float *kb = keys + (size_t)b * hs * ATT_BLOCK;
+        float s0[ATT_BLOCK] = {0}, s1[ATT_BLOCK] = {0}, s2[ATT_BLOCK] = {0}, s3[ATT_BLOCK] = {0};
+        int e = 0;
+        for (; e + 4 <= hs; e += 4)
+            for (int j = 0; j < ATT_BLOCK; j++) {
+                s0[j] += q[e] * kb[e * ATT_BLOCK + j];
+                s1[j] += q[e + 1] * kb[(e + 1) * ATT_BLOCK + j];
+                s2[j] += q[e + 2] * kb[(e + 2) * ATT_BLOCK + j];
+                s3[j] += q[e + 3] * kb[(e + 3) * ATT_BLOCK + j];
+            }
+        for (; e < hs; e++)
+            for (int j = 0; j < ATT_BLOCK; j++) s0[j] += q[e] * kb[e * ATT_BLOCK + j];
+        int n = count - b * ATT_BLOCK < ATT_BLOCK ? count - b * ATT_BLOCK : ATT_BLOCK;
+        for (int j = 0; j < n; j++)
+            scores[b * ATT_BLOCK + j] = ((s0[j] + s1[j]) + (s2[j] + s3[j])) * scale;
+    }
+}
+
+// out[e] = sum over s < count of a[s] * v[s][e], 64 elements of out at a time held in
+// registers across all positions (summed in position order).
+TB_VEC_CLONES
+static void attn_values(const float *a, const float *v, int hs, int count, float *out)
+{
+    for (int e0 = 0; e0 < hs; e0 += 64) {
+        float acc[64] = {0};
+        if (hs - e0 >= 64) {
+            for (int s = 0; s < count; s++)
+                for (int j = 0; j < 64; j++) acc[j] += a[s] * v[(size_t)s * hs + e0 + j];
+            memcpy(out + e0, acc, sizeof acc);
+        } else {
+            int w = hs - e0;
+            for (int s = 0; s < count; s++)
+                for (int j = 0; j < w; j++) acc[j] += a[s] * v[(size_t)s * hs + e0 + j];
+            memcpy(out + e0, acc, (size_t)w * sizeof(float));
         }
     }
 }
 
-// Output head: logits[r][v] = x[r] . head[v] for the requested rows, vocab split across threads.
+// Grouped-query attention for a batch of n tokens at positions pos..pos+n-1 of layer l.
+// Work item = (token, head), dealt out one at a time from a shared counter.
+typedef struct {
+    tb_transformer *t;
+    int l, n, pos;
+    tb_chunks next;
+} attn_job;
+
+static void attention_part(void *ctx, int tid, int nthreads)
+{
+    (void)nthreads;
+    attn_job *job = ctx;
+    tb_transformer *t = job->t;
+    const tb_config *c = &t->cfg;
+    int hs = head_size(c), group = c->n_heads / c->n_kv_heads;
+    float *att = t->s.att + (size_t)tid * t->kv_seq;
+    float inv_sqrt = 1.0f / sqrtf((float)hs);
+    for (int item; (item = tb_chunks_take(&job->next)) < job->n * c->n_heads;) {
+        int i = item / c->n_heads, h = item % c->n_heads, p = job->pos + i;
+        // Scores over positions 0..p (causal), softmax, weighted sum of values.
+        attn_scores(t->s.q + (size_t)i * c->dim + h * hs,
+                    kv_head(t, t->s.kcache, job->l, h / group), hs, p + 1, inv_sqrt, att);
+        float mx = -INFINITY, sum = 0;
+        for (int s = 0; s <= p; s++) mx = att[s] > mx ? att[s] : mx;
+        for (int s = 0; s <= p; s++) sum += att[s] = expf(att[s] - mx);
+        for (int s = 0; s <= p; s++) att[s] /= sum;
+        attn_values(att, kv_head(t, t->s.vcache, job->l, h / group), hs, p + 1,
+                    t->s.xb2 + (size_t)i * c->dim + h * hs);
+    }
+}
+
+// a . b in 32 lanes (independent chains), folded in halves; the order of every add is fixed
+// here, so every vector version computes the same value.
+TB_VEC_CLONES
+static float dot_f32(const float *a, const float *b, int n)
+{
+    float lane[32] = {0};
+    int i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int j = 0; j < 32; j++) lane[j] += a[i + j] * b[i + j];
+    for (; i < n; i++) lane[i % 32] += a[i] * b[i];
+    for (int half = 16; half >= 1; half /= 2)
+        for (int j = 0; j < half; j++) lane[j] += lane[j + half];
+    return lane[0];
+}
+
+// Output head in f32: logits[r][v] = x[r] . head[v] for the requested rows, vocab split across
+// threads.
 typedef struct {
     tb_transformer *t;
     const float *x; // (rows, dim)
@@ -334,6 +489,7 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
     tb_run_state *s = &t->s;
     int dim = c->dim, hd = c->hidden_dim, kvd = kv_dim(c);
     assert(n >= 1 && n <= t->max_batch && pos >= 0 && pos + n <= t->max_seq);
+    if (t->prof) t->prof_last = tb_phase_clock();
 
     // Embedding lookup: float rows, not quantized.
     for (int i = 0; i < n; i++) {
@@ -343,40 +499,40 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
     }
 
     for (int l = 0; l < c->n_layers; l++) {
-        // Rows pos..pos+n-1 of this layer's caches: k and v are written straight into them
-        // (the kernel's output row stride, kv_dim, is the cache's).
-        float *kc = s->kcache + ((size_t)l * t->max_seq + pos) * kvd;
-        float *vc = s->vcache + ((size_t)l * t->max_seq + pos) * kvd;
-
         // ---- attention ----
         rmsnorm_rows(s->xb, s->x, m->attn_norm + (size_t)l * dim, n, dim, c->norm_eps);
         quantize_input(t, s->xb, n, dim);
-        bitlinear(t, l, TB_WQ, n, s->q);
-        bitlinear(t, l, TB_WK, n, kc);
-        bitlinear(t, l, TB_WV, n, vc);
+        prof_mark(t, TB_PHASE_NORM);
+        bitlinear(t, l, n, 3, (int[]){TB_WQ, TB_WK, TB_WV}, (float *[]){s->q, s->k, s->v}, 0);
+        prof_mark(t, TB_PHASE_QKV);
+        // RoPE, then k and v into the cache at positions pos..pos+n-1.
         for (int i = 0; i < n; i++) {
             rope_row(t, s->q + (size_t)i * dim, c->n_heads, pos + i);
-            rope_row(t, kc + (size_t)i * kvd, c->n_kv_heads, pos + i);
+            rope_row(t, s->k + (size_t)i * kvd, c->n_kv_heads, pos + i);
+            kv_store(t, l, pos + i, s->k + (size_t)i * kvd, s->v + (size_t)i * kvd);
         }
-        attn_job aj = {t, l, n, pos};
+        attn_job aj = {.t = t, .l = l, .n = n, .pos = pos};
+        tb_chunks_init(&aj.next);
         tb_pool_run(t->pool, attention_part, &aj);
+        prof_mark(t, TB_PHASE_ATTENTION);
         rmsnorm_rows(s->xb, s->xb2, m->attn_sub_norm + (size_t)l * dim, n, dim, c->norm_eps);
         quantize_input(t, s->xb, n, dim);
-        bitlinear(t, l, TB_WO, n, s->xb2);
+        prof_mark(t, TB_PHASE_NORM);
+        bitlinear(t, l, n, 1, (int[]){TB_WO}, (float *[]){s->xb2}, 0);
+        prof_mark(t, TB_PHASE_O);
         for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] += s->xb2[i];
 
         // ---- feed-forward: squared-ReLU gated ----
         rmsnorm_rows(s->xb, s->x, m->ffn_norm + (size_t)l * dim, n, dim, c->norm_eps);
         quantize_input(t, s->xb, n, dim);
-        bitlinear(t, l, TB_WGATE, n, s->hb);
-        bitlinear(t, l, TB_WUP, n, s->hb2);
-        for (size_t i = 0; i < (size_t)n * hd; i++) {
-            float g = s->hb[i] > 0 ? s->hb[i] : 0;
-            s->hb[i] = g * g * s->hb2[i];
-        }
+        prof_mark(t, TB_PHASE_NORM);
+        bitlinear(t, l, n, 2, (int[]){TB_WGATE, TB_WUP}, (float *[]){s->hb, s->hb2}, 1);
+        prof_mark(t, TB_PHASE_GATE_UP);
         rmsnorm_rows(s->hb2, s->hb, m->ffn_sub_norm + (size_t)l * hd, n, hd, c->norm_eps);
         quantize_input(t, s->hb2, n, hd);
-        bitlinear(t, l, TB_WDOWN, n, s->xb);
+        prof_mark(t, TB_PHASE_NORM);
+        bitlinear(t, l, n, 1, (int[]){TB_WDOWN}, (float *[]){s->xb}, 0);
+        prof_mark(t, TB_PHASE_DOWN);
         for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] += s->xb[i];
     }
 
@@ -391,7 +547,14 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
         head_job hj = {t, s->xb, s->logits, rows};
         tb_pool_run(t->pool, head_part, &hj);
     }
+    prof_mark(t, TB_PHASE_HEAD);
     return s->logits;
+}
+
+uint64_t tb_transformer_kv_read_bytes(const tb_transformer *t, int pos)
+{
+    uint64_t keys = (uint64_t)(pos / ATT_BLOCK + 1) * ATT_BLOCK, values = (uint64_t)pos + 1;
+    return (keys + values) * (uint64_t)t->cfg.n_layers * (uint64_t)kv_dim(&t->cfg) * sizeof(float);
 }
 
 // ---------------------------------------------------------------------------------------------

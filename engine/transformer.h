@@ -21,11 +21,37 @@
 
 #include <stdint.h>
 
+// Where a forward pass spends its time, when profiling is on (tb_transformer.prof).
+typedef enum {
+    TB_PHASE_NORM,      // RMSNorms, activation quantization and preparation, residual adds
+    TB_PHASE_QKV,       // the q, k, v BitLinear products
+    TB_PHASE_ATTENTION, // RoPE and attention over the KV cache
+    TB_PHASE_O,         // the attention output product
+    TB_PHASE_GATE_UP,   // the gate and up products and the squared-ReLU gating
+    TB_PHASE_DOWN,      // the down product
+    TB_PHASE_HEAD,      // final norm and output head
+    TB_PHASE_COUNT
+} tb_phase;
+
+extern const char *const tb_phase_names[TB_PHASE_COUNT];
+
+typedef struct {
+    double seconds[TB_PHASE_COUNT]; // summed over forward calls
+} tb_profile;
+
+// The monotonic clock the profile uses, in seconds.
+double tb_phase_clock(void);
+
+// Positions per block of the key cache (see transformer.c).
+#define ATT_BLOCK 16
+
 typedef struct {
     float *x;      // (batch, dim) residual stream
     float *xb;     // (batch, dim) normed input of a block
     float *xb2;    // (batch, dim) attention output, block outputs
     float *q;      // (batch, dim) queries
+    float *k;      // (batch, kv_dim) keys of the new tokens, before they go into the cache
+    float *v;      // (batch, kv_dim) their values
     float *hb;     // (batch, hidden_dim) gate, then the gated product
     float *hb2;    // (batch, hidden_dim) up, then its sub-norm
     int8_t *xq;    // (batch, max(dim, hidden_dim)) int8 activations of one BitLinear input
@@ -33,8 +59,8 @@ typedef struct {
     void *act;     // kernel-prepared activations (largest of act_size(batch, dim | hidden_dim))
     float *att;    // (threads, seq_len) attention scores, one row per thread
     float *logits; // (batch, vocab_size)
-    float *kcache; // (n_layers, seq_len, kv_dim)
-    float *vcache; // (n_layers, seq_len, kv_dim)
+    float *kcache; // (n_layers, n_kv_heads, kv_seq / ATT_BLOCK, head_size, ATT_BLOCK)
+    float *vcache; // (n_layers, n_kv_heads, kv_seq, head_size)
 } tb_run_state;
 
 typedef struct {
@@ -43,6 +69,7 @@ typedef struct {
     const tb_kernel *kn;
     tb_pool *pool;     // borrowed
     int max_seq;       // KV cache positions
+    int kv_seq;        // max_seq rounded up to whole blocks of ATT_BLOCK positions
     int max_batch;     // most tokens per forward call
     void **packed;     // (n_layers, TB_N_LINEAR) kernel-packed ternary weights
     const float *head; // (vocab_size, dim) output head in f32 (tied: the embedding)
@@ -60,6 +87,10 @@ typedef struct {
     uint64_t embed_bytes; // embedding + output head as held in memory
     uint64_t norm_bytes;
     uint64_t kv_bytes;
+    // Profiling: NULL (off), or where each forward call adds its time per phase (a clock read
+    // per phase, ~20 ns, about 200 per 2B4T token).
+    tb_profile *prof;
+    double prof_last;
 } tb_transformer;
 
 // Packs every ternary tensor of m with kernel kn (tensors fetched on demand, several at once on
@@ -79,6 +110,10 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
 // plus the per-thread staging of tensors while packing.
 uint64_t tb_transformer_bytes_needed(const tb_config *c, const tb_kernel *kn, int max_seq,
                                      int max_batch, int head_f16, int threads);
+
+// Bytes of KV cache one forward step at position pos reads: keys and values of positions 0..pos
+// in every layer (keys in whole blocks of ATT_BLOCK).
+uint64_t tb_transformer_kv_read_bytes(const tb_transformer *t, int pos);
 
 // Sampling over token ids.
 int tb_sample_argmax(const float *logits, int n);

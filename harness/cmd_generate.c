@@ -12,7 +12,7 @@
 static const char *help =
     "usage: tritbench generate --model FILE|CONFIG [--kernel NAME] [--prompt-tokens 1,2,3]\n"
     "                          [--tokens N] [--threads T] [--seed S] [--temperature X]\n"
-    "                          [--head f16|f32] [--json]\n"
+    "                          [--head f16|f32] [--profile] [--json]\n"
     "\n"
     "Runs the BitNet b1.58 engine: the prompt as one prefill (the kernel's GEMM path), then N\n"
     "tokens one at a time (GEMV path), greedy unless --temperature > 0. Prints the ids, prefill\n"
@@ -30,6 +30,8 @@ static const char *help =
     "  --seed S             seed of a synthetic model and of sampling (default 1)\n"
     "  --temperature X      0 = greedy (default)\n"
     "  --head f16|f32       precision of the output head (default f16; the embedding stays f32)\n"
+    "  --profile            also time each phase of the steady decode steps (norms and\n"
+    "                       quantization, qkv, attention, o, gate+up, down, head, sampling)\n"
     "  --json               machine-readable report\n"
     "Exit status: 0 success, 2 bad usage or input (or a model too big for this machine).\n";
 
@@ -51,12 +53,13 @@ int tb_parse_tokens(const char *cmd, const char *s, int *out, int max)
     return n;
 }
 
-// Read bandwidth over the packed weights (the bytes decode streams), all threads reading
-// their share, best of a few passes.
+#define PROBE_EVERY 8 // decode steps between two bandwidth probe passes
+
 int cmd_generate(int argc, char **argv)
 {
     const char *spec = NULL, *kname = NULL;
     int prompt[4096], n_prompt = 1, n_tokens = 16, threads = 1, json = 0, head_f16 = 1;
+    int profile = 0;
     prompt[0] = 1;
     uint64_t seed = 1;
     double temperature = 0;
@@ -67,6 +70,8 @@ int cmd_generate(int argc, char **argv)
             return 0;
         } else if (tb_flag(argv, i, "--json")) {
             json = 1;
+        } else if (tb_flag(argv, i, "--profile")) {
+            profile = 1;
         } else if ((v = tb_opt("generate", argc, argv, &i, "--model"))) {
             spec = v;
         } else if ((v = tb_opt("generate", argc, argv, &i, "--kernel"))) {
@@ -137,9 +142,16 @@ int cmd_generate(int argc, char **argv)
                              : tb_sample_argmax(lg, V);
     double ttft_s = tb_now() - t0;
     // Decode: one token per call. The first call (cold caches, page faults of the KV cache)
-    // is timed apart from the steady state.
-    double first_decode_s = 0, decode_s = 0;
+    // is timed apart from the steady state. The read-bandwidth probe runs before, between
+    // (every PROBE_EVERY steps, untimed) and after the decode steps, so that the roofline is
+    // measured under the same conditions as the steps it bounds.
+    tb_bw_probe *probe = tb_bw_probe_open(tb_roofline_bytes(0));
+    for (int r = 0; r < 4; r++) tb_bw_probe_pass(probe, pool);
+    double first_decode_s = 0, decode_s = 0, kv_read = 0;
+    tb_profile prof = {{0}};
     for (int i = 1; i < n_tokens; i++) {
+        if (i > 1 && i % PROBE_EVERY == 0) tb_bw_probe_pass(probe, pool);
+        t.prof = profile && i > 1 ? &prof : NULL;
         double s0 = tb_now();
         lg = tb_transformer_forward(&t, &out[i - 1], 1, n_prompt + i - 1, 0);
         out[i] = temperature > 0 ? tb_sample_temperature(lg, V, (float)temperature, &rng)
@@ -148,16 +160,24 @@ int cmd_generate(int argc, char **argv)
         if (i == 1)
             first_decode_s = dt;
         else
-            decode_s += dt;
+            decode_s += dt, kv_read += (double)tb_transformer_kv_read_bytes(&t, n_prompt + i - 1);
     }
+    for (int r = 0; r < 4; r++) tb_bw_probe_pass(probe, pool);
     int steady = n_tokens - 2;
+    // Whatever the forward pass's phases do not cover: sampling (argmax or a softmax draw).
+    double sampling_s = decode_s;
+    for (int p = 0; p < TB_PHASE_COUNT; p++) sampling_s -= prof.seconds[p];
     double decode_tps = steady > 0 ? steady / decode_s : (n_tokens > 1 ? 1 / first_decode_s : 0);
-    double bw = tb_read_bandwidth(pool, tb_roofline_bytes(0), 10);
-    // Bytes a decode step reads: every packed ternary weight, the head, the norms (KV cache
-    // reads are small at these lengths and left out).
+    int nthr = tb_pool_threads(pool), passes = tb_bw_probe_passes(probe, nthr);
+    double bw = tb_bw_probe_best(probe, nthr), bw_median = tb_bw_probe_median(probe, nthr);
+    tb_bw_probe_close(probe);
+    // Bytes a decode step reads: every packed ternary weight, the head, the norms, and the KV
+    // cache up to its position (averaged over the steady steps).
     uint64_t head_bytes = tb_model_embedding_params(c) * (head_f16 ? 2 : 4);
-    uint64_t per_token = t.ternary_bytes + head_bytes + t.norm_bytes;
-    double limit_tps = bw / (double)per_token;
+    uint64_t weight_bytes = t.ternary_bytes + head_bytes + t.norm_bytes;
+    double kv_per_token = steady > 0 ? kv_read / steady : 0;
+    double per_token = (double)weight_bytes + kv_per_token;
+    double limit_tps = bw / per_token;
     double bpw = 8.0 * (double)t.ternary_bytes / (double)t.ternary_params;
 
     if (json) {
@@ -182,10 +202,22 @@ int cmd_generate(int argc, char **argv)
         cJSON_AddNumberToObject(doc, "embedding_head_bytes", (double)t.embed_bytes);
         cJSON_AddNumberToObject(doc, "norm_bytes", (double)t.norm_bytes);
         cJSON_AddNumberToObject(doc, "kv_cache_bytes", (double)t.kv_bytes);
-        cJSON_AddNumberToObject(doc, "bytes_read_per_token", (double)per_token);
+        cJSON_AddNumberToObject(doc, "weight_bytes_read_per_token", (double)weight_bytes);
+        cJSON_AddNumberToObject(doc, "kv_cache_bytes_read_per_token", kv_per_token);
+        cJSON_AddNumberToObject(doc, "bytes_read_per_token", per_token);
         cJSON_AddNumberToObject(doc, "read_bandwidth_bytes_per_s", bw);
+        cJSON_AddNumberToObject(doc, "read_bandwidth_median_bytes_per_s", bw_median);
+        cJSON_AddNumberToObject(doc, "read_bandwidth_passes", passes);
         cJSON_AddNumberToObject(doc, "decode_fraction_of_bandwidth_limit", decode_tps / limit_tps);
+        cJSON_AddNumberToObject(doc, "decode_fraction_of_median_bandwidth",
+                                decode_tps * per_token / bw_median);
         cJSON_AddNumberToObject(doc, "peak_rss_bytes", (double)tb_peak_rss());
+        if (profile && steady > 0) {
+            cJSON *pr = cJSON_AddObjectToObject(doc, "decode_profile_ms_per_token");
+            for (int p = 0; p < TB_PHASE_COUNT; p++)
+                cJSON_AddNumberToObject(pr, tb_phase_names[p], 1e3 * prof.seconds[p] / steady);
+            cJSON_AddNumberToObject(pr, "sampling", 1e3 * sampling_s / steady);
+        }
         if (tb_emit_json(doc, NULL)) return TB_EXIT_FAIL;
     } else {
         printf("model %s, kernel %s, %d thread%s, head %s, %s\n", spec, kn->name,
@@ -202,9 +234,20 @@ int cmd_generate(int argc, char **argv)
                "MB; KV cache %.1f MB; peak RSS %.1f MB\n",
                t.ternary_bytes / 1e6, bpw, t.embed_bytes / 1e6, t.norm_bytes / 1e6,
                t.kv_bytes / 1e6, tb_peak_rss() / 1e6);
-        printf("decode reads %.1f MB/token; streaming read bandwidth %.1f GB/s; limit "
-               "%.2f tokens/s; decode at %.0f%% of it\n",
-               per_token / 1e6, bw / 1e9, limit_tps, 100 * decode_tps / limit_tps);
+        printf("decode reads %.1f MB/token (weights %.1f MB, KV cache %.1f MB); read bandwidth "
+               "best %.1f GB/s, median %.1f GB/s (%d passes around and between the steps); "
+               "limit %.2f tokens/s; decode at %.0f%% of it (%.0f%% of the median)\n",
+               per_token / 1e6, weight_bytes / 1e6, kv_per_token / 1e6, bw / 1e9, bw_median / 1e9,
+               passes, limit_tps, 100 * decode_tps / limit_tps,
+               100 * decode_tps * per_token / bw_median);
+        if (profile && steady > 0) {
+            printf("decode profile, ms per token (%% of the step):");
+            for (int p = 0; p < TB_PHASE_COUNT; p++)
+                printf(" %s %.2f (%.0f%%)", tb_phase_names[p], 1e3 * prof.seconds[p] / steady,
+                       100 * prof.seconds[p] / decode_s);
+            printf(" sampling %.2f (%.0f%%)\n", 1e3 * sampling_s / steady,
+                   100 * sampling_s / decode_s);
+        }
     }
     free(out);
     tb_transformer_free(&t);

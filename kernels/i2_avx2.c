@@ -38,8 +38,9 @@ INLINE int32_t hsum(__m256i v)
     return _mm_cvtsi128_si32(s);
 }
 
-// dots[r] = dot(codes of row r, x) for R rows starting at w.
-INLINE void tile(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int R, int32_t *dots)
+// dots[r] = dot(codes of row r, x) for the R rows at w, w + stride, ...
+INLINE void tile(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb, int R,
+                 int32_t *dots)
 {
     __m256i acc[TILE_ROWS];
     for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_si256();
@@ -48,24 +49,26 @@ INLINE void tile(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, in
         for (int q = 0; q < 8; q++)
             xs[q] = _mm256_load_si256((const __m256i *)(x + (size_t)b * I2_BLOCK + 32 * q));
         for (int r = 0; r < R; r++) {
-            const uint8_t *wb = w + r * row_bytes + (size_t)b * I2_BLOCK_BYTES;
-            // The same block of the next tile (rows are contiguous, so R rows ahead): without
-            // it this kernel read DRAM at 43 % of the streaming bandwidth.
-            _mm_prefetch((const char *)(wb + TILE_ROWS * row_bytes), _MM_HINT_T0);
+            const uint8_t *wb = w + r * stride + (size_t)b * I2_BLOCK_BYTES;
+            // Further along this row's stream (i2_layout.h): without a prefetch this kernel
+            // read DRAM at 43 % of the streaming bandwidth.
+            if (ahead) _mm_prefetch((const char *)(wb + ahead), _MM_HINT_T0);
             acc[r] = _mm256_add_epi32(acc[r], block_dot(wb, xs));
         }
     }
     for (int r = 0; r < R; r++) dots[r] = hsum(acc[r]);
 }
 
-static void tile_full(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int32_t *dots)
+static void tile_full(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
+                      int32_t *dots)
 {
-    tile(w, row_bytes, x, kb, TILE_ROWS, dots);
+    tile(w, stride, ahead, x, kb, TILE_ROWS, dots);
 }
 
-static void tile_one(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int32_t *dots)
+static void tile_one(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
+                     int32_t *dots)
 {
-    tile(w, row_bytes, x, kb, 1, dots);
+    tile(w, stride, ahead, x, kb, 1, dots);
 }
 
 static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,

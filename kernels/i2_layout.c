@@ -56,14 +56,15 @@ void i2_gemm_rows(const void *packed, const void *act, int m, int n, int k, int 
         const int32_t sum = tb_act_rows_sum(act, m)[i];
         const float x_scale = tb_act_rows_scale(act)[i];
         float *yi = y + (size_t)i * n;
-        int j = row0;
-        for (; j + tile_rows <= row1; j += tile_rows) {
-            tile(i2_row(packed, k, j), row_bytes, x, kb, dots);
+        const int q = (row1 - row0) / tile_rows; // rows a run
+        for (int t = 0; t < q; t++) {
+            tile(i2_row(packed, k, row0 + t), (size_t)q * row_bytes, I2_PREFETCH_AHEAD, x, kb,
+                 dots);
             for (int r = 0; r < tile_rows; r++)
-                yi[j + r] = tb_scale_dot(dots[r] - sum, w_scale, x_scale);
+                yi[row0 + r * q + t] = tb_scale_dot(dots[r] - sum, w_scale, x_scale);
         }
-        for (; j < row1; j++) {
-            one(i2_row(packed, k, j), row_bytes, x, kb, dots);
+        for (int j = row0 + q * tile_rows; j < row1; j++) {
+            one(i2_row(packed, k, j), row_bytes, 0, x, kb, dots);
             yi[j] = tb_scale_dot(dots[0] - sum, w_scale, x_scale);
         }
     }

@@ -69,14 +69,29 @@ size_t i2_act_size(int m, int k);
 void i2_prepare(const int8_t *x, const float *x_scale, int m, int k, void *act);
 
 // A kernel's inner routine: dots[r] = dot(codes of row r, x) - the raw unsigned-code dot, before
-// the sum(x) correction - for the rows at w, w + row_bytes, ... (as many as the routine does).
-typedef void (*i2_rows_fn)(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb,
+// the sum(x) correction - for the rows at w, w + stride, w + 2 stride, ... (as many as the
+// routine does). A routine that prefetches fetches `ahead` bytes past each block it reads.
+typedef void (*i2_rows_fn)(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
                            int32_t *dots);
 #define I2_MAX_TILE 16
+
+// How far ahead in its stream each row of a tile prefetches. Measured on an Ice Lake server
+// VM with 2 threads: 1-4 KB ahead of 8 interleaved streams reads DRAM fastest.
+#define I2_PREFETCH_AHEAD 2048
 
 // The shared driver: for every activation row, rows [row0, row1) go through `tile` (tile_rows
 // at once) while whole tiles fit, the rest through `one`; then the offset correction and the
 // scales. Kernels differ only in their routines.
+//
+// The rows of a tile are not neighbours but Q = (row1 - row0) / tile_rows apart: the range is
+// cut into tile_rows runs of Q consecutive rows, and tile t takes row t of every run.
+//
+//   runs:   [row0 .. row0+Q) [row0+Q .. row0+2Q) ... [.. row0+tile_rows*Q) | rest, one by one
+//   tile t: row0+t,          row0+Q+t,          ...,  row0+(tile_rows-1)Q+t
+//
+// Consecutive rows are consecutive in memory, so a tile reads tile_rows sequential streams in
+// lockstep, 64 bytes of each at a time: the access pattern that draws the most bandwidth from
+// DRAM (one stream, or neighbouring rows of 640 bytes, drew 20-45 % less in the same test).
 void i2_gemm_rows(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
                   float *y, int tile_rows, i2_rows_fn tile, i2_rows_fn one);
 

@@ -25,8 +25,9 @@
         acc_hi = vmlal_high_s8(acc_hi, c, x);                                                      \
     } while (0)
 
-// dots[r] = dot(codes of row r, x) for R rows starting at w.
-INLINE void tile(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int R, int32_t *dots)
+// dots[r] = dot(codes of row r, x) for the R rows at w, w + stride, ... No software prefetch:
+// not measured on ARM hardware yet, so `ahead` is not used.
+INLINE void tile(const uint8_t *w, size_t stride, const int8_t *x, int kb, int R, int32_t *dots)
 {
     const uint8x16_t three = vdupq_n_u8(3);
     int32x4_t acc[TILE_ROWS];
@@ -39,7 +40,7 @@ INLINE void tile(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, in
             int8x16_t x0 = vld1q_s8(xb + 16 * h), x1 = vld1q_s8(xb + 64 + 16 * h);
             int8x16_t x2 = vld1q_s8(xb + 128 + 16 * h), x3 = vld1q_s8(xb + 192 + 16 * h);
             for (int r = 0; r < R; r++) {
-                uint8x16_t v = vld1q_u8(w + r * row_bytes + (size_t)b * I2_BLOCK_BYTES + 16 * h);
+                uint8x16_t v = vld1q_u8(w + r * stride + (size_t)b * I2_BLOCK_BYTES + 16 * h);
                 int8x16_t c0 = vreinterpretq_s8_u8(vandq_u8(v, three));
                 lo[r] = vmlal_s8(lo[r], vget_low_s8(c0), vget_low_s8(x0));
                 hi[r] = vmlal_high_s8(hi[r], c0, x0);
@@ -53,14 +54,18 @@ INLINE void tile(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, in
     for (int r = 0; r < R; r++) dots[r] = vaddvq_s32(acc[r]);
 }
 
-static void tile_full(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int32_t *dots)
+static void tile_full(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
+                      int32_t *dots)
 {
-    tile(w, row_bytes, x, kb, TILE_ROWS, dots);
+    (void)ahead;
+    tile(w, stride, x, kb, TILE_ROWS, dots);
 }
 
-static void tile_one(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int32_t *dots)
+static void tile_one(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
+                     int32_t *dots)
 {
-    tile(w, row_bytes, x, kb, 1, dots);
+    (void)ahead;
+    tile(w, stride, x, kb, 1, dots);
 }
 
 static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,

@@ -19,7 +19,9 @@
 #define TILE_ROWS 4
 #define INLINE    static inline __attribute__((always_inline))
 
-INLINE void tile(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int R, int32_t *dots)
+// dots[r] = dot(codes of row r, x) for the R rows at w, w + stride, ... No software prefetch:
+// not measured on ARM hardware yet, so `ahead` is not used.
+INLINE void tile(const uint8_t *w, size_t stride, const int8_t *x, int kb, int R, int32_t *dots)
 {
     const uint8x16_t m0 = vdupq_n_u8(0x03), m1 = vdupq_n_u8(0x0c);
     int32x4_t lo[TILE_ROWS], hi[TILE_ROWS];
@@ -30,7 +32,7 @@ INLINE void tile(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, in
             int8x16_t x0 = vld1q_s8(xb + 16 * h), x1 = vld1q_s8(xb + 64 + 16 * h);
             int8x16_t x2 = vld1q_s8(xb + 128 + 16 * h), x3 = vld1q_s8(xb + 192 + 16 * h);
             for (int r = 0; r < R; r++) {
-                uint8x16_t v = vld1q_u8(w + r * row_bytes + (size_t)b * I2_BLOCK_BYTES + 16 * h);
+                uint8x16_t v = vld1q_u8(w + r * stride + (size_t)b * I2_BLOCK_BYTES + 16 * h);
                 uint8x16_t v4 = vshrq_n_u8(v, 4);
                 lo[r] = vdotq_s32(lo[r], vreinterpretq_s8_u8(vandq_u8(v, m0)), x0);
                 hi[r] = vdotq_s32(hi[r], vreinterpretq_s8_u8(vandq_u8(v, m1)), x1);
@@ -42,14 +44,18 @@ INLINE void tile(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, in
     for (int r = 0; r < R; r++) dots[r] = vaddvq_s32(vaddq_s32(lo[r], vshrq_n_s32(hi[r], 2)));
 }
 
-static void tile_full(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int32_t *dots)
+static void tile_full(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
+                      int32_t *dots)
 {
-    tile(w, row_bytes, x, kb, TILE_ROWS, dots);
+    (void)ahead;
+    tile(w, stride, x, kb, TILE_ROWS, dots);
 }
 
-static void tile_one(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int32_t *dots)
+static void tile_one(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
+                     int32_t *dots)
 {
-    tile(w, row_bytes, x, kb, 1, dots);
+    (void)ahead;
+    tile(w, stride, x, kb, 1, dots);
 }
 
 static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,

@@ -21,9 +21,10 @@ static int32_t dot_row(const uint8_t *row, const int8_t *x, int kb)
     return acc;
 }
 
-static void row_one(const uint8_t *w, size_t row_bytes, const int8_t *x, int kb, int32_t *dots)
+static void row_one(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
+                    int32_t *dots)
 {
-    (void)row_bytes;
+    (void)stride, (void)ahead;
     dots[0] = dot_row(w, x, kb);
 }
 

@@ -124,6 +124,12 @@ mutant any reference/tb_reference.h reference \
 mutant any reference/tb_reference.h reference \
   's/v = v >= (float)lo ? v : (float)lo;/v = v < (float)lo ? (float)lo : v;/' \
   "quantizer rounding: a NaN is not sent to lo"
+mutant any engine/tb_pool.c engine \
+  's/    \*row1 = cur + take;/    *row1 = cur + take - (take > 1);/' \
+  "pool: each chunk one row short"
+mutant any engine/transformer.c engine \
+  's/float a = g\[r\] > 0 ? g\[r\] : 0;/float a = g[r];/' \
+  "engine: ReLU of the gate dropped"
 
 echo "mutants ($arch): $caught caught, $missed missed, $broken broken"
 [ "$missed" -eq 0 ] && [ "$broken" -eq 0 ]

@@ -5,6 +5,7 @@
 #include "tb_test.h"
 #include "model.h"
 #include "model_check.h"
+#include "tb_reference.h"
 #include "transformer.h"
 
 #include <math.h>
@@ -44,6 +45,69 @@ static void test_pool(void)
         for (int t = 0; t < threads; t++)
             EXPECT(calls[t] == 50, "pool %d: worker %d ran %d times", threads, t, calls[t]);
         tb_pool_destroy(p);
+    }
+}
+
+// tb_pool_matmul (rows dealt out in chunks) against one tb_run over all rows, for every kernel
+// this CPU runs: the same floats, bit for bit, at 1..3 threads, ragged n included; and the
+// chunks of rows (tb_rows) obey their contract.
+static void test_pool_matmul(int max_threads)
+{
+    const int shapes[][3] = {{1, 1, 64}, {1, 37, 300}, {3, 100, 256}, {2, 1000, 512}};
+    tb_rng rng = {11};
+    for (int ki = 0; ki < tb_kernel_count(); ki++) {
+        const tb_kernel *kn = tb_kernel_at(ki);
+        if (!tb_kernel_supported(kn, NULL, 0)) continue;
+        for (unsigned si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+            int m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+            int8_t *w = malloc((size_t)n * k), *x = malloc((size_t)m * k);
+            float xs[3] = {0.01f, 0.02f, 0.03f};
+            for (size_t i = 0; i < (size_t)n * k; i++) w[i] = (int8_t)(tb_rng_next(&rng) % 3) - 1;
+            for (size_t i = 0; i < (size_t)m * k; i++)
+                x[i] = (int8_t)(tb_rng_next(&rng) % 255 - 127);
+            void *packed = tb_alloc(kn->packed_size(n, k)), *act = tb_alloc(kn->act_size(m, k));
+            char err[200];
+            EXPECT(tb_pack(kn, w, 0.5f, n, k, packed, err, sizeof err) == 0, "%s", err);
+            kn->prepare(x, xs, m, k, act);
+            float *want = calloc((size_t)m * n, sizeof(float)), *got = malloc((size_t)m * n * 4);
+            tb_run(kn, packed, act, m, n, k, 0, n, want);
+            for (int threads = 1; threads <= max_threads; threads++) {
+                // Taken one after another, the chunks cover [0, n) in order, start on tiles and
+                // shrink (guided), down to the minimum.
+                tb_rows rs;
+                tb_rows_init(&rs, kn, m, n, k, threads);
+                int next = 0, last = n + 1, r0, r1;
+                while (tb_rows_take(&rs, &r0, &r1)) {
+                    EXPECT(r0 == next && r1 > r0 && r1 <= n && r0 % kn->n_tile == 0,
+                           "%s n=%d: chunk [%d, %d) after %d", kn->name, n, r0, r1, next);
+                    EXPECT(r1 - r0 <= last || r1 == n, "%s n=%d: chunk [%d, %d) grew", kn->name, n,
+                           r0, r1);
+                    last = r1 - r0, next = r1;
+                }
+                EXPECT(next == n, "%s: chunks end at %d of %d", kn->name, next, n);
+                tb_pool *p = tb_pool_create(threads);
+                memset(got, 0xff, (size_t)m * n * 4); // NaN everywhere: a missed row shows
+                tb_pool_matmul(p, kn, packed, act, m, n, k, got);
+                if (kn->exact)
+                    EXPECT(memcmp(got, want, (size_t)m * n * 4) == 0,
+                           "%s m=%d n=%d k=%d: %d threads differ from one tb_run", kn->name, m, n,
+                           k, threads);
+                else // a float library may sum differently for another row range: both bounded
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) {
+                            double mag = 0;
+                            for (int t = 0; t < k; t++)
+                                mag +=
+                                    fabs(0.5 * xs[i] * w[(size_t)j * k + t] * x[(size_t)i * k + t]);
+                            float g = got[(size_t)i * n + j], e = want[(size_t)i * n + j];
+                            EXPECT(fabs((double)g - e) <= 2 * kn->error_bound(k) * mag,
+                                   "%s m=%d n=%d k=%d y[%d][%d]: %d threads %g, one call %g",
+                                   kn->name, m, n, k, i, j, threads, g, e);
+                        }
+                tb_pool_destroy(p);
+            }
+            free(w), free(x), free(want), free(got), tb_free(packed), tb_free(act);
+        }
     }
 }
 
@@ -174,6 +238,7 @@ int main(void)
     const char *env = getenv("TB_TEST_THREADS");
     int threads = env && atoi(env) >= 1 ? atoi(env) : 2;
     if (threads > 1) test_pool();
+    test_pool_matmul(threads > 1 ? 3 : 1);
     test_sampling();
     test_model("tiny", threads);
     test_model("tiny256", 1);

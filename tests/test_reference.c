@@ -114,9 +114,10 @@ static void test_round_clamp(void)
         memcpy(&v, &b, sizeof v);
         check_round_at(v, &checked);
     }
-    const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, -NAN, FLT_MAX, -FLT_MAX,
-                             FLT_MIN, -FLT_MIN, 8388607.5f, -8388607.5f, 16777216.0f, 0.49999997f,
-                             -0.49999997f, 127.49999f, 127.5f, -128.5f, -128.49998f};
+    const float special[] = {0.0f,       -0.0f,       INFINITY,    -INFINITY,   NAN,
+                             -NAN,       FLT_MAX,     -FLT_MAX,    FLT_MIN,     -FLT_MIN,
+                             8388607.5f, -8388607.5f, 16777216.0f, 0.49999997f, -0.49999997f,
+                             127.49999f, 127.5f,      -128.5f,     -128.49998f};
     for (unsigned i = 0; i < sizeof special / sizeof special[0]; i++)
         check_round_at(special[i], &checked);
     printf("round_clamp: %ld (value, range) pairs agree with clamped roundf\n", checked);
