@@ -16,6 +16,12 @@
 #include <immintrin.h>
 #endif
 
+// Attention reads the keys and values of a KV head once for HEADS_PER_PASS query heads of its
+// group (when the group size allows): each key and value vector loaded feeds the FMAs of both.
+// Reading them once per query head, the four heads of a 2B4T group read them four times, and
+// attention took 7-10 % of a decode step at 150-250 tokens of context.
+#define HEADS_PER_PASS 2
+
 // ---------------------------------------------------------------------------------------------
 // Building
 
@@ -198,7 +204,8 @@ int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *
     s->xq = tb_alloc(B * (size_t)max_int(c->dim, c->hidden_dim));
     s->xs = tb_alloc(B * sizeof(float));
     s->act = tb_alloc(act_bytes(c, kn, max_batch));
-    s->att = tb_alloc((size_t)tb_pool_threads(pool) * (size_t)t->kv_seq * sizeof(float));
+    s->att = tb_alloc((size_t)tb_pool_threads(pool) * HEADS_PER_PASS * (size_t)t->kv_seq *
+                      sizeof(float));
     s->logits = tb_alloc(B * (size_t)c->vocab_size * sizeof(float));
     s->kcache = tb_alloc(cache * sizeof(float));
     s->vcache = tb_alloc(cache * sizeof(float));
@@ -224,15 +231,9 @@ void tb_transformer_free(tb_transformer *t)
 // Building blocks
 
 // The float work between the matrix products (norms, attention) is compiled for the CPU's best
-// vector ISA, picked when the program loads (function multi-versioning): the engine is otherwise
-// built for baseline x86-64, where attention ran at ~3.5 GFLOP/s and took 10 % of a 2B4T decode
-// step at 150 tokens of context. Explicit lanes in the loops below fix the order of every float
-// sum in the source, so every version computes the same values.
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
-#define TB_VEC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TB_VEC_CLONES
-#endif
+// vector ISA too (TB_VEC_CLONES, tb_reference.h): the engine is otherwise built for baseline
+// x86-64. Explicit lanes in the loops below fix the order of every float sum in the source, so
+// every version computes the same values.
 
 // Profiling: when t->prof is set, the time since the last mark is charged to a phase.
 static void prof_mark(tb_transformer *t, tb_phase phase)
@@ -365,13 +366,15 @@ static void kv_store(tb_transformer *t, int l, int pos, const float *k, const fl
     }
 }
 
-// scores[s] = (q . k_s) * scale for positions s in [0, count): four partial sums over e (every
-// fourth element) per lane, then (s0 + s1) + (s2 + s3). Every add's order is fixed here, so
-// every vector version computes the same values.
+// Scores of positions [0, count) for one query head q (scores) or two, q and q + hs (scores and
+// scores + stride): per lane four partial sums over e (every fourth element), then
+// (s0 + s1) + (s2 + s3), times scale. The two-head version computes each head exactly as the
+// one-head version does, so pairing never changes a value.
 TB_VEC_CLONES
-static void attn_scores(const float *q, const float *keys, int hs, int count, float scale,
-                        float *scores)
+static void attn_scores1(const float *q, const float *keys, int hs, int count, float scale,
+                         float *scores, size_t stride)
 {
+    (void)stride;
     for (int b = 0; b * ATT_BLOCK < count; b++) {
         const float *kb = keys + (size_t)b * hs * ATT_BLOCK;
         float s0[ATT_BLOCK] = {0}, s1[ATT_BLOCK] = {0}, s2[ATT_BLOCK] = {0}, s3[ATT_BLOCK] = {0};
@@ -391,54 +394,126 @@ static void attn_scores(const float *q, const float *keys, int hs, int count, fl
     }
 }
 
-// out[e] = sum over s < count of a[s] * v[s][e], 64 elements of out at a time held in
-// registers across all positions (summed in position order).
 TB_VEC_CLONES
-static void attn_values(const float *a, const float *v, int hs, int count, float *out)
+static void attn_scores2(const float *q, const float *keys, int hs, int count, float scale,
+                         float *scores, size_t stride)
 {
-    for (int e0 = 0; e0 < hs; e0 += 64) {
-        float acc[64] = {0};
-        if (hs - e0 >= 64) {
-            for (int s = 0; s < count; s++)
-                for (int j = 0; j < 64; j++) acc[j] += a[s] * v[(size_t)s * hs + e0 + j];
-            memcpy(out + e0, acc, sizeof acc);
-        } else {
-            int w = hs - e0;
-            for (int s = 0; s < count; s++)
-                for (int j = 0; j < w; j++) acc[j] += a[s] * v[(size_t)s * hs + e0 + j];
-            memcpy(out + e0, acc, (size_t)w * sizeof(float));
+    const float *p = q + hs; // the second head
+    for (int b = 0; b * ATT_BLOCK < count; b++) {
+        const float *kb = keys + (size_t)b * hs * ATT_BLOCK;
+        float s0[ATT_BLOCK] = {0}, s1[ATT_BLOCK] = {0}, s2[ATT_BLOCK] = {0}, s3[ATT_BLOCK] = {0};
+        float t0[ATT_BLOCK] = {0}, t1[ATT_BLOCK] = {0}, t2[ATT_BLOCK] = {0}, t3[ATT_BLOCK] = {0};
+        int e = 0;
+        for (; e + 4 <= hs; e += 4)
+            for (int j = 0; j < ATT_BLOCK; j++) {
+                float k0 = kb[e * ATT_BLOCK + j], k1 = kb[(e + 1) * ATT_BLOCK + j];
+                float k2 = kb[(e + 2) * ATT_BLOCK + j], k3 = kb[(e + 3) * ATT_BLOCK + j];
+                s0[j] += q[e] * k0, s1[j] += q[e + 1] * k1;
+                s2[j] += q[e + 2] * k2, s3[j] += q[e + 3] * k3;
+                t0[j] += p[e] * k0, t1[j] += p[e + 1] * k1;
+                t2[j] += p[e + 2] * k2, t3[j] += p[e + 3] * k3;
+            }
+        for (; e < hs; e++)
+            for (int j = 0; j < ATT_BLOCK; j++) {
+                s0[j] += q[e] * kb[e * ATT_BLOCK + j];
+                t0[j] += p[e] * kb[e * ATT_BLOCK + j];
+            }
+        int n = count - b * ATT_BLOCK < ATT_BLOCK ? count - b * ATT_BLOCK : ATT_BLOCK;
+        for (int j = 0; j < n; j++) {
+            scores[b * ATT_BLOCK + j] = ((s0[j] + s1[j]) + (s2[j] + s3[j])) * scale;
+            scores[stride + b * ATT_BLOCK + j] = ((t0[j] + t1[j]) + (t2[j] + t3[j])) * scale;
         }
     }
 }
 
+// out[e] = sum over s < count of a[s] * v[s][e] for one head (a, out) or two (also a + stride,
+// out + hs), 64 elements of each out at a time held in registers across all positions (summed
+// in position order, the same in both versions).
+TB_VEC_CLONES
+static void attn_values1(const float *a, size_t stride, const float *v, int hs, int count,
+                         float *out)
+{
+    (void)stride;
+    for (int e0 = 0; e0 < hs; e0 += 64) {
+        float acc[64] = {0};
+        if (hs - e0 >= 64) // a constant trip count keeps the sums in registers
+            for (int s = 0; s < count; s++)
+                for (int j = 0; j < 64; j++) acc[j] += a[s] * v[(size_t)s * hs + e0 + j];
+        else
+            for (int s = 0; s < count; s++)
+                for (int j = 0; j < hs - e0; j++) acc[j] += a[s] * v[(size_t)s * hs + e0 + j];
+        memcpy(out + e0, acc, (size_t)(hs - e0 < 64 ? hs - e0 : 64) * sizeof(float));
+    }
+}
+
+TB_VEC_CLONES
+static void attn_values2(const float *a, size_t stride, const float *v, int hs, int count,
+                         float *out)
+{
+    const float *b = a + stride; // the second head's weights
+    for (int e0 = 0; e0 < hs; e0 += 64) {
+        float acc[64] = {0}, bcc[64] = {0};
+        if (hs - e0 >= 64) // a constant trip count keeps the sums in registers
+            for (int s = 0; s < count; s++)
+                for (int j = 0; j < 64; j++) {
+                    float x = v[(size_t)s * hs + e0 + j];
+                    acc[j] += a[s] * x, bcc[j] += b[s] * x;
+                }
+        else
+            for (int s = 0; s < count; s++)
+                for (int j = 0; j < hs - e0; j++) {
+                    float x = v[(size_t)s * hs + e0 + j];
+                    acc[j] += a[s] * x, bcc[j] += b[s] * x;
+                }
+        int w = hs - e0 < 64 ? hs - e0 : 64;
+        memcpy(out + e0, acc, (size_t)w * sizeof(float));
+        memcpy(out + hs + e0, bcc, (size_t)w * sizeof(float));
+    }
+}
+
 // Grouped-query attention for a batch of n tokens at positions pos..pos+n-1 of layer l.
-// Work item = (token, head), dealt out one at a time from a shared counter.
+// Work item = (token, head).
 typedef struct {
     tb_transformer *t;
     int l, n, pos;
-    tb_chunks next;
 } attn_job;
 
 static void attention_part(void *ctx, int tid, int nthreads)
 {
-    (void)nthreads;
     attn_job *job = ctx;
     tb_transformer *t = job->t;
     const tb_config *c = &t->cfg;
     int hs = head_size(c), group = c->n_heads / c->n_kv_heads;
-    float *att = t->s.att + (size_t)tid * t->kv_seq;
+    int nh = group % HEADS_PER_PASS == 0 ? HEADS_PER_PASS : 1; // query heads an item
+    size_t stride = (size_t)t->kv_seq;
+    float *att = t->s.att + (size_t)tid * HEADS_PER_PASS * stride;
     float inv_sqrt = 1.0f / sqrtf((float)hs);
-    for (int item; (item = tb_chunks_take(&job->next)) < job->n * c->n_heads;) {
-        int i = item / c->n_heads, h = item % c->n_heads, p = job->pos + i;
+    // Item = (token, nh query heads of one group). Each thread takes a contiguous share, so
+    // items of one group run on one thread one after another and read their keys and values
+    // from DRAM once (items dealt one at a time put two threads on the same group at once).
+    int per_token = c->n_heads / nh, item0, item1;
+    tb_pool_split(job->n * per_token, 1, tid, nthreads, &item0, &item1);
+    for (int item = item0; item < item1; item++) {
+        int i = item / per_token, h = item % per_token * nh, p = job->pos + i;
+        const float *q = t->s.q + (size_t)i * c->dim + h * hs;
+        const float *keys = kv_head(t, t->s.kcache, job->l, h / group);
+        const float *values = kv_head(t, t->s.vcache, job->l, h / group);
+        float *out = t->s.xb2 + (size_t)i * c->dim + h * hs;
         // Scores over positions 0..p (causal), softmax, weighted sum of values.
-        attn_scores(t->s.q + (size_t)i * c->dim + h * hs,
-                    kv_head(t, t->s.kcache, job->l, h / group), hs, p + 1, inv_sqrt, att);
-        float mx = -INFINITY, sum = 0;
-        for (int s = 0; s <= p; s++) mx = att[s] > mx ? att[s] : mx;
-        for (int s = 0; s <= p; s++) sum += att[s] = expf(att[s] - mx);
-        for (int s = 0; s <= p; s++) att[s] /= sum;
-        attn_values(att, kv_head(t, t->s.vcache, job->l, h / group), hs, p + 1,
-                    t->s.xb2 + (size_t)i * c->dim + h * hs);
+        if (nh == HEADS_PER_PASS)
+            attn_scores2(q, keys, hs, p + 1, inv_sqrt, att, stride);
+        else
+            attn_scores1(q, keys, hs, p + 1, inv_sqrt, att, stride);
+        for (int g = 0; g < nh; g++) {
+            float *a = att + g * stride, mx = -INFINITY, sum = 0;
+            for (int s = 0; s <= p; s++) mx = a[s] > mx ? a[s] : mx;
+            for (int s = 0; s <= p; s++) sum += a[s] = expf(a[s] - mx);
+            for (int s = 0; s <= p; s++) a[s] /= sum;
+        }
+        if (nh == HEADS_PER_PASS)
+            attn_values2(att, stride, values, hs, p + 1, out);
+        else
+            attn_values1(att, stride, values, hs, p + 1, out);
     }
 }
 
@@ -512,7 +587,6 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
             kv_store(t, l, pos + i, s->k + (size_t)i * kvd, s->v + (size_t)i * kvd);
         }
         attn_job aj = {.t = t, .l = l, .n = n, .pos = pos};
-        tb_chunks_init(&aj.next);
         tb_pool_run(t->pool, attention_part, &aj);
         prof_mark(t, TB_PHASE_ATTENTION);
         rmsnorm_rows(s->xb, s->xb2, m->attn_sub_norm + (size_t)l * dim, n, dim, c->norm_eps);

@@ -57,7 +57,7 @@ typedef struct {
     int8_t *xq;    // (batch, max(dim, hidden_dim)) int8 activations of one BitLinear input
     float *xs;     // (batch) their scales
     void *act;     // kernel-prepared activations (largest of act_size(batch, dim | hidden_dim))
-    float *att;    // (threads, seq_len) attention scores, one row per thread
+    float *att;    // (threads, 2, kv_seq) attention scores of up to two heads per thread
     float *logits; // (batch, vocab_size)
     float *kcache; // (n_layers, n_kv_heads, kv_seq / ATT_BLOCK, head_size, ATT_BLOCK)
     float *vcache; // (n_layers, n_kv_heads, kv_seq, head_size)

@@ -23,6 +23,7 @@ static inline int32_t abs_bits(float v)
     return b > 0x7f800000 ? 0 : b;
 }
 
+TB_VEC_CLONES
 float tb_ref_quantize_row(const float *x, int k, int8_t *xq)
 {
     // max |x| as an integer max over bit patterns: the patterns of non-negative floats, read as

@@ -7,25 +7,51 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+// Loops marked TB_VEC_CLONES are compiled for the CPU's best vector ISA too, picked when the
+// program loads (GCC/clang function multi-versioning, x86-64 ELF only): the library is
+// otherwise built for baseline x86-64 (SSE2). Only for loops whose every operation is exact or
+// in an order fixed by the source, so that every version computes the same values.
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+#define TB_VEC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TB_VEC_CLONES
+#endif
 
 // Floors that keep an all-zero tensor or row from dividing by zero (BitNet b1.58).
 #define TB_ABSMEAN_EPS 1e-5f
 #define TB_ABSMAX_EPS  1e-5f
 
-// clamp(roundf(v), lo, hi) (ties away from zero) for integers |lo|, |hi| < 2^23, a NaN giving lo:
-// the rounding of both quantizers. Written without libm because roundf and fmaxf are calls at
-// baseline x86-64 and kept the activation quantizer, which runs between the matrix products of
-// every decode step, from vectorizing. Exact: clamping to [lo, hi] before rounding gives the same
-// result as after (the bounds are integers); then t = trunc(v) and v - t are exact for
-// |v| < 2^23, and |v - t| >= 0.5 rounds away from zero. Straight-line selects, no branches, so
-// the loops around it vectorize.
+// clamp(roundf(v), lo, hi) (ties away from zero), a NaN giving lo, for integers lo <= 0 < hi
+// below 2^23: the rounding of both quantizers. Written without libm because roundf and fmaxf are
+// calls at baseline x86-64 and kept the activation quantizer, which runs between the matrix
+// products of every decode step, from vectorizing; and in integer selects on the bit pattern,
+// because gcc turns float compares in this loop into branches at -mavx2. Exact:
+//   |v| is clamped to the limit of its sign (-lo or hi) by comparing bit patterns (for
+//   non-negative floats, and infinity and NaN above them, they order like the values), which
+//   gives the same result as clamping after rounding, the limits being integers;
+//   then t = trunc(|v|) and f = |v| - t are exact for |v| < 2^23, and f >= 0.5 (compared as
+//   bits) rounds the magnitude up; the sign goes back on last; a NaN is replaced by lo.
 static inline int tb_ref_round_clamp(float v, int lo, int hi)
 {
-    v = v > (float)hi ? (float)hi : v;
-    v = v >= (float)lo ? v : (float)lo; // a NaN fails the compare and becomes lo
-    int t = (int)v;
-    float frac = v - (float)t;
-    return t + (frac >= 0.5f) - (frac <= -0.5f);
+    int32_t bits, fbits;
+    memcpy(&bits, &v, sizeof bits);
+    int32_t neg = bits >> 31; // -1 or 0 (arithmetic shift, as every target here does)
+    int32_t mag = bits & 0x7fffffff;
+    float limit = (float)(neg ? -lo : hi);
+    int32_t limit_bits;
+    memcpy(&limit_bits, &limit, sizeof limit_bits);
+    int32_t clamped = mag > limit_bits ? limit_bits : mag;
+    float a;
+    memcpy(&a, &clamped, sizeof a);
+    int32_t t = (int32_t)a;
+    float f = a - (float)t;
+    memcpy(&fbits, &f, sizeof fbits);
+    t += fbits >= 0x3f000000; // 0.5f
+    t = (t ^ neg) - neg;
+    int32_t nan = -(int32_t)(mag > 0x7f800000); // all ones for a NaN: a mask, not a branch
+    return (t & ~nan) | (lo & nan);
 }
 
 // Absmean ternary weights: gamma = max(mean|W|, eps) (mean in double, then rounded to float),

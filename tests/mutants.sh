@@ -119,10 +119,10 @@ mutant aarch64 kernels/lut3_neon.c lut3_neon \
   's/sign_mask(chunk + 36 + 2 \* h, bits)/sign_mask(chunk + 32 + 2 * h, bits)/' \
   "lut3_neon: second group reads the first group's sign bits"
 mutant any reference/tb_reference.h reference \
-  's/return t + (frac >= 0.5f) - (frac <= -0.5f);/return t + (frac > 0.5f) - (frac <= -0.5f);/' \
+  's/t += fbits >= 0x3f000000;/t += fbits > 0x3f000000;/' \
   "quantizer rounding: positive ties rounded down"
 mutant any reference/tb_reference.h reference \
-  's/v = v >= (float)lo ? v : (float)lo;/v = v < (float)lo ? (float)lo : v;/' \
+  's/return (t \& ~nan) | (lo \& nan);/return t;/' \
   "quantizer rounding: a NaN is not sent to lo"
 mutant any engine/tb_pool.c engine \
   's/    \*row1 = cur + take;/    *row1 = cur + take - (take > 1);/' \
