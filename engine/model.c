@@ -36,10 +36,13 @@ static const tb_config configs[] = {
     PAPER("70B", 8192, 24576, 80, 64),
     PAPER("100B", 8192, 45568, 72, 64),
     // Test sizes. "tiny": nothing is a multiple of 256 (k = 96 and 160 exercise every kernel's
-    // zero padding), odd vocab, 2 query heads per KV head. "tiny256": every k a multiple of 256,
-    // so that the TQ1_0 / TQ2_0 formats (blocks of 256 along k) can hold it.
-    {"tiny", 96, 160, 2, 4, 2, 97, 64, 10000.0f, 1e-5f},
-    {"tiny256", 256, 512, 2, 4, 2, 301, 64, 10000.0f, 1e-5f},
+    // zero padding), odd vocab, one query head per KV head (as the papers' sizes). "tiny256":
+    // every k a multiple of 256, so that the TQ1_0 / TQ2_0 formats (blocks of 256 along k) can
+    // hold it, and four query heads per KV head (as 2B4T). Between them, attention's one-head
+    // and four-head passes are both tested. tiny's context holds 160 positions: attention splits
+    // contexts in chunks of 64 positions, and tests run past them.
+    {"tiny", 96, 160, 2, 4, 4, 97, 160, 10000.0f, 1e-5f},
+    {"tiny256", 256, 512, 2, 8, 2, 301, 64, 10000.0f, 1e-5f},
 };
 
 int tb_config_find(const char *name, tb_config *out)

@@ -16,11 +16,16 @@
 #include <immintrin.h>
 #endif
 
-// Attention reads the keys and values of a KV head once for HEADS_PER_PASS query heads of its
-// group (when the group size allows): each key and value vector loaded feeds the FMAs of both.
-// Reading them once per query head, the four heads of a 2B4T group read them four times, and
-// attention took 7-10 % of a decode step at 150-250 tokens of context.
-#define HEADS_PER_PASS 2
+// Attention works on chunks of ATT_CHUNK positions of one KV head, for up to ATT_HEADS query heads
+// of its group at once: each key and value loaded feeds the products of every head of the pass
+// (read once per query head, the 2B4T group of four read its keys and values four times and
+// attention took 7-10 % of a decode step). A chunk leaves a partial softmax (max, sum and
+// unnormalized output) and the chunks of a head are merged in chunk order. Decode spreads the
+// chunks of one token over the threads; prefill gives each thread whole (token, group) items
+// and runs their chunks one after another; both through the same functions, so a token's
+// attention is the same floats either way and at any thread count.
+#define ATT_CHUNK 64
+#define ATT_HEADS 4
 
 // ---------------------------------------------------------------------------------------------
 // Building
@@ -204,8 +209,12 @@ int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *
     s->xq = tb_alloc(B * (size_t)max_int(c->dim, c->hidden_dim));
     s->xs = tb_alloc(B * sizeof(float));
     s->act = tb_alloc(act_bytes(c, kn, max_batch));
-    s->att = tb_alloc((size_t)tb_pool_threads(pool) * HEADS_PER_PASS * (size_t)t->kv_seq *
-                      sizeof(float));
+    // Partial softmax of every (head, chunk): one slot per thread (prefill) and one shared
+    // (decode); output rows of head_size, then (max, sum) pairs.
+    t->att_chunks = t->kv_seq / ATT_CHUNK + 1;
+    size_t parts = (size_t)(tb_pool_threads(pool) + 1) * (size_t)c->n_heads * t->att_chunks;
+    s->att_o = tb_alloc(parts * (size_t)hs * sizeof(float));
+    s->att_ml = tb_alloc(parts * 2 * sizeof(float));
     s->logits = tb_alloc(B * (size_t)c->vocab_size * sizeof(float));
     s->kcache = tb_alloc(cache * sizeof(float));
     s->vcache = tb_alloc(cache * sizeof(float));
@@ -222,7 +231,8 @@ void tb_transformer_free(tb_transformer *t)
     tb_run_state *s = &t->s;
     tb_free(s->x), tb_free(s->xb), tb_free(s->xb2), tb_free(s->q), tb_free(s->k), tb_free(s->v);
     tb_free(s->hb);
-    tb_free(s->hb2), tb_free(s->xq), tb_free(s->xs), tb_free(s->act), tb_free(s->att);
+    tb_free(s->hb2), tb_free(s->xq), tb_free(s->xs), tb_free(s->act), tb_free(s->att_o);
+    tb_free(s->att_ml);
     tb_free(s->logits), tb_free(s->kcache), tb_free(s->vcache);
     memset(t, 0, sizeof *t);
 }
@@ -366,10 +376,10 @@ static void kv_store(tb_transformer *t, int l, int pos, const float *k, const fl
     }
 }
 
-// Scores of positions [0, count) for one query head q (scores) or two, q and q + hs (scores and
-// scores + stride): per lane four partial sums over e (every fourth element), then
-// (s0 + s1) + (s2 + s3), times scale. The two-head version computes each head exactly as the
-// one-head version does, so pairing never changes a value.
+// Scores of positions [0, count) of one key block run, for one query head q (scores) or two (q
+// and q + hs; scores and scores + stride), each with room for count rounded up to ATT_BLOCK:
+// per lane four partial sums over e (every fourth element), then (s0 + s1) + (s2 + s3), times
+// scale. The two-head version computes each head exactly as the one-head version does.
 TB_VEC_CLONES
 static void attn_scores1(const float *q, const float *keys, int hs, int count, float scale,
                          float *scores, size_t stride)
@@ -388,8 +398,9 @@ static void attn_scores1(const float *q, const float *keys, int hs, int count, f
             }
         for (; e < hs; e++)
             for (int j = 0; j < ATT_BLOCK; j++) s0[j] += q[e] * kb[e * ATT_BLOCK + j];
-        int n = count - b * ATT_BLOCK < ATT_BLOCK ? count - b * ATT_BLOCK : ATT_BLOCK;
-        for (int j = 0; j < n; j++)
+        // Whole blocks, past count too (into the room left for it; never read): a variable
+        // count here made gcc unroll it into scalar code that cost more than the products.
+        for (int j = 0; j < ATT_BLOCK; j++)
             scores[b * ATT_BLOCK + j] = ((s0[j] + s1[j]) + (s2[j] + s3[j])) * scale;
     }
 }
@@ -418,103 +429,233 @@ static void attn_scores2(const float *q, const float *keys, int hs, int count, f
                 s0[j] += q[e] * kb[e * ATT_BLOCK + j];
                 t0[j] += p[e] * kb[e * ATT_BLOCK + j];
             }
-        int n = count - b * ATT_BLOCK < ATT_BLOCK ? count - b * ATT_BLOCK : ATT_BLOCK;
-        for (int j = 0; j < n; j++) {
+        for (int j = 0; j < ATT_BLOCK; j++) {
             scores[b * ATT_BLOCK + j] = ((s0[j] + s1[j]) + (s2[j] + s3[j])) * scale;
             scores[stride + b * ATT_BLOCK + j] = ((t0[j] + t1[j]) + (t2[j] + t3[j])) * scale;
         }
     }
 }
 
-// out[e] = sum over s < count of a[s] * v[s][e] for one head (a, out) or two (also a + stride,
-// out + hs), 64 elements of each out at a time held in registers across all positions (summed
-// in position order, the same in both versions).
+// Four heads (q + h * hs, scores + h * stride), two partial sums each (even and odd e), then
+// s0 + s1, times scale: 8 accumulators, so that each key vector loaded feeds four heads.
 TB_VEC_CLONES
-static void attn_values1(const float *a, size_t stride, const float *v, int hs, int count,
-                         float *out)
+static void attn_scores4(const float *q, const float *keys, int hs, int count, float scale,
+                         float *scores, size_t stride)
 {
-    (void)stride;
-    for (int e0 = 0; e0 < hs; e0 += 64) {
-        float acc[64] = {0};
-        if (hs - e0 >= 64) // a constant trip count keeps the sums in registers
-            for (int s = 0; s < count; s++)
-                for (int j = 0; j < 64; j++) acc[j] += a[s] * v[(size_t)s * hs + e0 + j];
-        else
-            for (int s = 0; s < count; s++)
-                for (int j = 0; j < hs - e0; j++) acc[j] += a[s] * v[(size_t)s * hs + e0 + j];
-        memcpy(out + e0, acc, (size_t)(hs - e0 < 64 ? hs - e0 : 64) * sizeof(float));
+    const float *q1 = q + hs, *q2 = q + 2 * hs, *q3 = q + 3 * hs;
+    for (int b = 0; b * ATT_BLOCK < count; b++) {
+        const float *kb = keys + (size_t)b * hs * ATT_BLOCK;
+        float a0[ATT_BLOCK] = {0}, a1[ATT_BLOCK] = {0}, b0[ATT_BLOCK] = {0}, b1[ATT_BLOCK] = {0};
+        float c0[ATT_BLOCK] = {0}, c1[ATT_BLOCK] = {0}, d0[ATT_BLOCK] = {0}, d1[ATT_BLOCK] = {0};
+        int e = 0;
+        for (; e + 2 <= hs; e += 2)
+            for (int j = 0; j < ATT_BLOCK; j++) {
+                float k0 = kb[e * ATT_BLOCK + j], k1 = kb[(e + 1) * ATT_BLOCK + j];
+                a0[j] += q[e] * k0, a1[j] += q[e + 1] * k1;
+                b0[j] += q1[e] * k0, b1[j] += q1[e + 1] * k1;
+                c0[j] += q2[e] * k0, c1[j] += q2[e + 1] * k1;
+                d0[j] += q3[e] * k0, d1[j] += q3[e + 1] * k1;
+            }
+        for (; e < hs; e++)
+            for (int j = 0; j < ATT_BLOCK; j++) {
+                float k0 = kb[e * ATT_BLOCK + j];
+                a0[j] += q[e] * k0, b0[j] += q1[e] * k0, c0[j] += q2[e] * k0, d0[j] += q3[e] * k0;
+            }
+        float *o = scores + b * ATT_BLOCK;
+        for (int j = 0; j < ATT_BLOCK; j++) {
+            o[j] = (a0[j] + a1[j]) * scale, o[stride + j] = (b0[j] + b1[j]) * scale;
+            o[2 * stride + j] = (c0[j] + c1[j]) * scale;
+            o[3 * stride + j] = (d0[j] + d1[j]) * scale;
+        }
     }
 }
 
-TB_VEC_CLONES
-static void attn_values2(const float *a, size_t stride, const float *v, int hs, int count,
-                         float *out)
+// out[h][e] = sum over s < count of a[h][s] * v[s][e] for nh = 1, 2 or 4 heads (a[h] = a + h *
+// a_stride, out[h] = out + h * out_stride), w <= VALUE_LANES elements of each out at a time held
+// in registers across all positions (summed in position order, the same for any nh). Inlined
+// with constant nh and w: with variable ones gcc kept the sums on the stack.
+#define VALUE_LANES 64
+
+static inline __attribute__((always_inline)) void values_lanes(const float *a, size_t a_stride,
+                                                               const int nh, const float *v, int hs,
+                                                               int count, float *out,
+                                                               size_t out_stride, const int w)
 {
-    const float *b = a + stride; // the second head's weights
-    for (int e0 = 0; e0 < hs; e0 += 64) {
-        float acc[64] = {0}, bcc[64] = {0};
-        if (hs - e0 >= 64) // a constant trip count keeps the sums in registers
-            for (int s = 0; s < count; s++)
-                for (int j = 0; j < 64; j++) {
-                    float x = v[(size_t)s * hs + e0 + j];
-                    acc[j] += a[s] * x, bcc[j] += b[s] * x;
-                }
-        else
-            for (int s = 0; s < count; s++)
-                for (int j = 0; j < hs - e0; j++) {
-                    float x = v[(size_t)s * hs + e0 + j];
-                    acc[j] += a[s] * x, bcc[j] += b[s] * x;
-                }
-        int w = hs - e0 < 64 ? hs - e0 : 64;
-        memcpy(out + e0, acc, (size_t)w * sizeof(float));
-        memcpy(out + hs + e0, bcc, (size_t)w * sizeof(float));
+    float acc0[VALUE_LANES] = {0}, acc1[VALUE_LANES] = {0}, acc2[VALUE_LANES] = {0},
+          acc3[VALUE_LANES] = {0};
+    for (int s = 0; s < count; s++)
+        for (int j = 0; j < w; j++) {
+            float x = v[(size_t)s * hs + j];
+            acc0[j] += a[s] * x;
+            if (nh > 1) acc1[j] += a[a_stride + s] * x;
+            if (nh > 2) acc2[j] += a[2 * a_stride + s] * x, acc3[j] += a[3 * a_stride + s] * x;
+        }
+    memcpy(out, acc0, (size_t)w * sizeof(float));
+    if (nh > 1) memcpy(out + out_stride, acc1, (size_t)w * sizeof(float));
+    if (nh > 2) {
+        memcpy(out + 2 * out_stride, acc2, (size_t)w * sizeof(float));
+        memcpy(out + 3 * out_stride, acc3, (size_t)w * sizeof(float));
     }
+}
+
+// All hs elements, in passes of `lanes` (4 heads take 32 a pass to stay in registers).
+static inline __attribute__((always_inline)) void values_heads(const float *a, size_t a_stride,
+                                                               const int nh, const int lanes,
+                                                               const float *v, int hs, int count,
+                                                               float *out, size_t out_stride)
+{
+    int e0 = 0;
+    for (; e0 + lanes <= hs; e0 += lanes)
+        values_lanes(a, a_stride, nh, v + e0, hs, count, out + e0, out_stride, lanes);
+    for (; e0 < hs; e0++) // the rest (hs not a multiple of lanes), one element at a time
+        values_lanes(a, a_stride, nh, v + e0, hs, count, out + e0, out_stride, 1);
+}
+
+TB_VEC_CLONES
+static void attn_values1(const float *a, size_t a_stride, const float *v, int hs, int count,
+                         float *out, size_t out_stride)
+{
+    values_heads(a, a_stride, 1, 64, v, hs, count, out, out_stride);
+}
+
+TB_VEC_CLONES
+static void attn_values2(const float *a, size_t a_stride, const float *v, int hs, int count,
+                         float *out, size_t out_stride)
+{
+    values_heads(a, a_stride, 2, 64, v, hs, count, out, out_stride);
+}
+
+TB_VEC_CLONES
+static void attn_values4(const float *a, size_t a_stride, const float *v, int hs, int count,
+                         float *out, size_t out_stride)
+{
+    values_heads(a, a_stride, 4, 32, v, hs, count, out, out_stride);
+}
+
+// Query heads a pass of one group takes: 4, 2 or 1, whichever divides the group.
+static int att_pass_heads(const tb_config *c)
+{
+    int group = c->n_heads / c->n_kv_heads;
+    return group % 4 == 0 ? 4 : group % 2 == 0 ? 2 : 1;
+}
+
+// The partial softmax slot of (head h, chunk ch) in slot `slot` (a thread's, or the shared one).
+static float *part_o(const tb_transformer *t, int slot, int h, int ch)
+{
+    size_t i = ((size_t)slot * t->cfg.n_heads + (size_t)h) * t->att_chunks + (size_t)ch;
+    return t->s.att_o + i * (size_t)head_size(&t->cfg);
+}
+
+static float *part_ml(const tb_transformer *t, int slot, int h, int ch)
+{
+    size_t i = ((size_t)slot * t->cfg.n_heads + (size_t)h) * t->att_chunks + (size_t)ch;
+    return t->s.att_ml + 2 * i;
+}
+
+// Chunk ch (positions [ch * ATT_CHUNK, min(+ATT_CHUNK, p + 1))) of token row i for every query
+// head of group g: per head its max score m, sum l of exp(score - m) in position order, and the
+// unnormalized output sum exp(score - m) * v, into slot `slot`.
+static void attn_chunk(tb_transformer *t, int l, int i, int p, int g, int ch, int slot)
+{
+    const tb_config *c = &t->cfg;
+    int hs = head_size(c), group = c->n_heads / c->n_kv_heads, nh = att_pass_heads(c);
+    int s0 = ch * ATT_CHUNK, n = p + 1 - s0 < ATT_CHUNK ? p + 1 - s0 : ATT_CHUNK;
+    const float *keys = kv_head(t, t->s.kcache, l, g) + (size_t)s0 * hs; // s0 starts a block
+    const float *values = kv_head(t, t->s.vcache, l, g) + (size_t)s0 * hs;
+    float scale = 1.0f / sqrtf((float)hs);
+    float sc[ATT_HEADS][ATT_CHUNK] __attribute__((aligned(64)));
+    size_t o_stride = (size_t)t->att_chunks * hs; // from one head's slot to the next
+    for (int h = g * group; h < (g + 1) * group; h += nh) {
+        const float *q = t->s.q + (size_t)i * c->dim + (size_t)h * hs;
+        float *o = part_o(t, slot, h, ch);
+        if (nh == 4)
+            attn_scores4(q, keys, hs, n, scale, sc[0], ATT_CHUNK);
+        else if (nh == 2)
+            attn_scores2(q, keys, hs, n, scale, sc[0], ATT_CHUNK);
+        else
+            attn_scores1(q, keys, hs, n, scale, sc[0], ATT_CHUNK);
+        for (int k = 0; k < nh; k++) {
+            float mx = -INFINITY, sum = 0;
+            for (int s = 0; s < n; s++) mx = sc[k][s] > mx ? sc[k][s] : mx;
+            for (int s = 0; s < n; s++) sum += sc[k][s] = expf(sc[k][s] - mx);
+            float *ml = part_ml(t, slot, h + k, ch);
+            ml[0] = mx, ml[1] = sum;
+        }
+        if (nh == 4)
+            attn_values4(sc[0], ATT_CHUNK, values, hs, n, o, o_stride);
+        else if (nh == 2)
+            attn_values2(sc[0], ATT_CHUNK, values, hs, n, o, o_stride);
+        else
+            attn_values1(sc[0], ATT_CHUNK, values, hs, n, o, o_stride);
+    }
+}
+
+// Head h's output from its chunks 0..nc-1 in slot `slot`: with m the largest chunk max and
+// w_c = exp(m_c - m), out = (sum_c w_c o_c) / (sum_c w_c l_c), sums in chunk order.
+static void attn_merge(const tb_transformer *t, int slot, int h, int nc, float *out)
+{
+    int hs = head_size(&t->cfg);
+    float m = -INFINITY, den = 0;
+    for (int ch = 0; ch < nc; ch++)
+        m = part_ml(t, slot, h, ch)[0] > m ? part_ml(t, slot, h, ch)[0] : m;
+    for (int e = 0; e < hs; e++) out[e] = 0;
+    for (int ch = 0; ch < nc; ch++) {
+        const float *ml = part_ml(t, slot, h, ch), *o = part_o(t, slot, h, ch);
+        float w = expf(ml[0] - m);
+        den += w * ml[1];
+        for (int e = 0; e < hs; e++) out[e] += w * o[e];
+    }
+    for (int e = 0; e < hs; e++) out[e] /= den;
 }
 
 // Grouped-query attention for a batch of n tokens at positions pos..pos+n-1 of layer l.
-// Work item = (token, head).
 typedef struct {
     tb_transformer *t;
-    int l, n, pos;
+    int l, n, pos, chunks; // chunks: of the one token, when n == 1
+    tb_chunks next;
 } attn_job;
 
-static void attention_part(void *ctx, int tid, int nthreads)
+// Decode (n == 1): item = (group, chunk), dealt one at a time, partials into the shared slot.
+static void attention_chunks_part(void *ctx, int tid, int nthreads)
 {
+    (void)tid, (void)nthreads;
+    attn_job *job = ctx;
+    tb_transformer *t = job->t;
+    int shared = tb_pool_threads(t->pool);
+    for (int item; (item = tb_chunks_take(&job->next)) < t->cfg.n_kv_heads * job->chunks;)
+        attn_chunk(t, job->l, 0, job->pos, item / job->chunks, item % job->chunks, shared);
+}
+
+// Prefill (n > 1): item = (token, group), dealt one at a time; its chunks run in order into the
+// thread's own slot and are merged at once.
+static void attention_rows_part(void *ctx, int tid, int nthreads)
+{
+    (void)nthreads;
     attn_job *job = ctx;
     tb_transformer *t = job->t;
     const tb_config *c = &t->cfg;
-    int hs = head_size(c), group = c->n_heads / c->n_kv_heads;
-    int nh = group % HEADS_PER_PASS == 0 ? HEADS_PER_PASS : 1; // query heads an item
-    size_t stride = (size_t)t->kv_seq;
-    float *att = t->s.att + (size_t)tid * HEADS_PER_PASS * stride;
-    float inv_sqrt = 1.0f / sqrtf((float)hs);
-    // Item = (token, nh query heads of one group). Each thread takes a contiguous share, so
-    // items of one group run on one thread one after another and read their keys and values
-    // from DRAM once (items dealt one at a time put two threads on the same group at once).
-    int per_token = c->n_heads / nh, item0, item1;
-    tb_pool_split(job->n * per_token, 1, tid, nthreads, &item0, &item1);
-    for (int item = item0; item < item1; item++) {
-        int i = item / per_token, h = item % per_token * nh, p = job->pos + i;
-        const float *q = t->s.q + (size_t)i * c->dim + h * hs;
-        const float *keys = kv_head(t, t->s.kcache, job->l, h / group);
-        const float *values = kv_head(t, t->s.vcache, job->l, h / group);
-        float *out = t->s.xb2 + (size_t)i * c->dim + h * hs;
-        // Scores over positions 0..p (causal), softmax, weighted sum of values.
-        if (nh == HEADS_PER_PASS)
-            attn_scores2(q, keys, hs, p + 1, inv_sqrt, att, stride);
-        else
-            attn_scores1(q, keys, hs, p + 1, inv_sqrt, att, stride);
-        for (int g = 0; g < nh; g++) {
-            float *a = att + g * stride, mx = -INFINITY, sum = 0;
-            for (int s = 0; s <= p; s++) mx = a[s] > mx ? a[s] : mx;
-            for (int s = 0; s <= p; s++) sum += a[s] = expf(a[s] - mx);
-            for (int s = 0; s <= p; s++) a[s] /= sum;
-        }
-        if (nh == HEADS_PER_PASS)
-            attn_values2(att, stride, values, hs, p + 1, out);
-        else
-            attn_values1(att, stride, values, hs, p + 1, out);
+    int group = c->n_heads / c->n_kv_heads, hs = head_size(c);
+    for (int item; (item = tb_chunks_take(&job->next)) < job->n * c->n_kv_heads;) {
+        int i = item / c->n_kv_heads, g = item % c->n_kv_heads, p = job->pos + i;
+        int nc = p / ATT_CHUNK + 1;
+        for (int ch = 0; ch < nc; ch++) attn_chunk(t, job->l, i, p, g, ch, tid);
+        for (int h = g * group; h < (g + 1) * group; h++)
+            attn_merge(t, tid, h, nc, t->s.xb2 + (size_t)i * c->dim + (size_t)h * hs);
     }
+}
+
+static void attention(tb_transformer *t, int l, int n, int pos)
+{
+    const tb_config *c = &t->cfg;
+    attn_job job = {.t = t, .l = l, .n = n, .pos = pos, .chunks = pos / ATT_CHUNK + 1};
+    tb_chunks_init(&job.next);
+    if (n > 1) {
+        tb_pool_run(t->pool, attention_rows_part, &job);
+        return;
+    }
+    tb_pool_run(t->pool, attention_chunks_part, &job);
+    for (int h = 0; h < c->n_heads; h++) // small: heads x chunks x head_size
+        attn_merge(t, tb_pool_threads(t->pool), h, job.chunks, t->s.xb2 + (size_t)h * head_size(c));
 }
 
 // a . b in 32 lanes (independent chains), folded in halves; the order of every add is fixed
@@ -586,8 +727,7 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
             rope_row(t, s->k + (size_t)i * kvd, c->n_kv_heads, pos + i);
             kv_store(t, l, pos + i, s->k + (size_t)i * kvd, s->v + (size_t)i * kvd);
         }
-        attn_job aj = {.t = t, .l = l, .n = n, .pos = pos};
-        tb_pool_run(t->pool, attention_part, &aj);
+        attention(t, l, n, pos);
         prof_mark(t, TB_PHASE_ATTENTION);
         rmsnorm_rows(s->xb, s->xb2, m->attn_sub_norm + (size_t)l * dim, n, dim, c->norm_eps);
         quantize_input(t, s->xb, n, dim);

@@ -57,7 +57,8 @@ typedef struct {
     int8_t *xq;    // (batch, max(dim, hidden_dim)) int8 activations of one BitLinear input
     float *xs;     // (batch) their scales
     void *act;     // kernel-prepared activations (largest of act_size(batch, dim | hidden_dim))
-    float *att;    // (threads, 2, kv_seq) attention scores of up to two heads per thread
+    float *att_o;  // (threads + 1, n_heads, att_chunks, head_size) partial attention outputs
+    float *att_ml; // (threads + 1, n_heads, att_chunks, 2) their score maxima and sums
     float *logits; // (batch, vocab_size)
     float *kcache; // (n_layers, n_kv_heads, kv_seq / ATT_BLOCK, head_size, ATT_BLOCK)
     float *vcache; // (n_layers, n_kv_heads, kv_seq, head_size)
@@ -70,6 +71,7 @@ typedef struct {
     tb_pool *pool;     // borrowed
     int max_seq;       // KV cache positions
     int kv_seq;        // max_seq rounded up to whole blocks of ATT_BLOCK positions
+    int att_chunks;    // most chunks of positions attention splits a token's context into
     int max_batch;     // most tokens per forward call
     void **packed;     // (n_layers, TB_N_LINEAR) kernel-packed ternary weights
     const float *head; // (vocab_size, dim) output head in f32 (tied: the embedding)

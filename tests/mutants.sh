@@ -130,6 +130,9 @@ mutant any engine/tb_pool.c engine \
 mutant any engine/transformer.c engine \
   's/float a = g\[r\] > 0 ? g\[r\] : 0;/float a = g[r];/' \
   "engine: ReLU of the gate dropped"
+mutant any engine/transformer.c engine \
+  's/        den += w \* ml\[1\];/        den += ml[1];/' \
+  "attention: chunk sums merged without their rescaling"
 
 echo "mutants ($arch): $caught caught, $missed missed, $broken broken"
 [ "$missed" -eq 0 ] && [ "$broken" -eq 0 ]

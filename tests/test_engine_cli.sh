@@ -16,7 +16,7 @@ expect 2 "comma-separated token ids" generate --model tiny --prompt-tokens 1,,2
 expect 2 "comma-separated token ids" generate --model tiny --prompt-tokens 1,x
 expect 2 "comma-separated token ids" generate --model tiny --prompt-tokens -3
 expect 2 "outside the vocabulary" generate --model tiny --prompt-tokens 1,97
-expect 2 "exceed the context" generate --model tiny --tokens 100
+expect 2 "exceed the context" generate --model tiny --tokens 200
 expect 2 "no kernel named 'nosuch'" generate --model tiny --kernel nosuch
 expect 2 "must be f16 or f32" generate --model tiny --head f8
 expect 2 "unknown option '--bogus'" generate --model tiny --bogus
