@@ -18,8 +18,9 @@ static const char *help =
     "tokens one at a time (GEMV path), greedy unless --temperature > 0. Prints the ids, prefill\n"
     "tokens/s, time to first token, decode tokens/s (first decode step timed apart), weight\n"
     "bytes by kind, bits per ternary weight, KV cache bytes, peak RSS, and decode speed as a\n"
-    "fraction of the memory-bandwidth limit (bytes read per token / read bandwidth measured\n"
-    "over the same weights in the same run).\n"
+    "fraction of the memory-bandwidth limit: bytes read per token (weights and KV cache) over\n"
+    "the read bandwidth of a probe whose passes run before, between (every 8 steps, untimed)\n"
+    "and after the decode steps; against its best pass (conservative) and its median.\n"
     "\n"
     "  --model FILE|CONFIG  a GGUF file, or a configuration (2B4T, 125M ... 100B, tiny,\n"
     "                       tiny256) built synthetically from --seed\n"
@@ -52,8 +53,6 @@ int tb_parse_tokens(const char *cmd, const char *s, int *out, int max)
     }
     return n;
 }
-
-#define PROBE_EVERY 8 // decode steps between two bandwidth probe passes
 
 int cmd_generate(int argc, char **argv)
 {
@@ -143,14 +142,14 @@ int cmd_generate(int argc, char **argv)
     double ttft_s = tb_now() - t0;
     // Decode: one token per call. The first call (cold caches, page faults of the KV cache)
     // is timed apart from the steady state. The read-bandwidth probe runs before, between
-    // (every PROBE_EVERY steps, untimed) and after the decode steps, so that the roofline is
+    // (every TB_PROBE_EVERY steps, untimed) and after the decode steps, so that the roofline is
     // measured under the same conditions as the steps it bounds.
     tb_bw_probe *probe = tb_bw_probe_open(tb_roofline_bytes(0));
     for (int r = 0; r < 4; r++) tb_bw_probe_pass(probe, pool);
     double first_decode_s = 0, decode_s = 0, kv_read = 0;
     tb_profile prof = {{0}};
     for (int i = 1; i < n_tokens; i++) {
-        if (i > 1 && i % PROBE_EVERY == 0) tb_bw_probe_pass(probe, pool);
+        if (i > 1 && i % TB_PROBE_EVERY == 0) tb_bw_probe_pass(probe, pool);
         t.prof = profile && i > 1 ? &prof : NULL;
         double s0 = tb_now();
         lg = tb_transformer_forward(&t, &out[i - 1], 1, n_prompt + i - 1, 0);

@@ -26,6 +26,9 @@ int tb_bw_probe_passes(const tb_bw_probe *p, int threads);
 double tb_bw_probe_best(const tb_bw_probe *p, int threads);
 double tb_bw_probe_median(const tb_bw_probe *p, int threads);
 
+// Decode steps between two probe passes when a command interleaves them.
+#define TB_PROBE_EVERY 8
+
 // Best of reps passes of a fresh probe.
 double tb_read_bandwidth(tb_pool *pool, size_t bytes, int reps);
 

@@ -44,6 +44,8 @@ expect 0 "roof%" bench kernels --kernel i2_scalar,lut2_scalar --shape 64,300 --m
 # last-level cache of copies takes minutes under emulation: native runs only.
 [ -n "${TB_CLI_WRAPPER:-}" ] || expect 0 "roof%" bench kernels --kernel i2_scalar,f32_blas --shape 512,512 --cold --rounds 3 --block-ms 1 --roofline-mib 4
 expect 0 "decode/s" bench model --model tiny --prompt 4 --tokens 3 --reps 1 --threads $threads --kernel i2_scalar,naive --roofline-mib 4
+# 20 tokens: probe passes between decode steps too (2 before, 2 inside each of 2 reps, 2 after).
+expect 0 '"read_bandwidth_passes":	8' bench model --model tiny --prompt 4 --tokens 20 --reps 1 --threads $threads --kernel i2_scalar --roofline-mib 4 --json -
 
 # Machine fingerprint: live, JSON, a fixture ARM machine, bad options.
 fixtures=$(dirname "$0")/fixtures
