@@ -83,16 +83,16 @@ mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
   "i2_neon_sdot: mask lets a neighbouring code into the 4x lane"
 
 mutant any kernels/i2_layout.c i2_scalar \
-  's/for (; j + tile_rows <= row1; j += tile_rows) {/for (; j + tile_rows <= row1 + 1; j += tile_rows) {/' \
+  's/for (int t = 0; t < q; t++) {/for (int t = 0; t <= q; t++) {/' \
   "i2 driver: tile loop runs one row past the range"
 mutant x86_64 kernels/i2_layout.c i2_avx512vnni \
-  's/for (; j < row1; j++) {/for (; j <= row1 \&\& j < n; j++) {/' \
+  's/for (int j = row0 + q \* tile_rows; j < row1; j++) {/for (int j = row0 + q * tile_rows; j <= row1 \&\& j < n; j++) {/' \
   "i2 driver: tail loop writes one row past the range (seen by i2_avx512vnni)"
 mutant x86_64 kernels/i2_layout.c i2_avx2 \
-  's/int j = row0;/int j = row0 \& ~1;/' \
+  's/tile(i2_row(packed, k, row0 + t)/tile(i2_row(packed, k, (row0 \& ~1) + t)/' \
   "i2 driver: range start rounded down to an even row (seen by i2_avx2)"
 mutant any kernels/i2_layout.c i2_scalar \
-  's/yi\[j + r\] = tb_scale_dot(dots\[r\] - sum, w_scale, x_scale);/yi[j + r] = tb_scale_dot(dots[r], w_scale, x_scale);/' \
+  's/yi\[row0 + r \* q + t\] = tb_scale_dot(dots\[r\] - sum, w_scale, x_scale);/yi[row0 + r * q + t] = tb_scale_dot(dots[r], w_scale, x_scale);/' \
   "i2 driver: offset correction sum(x) not subtracted"
 mutant x86_64 kernels/lut_layout.c lut2_avx512 \
   's/for (int t = row0 \/ LUT_TILE; t \* LUT_TILE < row1; t += pair ? 2 : 1) {/for (int t = row0 \/ LUT_TILE + 1; t * LUT_TILE < row1; t += pair ? 2 : 1) {/' \
@@ -133,6 +133,15 @@ mutant any engine/transformer.c engine \
 mutant any engine/transformer.c engine \
   's/        den += w \* ml\[1\];/        den += ml[1];/' \
   "attention: chunk sums merged without their rescaling"
+mutant x86_64 kernels/i2_layout.c i2_avx512vnni \
+  's/(size_t)q \* row_bytes, I2_PREFETCH_AHEAD/row_bytes, I2_PREFETCH_AHEAD/' \
+  "i2 driver: a tile reads neighbouring rows, not one row of each run"
+mutant aarch64 kernels/i2_layout.c i2_neon \
+  's/(size_t)q \* row_bytes, I2_PREFETCH_AHEAD/row_bytes, I2_PREFETCH_AHEAD/' \
+  "i2 driver: a tile reads neighbouring rows, not one row of each run"
+mutant x86_64 kernels/f16_avx512.c f16_avx512 \
+  's/x, y + row0 + t, q);/x, y + row0 + t, 1);/' \
+  "f16_avx512: stream outputs written to neighbouring rows"
 
 echo "mutants ($arch): $caught caught, $missed missed, $broken broken"
 [ "$missed" -eq 0 ] && [ "$broken" -eq 0 ]

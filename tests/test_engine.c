@@ -111,6 +111,47 @@ static void test_pool_matmul(int max_threads)
     }
 }
 
+// The engine's logits do not depend on the thread count: rows and attention chunks are dealt
+// out differently at 1 and 3 threads, but every value is computed the same way. Prefill of 70
+// tokens (past one attention chunk) and decode steps after it, on the best kernel.
+static void test_thread_invariance(int max_threads)
+{
+    tb_config c;
+    char err[600];
+    tb_config_find("tiny", &c);
+    tb_model m;
+    tb_model_synthetic(&c, 3, &m);
+    EXPECT(tb_model_materialize(&m, err, sizeof err) == 0, "%s", err);
+    const tb_kernel *kn = tb_kernel_best();
+    size_t V = (size_t)c.vocab_size;
+    float *first = malloc(80 * V * sizeof(float));
+    int toks[80];
+    for (int i = 0; i < 80; i++) toks[i] = (i * 37 + 5) % c.vocab_size;
+    for (int threads = 1; threads <= max_threads; threads += 2) {
+        tb_pool *pool = tb_pool_create(threads);
+        tb_transformer t;
+        EXPECT(tb_transformer_build(&t, &m, kn, pool, 80, 70, 1, err, sizeof err) == 0, "%s", err);
+        float *lg = tb_transformer_forward(&t, toks, 70, 0, 1);
+        size_t bytes = 70 * V * sizeof(float);
+        if (threads == 1)
+            memcpy(first, lg, bytes);
+        else
+            EXPECT(memcmp(first, lg, bytes) == 0, "prefill logits at %d threads differ", threads);
+        for (int p = 70; p < 80; p++) {
+            lg = tb_transformer_forward(&t, &toks[p], 1, p, 0);
+            if (threads == 1)
+                memcpy(first + (size_t)p * V, lg, V * sizeof(float));
+            else
+                EXPECT(memcmp(first + (size_t)p * V, lg, V * sizeof(float)) == 0,
+                       "decode logits at position %d, %d threads differ", p, threads);
+        }
+        tb_transformer_free(&t);
+        tb_pool_destroy(pool);
+    }
+    free(first);
+    tb_model_free(&m);
+}
+
 // ---- engine vs reference ----
 // kv_heads > 0 overrides the configuration's KV heads (for a grouping no listed size has).
 static void test_model(const char *cfg_name, int kv_heads, int threads)
@@ -265,6 +306,7 @@ int main(void)
     int threads = env && atoi(env) >= 1 ? atoi(env) : 2;
     if (threads > 1) test_pool();
     test_pool_matmul(threads > 1 ? 3 : 1);
+    test_thread_invariance(threads > 1 ? 3 : 1);
     test_sampling();
     // Attention's passes of one query head (tiny), four (tiny256) and two (tiny with 2 KV heads).
     test_model("tiny", 0, threads);
