@@ -53,15 +53,20 @@ static void test_pool(void)
 // chunks of rows (tb_rows) obey their contract.
 static void test_pool_matmul(int max_threads)
 {
-    const int shapes[][3] = {{1, 1, 64}, {1, 37, 300}, {3, 100, 256}, {2, 1000, 512}};
+    // The 2B4T-sized ones are where concurrent calls into a non-reentrant BLAS corrupted results
+    // (now serialized in f32_blas); they only matter with threads, so emulated runs skip them.
+    const int shapes[][3] = {{1, 1, 64},      {1, 37, 300},    {3, 100, 256},   {2, 1000, 512},
+                             {1, 2560, 2560}, {16, 640, 2560}, {3, 6912, 2560}, {3, 2560, 6912}};
     tb_rng rng = {11};
     for (int ki = 0; ki < tb_kernel_count(); ki++) {
         const tb_kernel *kn = tb_kernel_at(ki);
         if (!tb_kernel_supported(kn, NULL, 0)) continue;
         for (unsigned si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
             int m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+            if (max_threads == 1 && n >= 2560) continue;
             int8_t *w = malloc((size_t)n * k), *x = malloc((size_t)m * k);
-            float xs[3] = {0.01f, 0.02f, 0.03f};
+            float xs[16];
+            for (int i = 0; i < 16; i++) xs[i] = 0.01f * (float)(i + 1);
             for (size_t i = 0; i < (size_t)n * k; i++) w[i] = (int8_t)(tb_rng_next(&rng) % 3) - 1;
             for (size_t i = 0; i < (size_t)m * k; i++)
                 x[i] = (int8_t)(tb_rng_next(&rng) % 255 - 127);
@@ -71,6 +76,16 @@ static void test_pool_matmul(int max_threads)
             kn->prepare(x, xs, m, k, act);
             float *want = calloc((size_t)m * n, sizeof(float)), *got = malloc((size_t)m * n * 4);
             tb_run(kn, packed, act, m, n, k, 0, n, want);
+            // A float library may sum differently for another row range: both stay within the
+            // kernel's bound of the exact result, so within twice it of each other.
+            double *tol = malloc((size_t)m * n * sizeof(double));
+            for (int i = 0; i < m && !kn->exact; i++)
+                for (int j = 0; j < n; j++) {
+                    double mag = 0;
+                    for (int t = 0; t < k; t++)
+                        mag += fabs(0.5 * xs[i] * w[(size_t)j * k + t] * x[(size_t)i * k + t]);
+                    tol[(size_t)i * n + j] = 2 * kn->error_bound(k) * mag;
+                }
             for (int threads = 1; threads <= max_threads; threads++) {
                 // Taken one after another, the chunks cover [0, n) in order, start on tiles and
                 // shrink (guided), down to the minimum.
@@ -86,26 +101,20 @@ static void test_pool_matmul(int max_threads)
                 }
                 EXPECT(next == n, "%s: chunks end at %d of %d", kn->name, next, n);
                 tb_pool *p = tb_pool_create(threads);
-                memset(got, 0xff, (size_t)m * n * 4); // NaN everywhere: a missed row shows
-                tb_pool_matmul(p, kn, packed, act, m, n, k, got);
-                if (kn->exact)
-                    EXPECT(memcmp(got, want, (size_t)m * n * 4) == 0,
-                           "%s m=%d n=%d k=%d: %d threads differ from one tb_run", kn->name, m, n,
-                           k, threads);
-                else // a float library may sum differently for another row range: both bounded
-                    for (int i = 0; i < m; i++)
-                        for (int j = 0; j < n; j++) {
-                            double mag = 0;
-                            for (int t = 0; t < k; t++)
-                                mag +=
-                                    fabs(0.5 * xs[i] * w[(size_t)j * k + t] * x[(size_t)i * k + t]);
-                            float g = got[(size_t)i * n + j], e = want[(size_t)i * n + j];
-                            EXPECT(fabs((double)g - e) <= 2 * kn->error_bound(k) * mag,
-                                   "%s m=%d n=%d k=%d y[%d][%d]: %d threads %g, one call %g",
-                                   kn->name, m, n, k, i, j, threads, g, e);
-                        }
+                // Races show only sometimes: float libraries get several tries at large shapes.
+                int reps = !kn->exact && n >= 2560 && threads > 1 ? 8 : 1, bad = 0;
+                for (int rep = 0; rep < reps && !bad; rep++) {
+                    memset(got, 0xff, (size_t)m * n * 4); // NaN everywhere: a missed row shows
+                    tb_pool_matmul(p, kn, packed, act, m, n, k, got);
+                    for (size_t i = 0; i < (size_t)m * n && !bad; i++)
+                        bad = kn->exact ? memcmp(&got[i], &want[i], 4) != 0
+                                        : !(fabs((double)got[i] - want[i]) <= tol[i]);
+                    EXPECT(!bad, "%s m=%d n=%d k=%d: %d threads differ from one tb_run%s", kn->name,
+                           m, n, k, threads, kn->exact ? "" : " beyond twice the error bound");
+                }
                 tb_pool_destroy(p);
             }
+            free(tol);
             free(w), free(x), free(want), free(got), tb_free(packed), tb_free(act);
         }
     }
