@@ -765,6 +765,12 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
     return s->logits;
 }
 
+uint64_t tb_transformer_weight_read_bytes(const tb_transformer *t)
+{
+    uint64_t head = tb_model_embedding_params(&t->cfg) * (t->head_kn ? 2 : 4);
+    return t->ternary_bytes + head + t->norm_bytes;
+}
+
 uint64_t tb_transformer_kv_read_bytes(const tb_transformer *t, int pos)
 {
     uint64_t keys = (uint64_t)(pos / ATT_BLOCK + 1) * ATT_BLOCK, values = (uint64_t)pos + 1;

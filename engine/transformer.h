@@ -113,6 +113,10 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
 uint64_t tb_transformer_bytes_needed(const tb_config *c, const tb_kernel *kn, int max_seq,
                                      int max_batch, int head_f16, int threads);
 
+// Weight bytes one decode step reads: every packed ternary weight, the output head as held
+// (f16 or f32) and the norms.
+uint64_t tb_transformer_weight_read_bytes(const tb_transformer *t);
+
 // Bytes of KV cache one forward step at position pos reads: keys and values of positions 0..pos
 // in every layer (keys in whole blocks of ATT_BLOCK).
 uint64_t tb_transformer_kv_read_bytes(const tb_transformer *t, int pos);

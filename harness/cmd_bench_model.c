@@ -195,9 +195,7 @@ int cmd_bench_model(int argc, char **argv)
             return TB_EXIT_USAGE;
         }
         head_f16 = t.head_kn != NULL; // no FP16 kernel on this CPU: the head stays f32
-        // Weight bytes one decode step reads: every packed ternary weight, the head, the norms.
-        uint64_t weights =
-            t.ternary_bytes + tb_model_embedding_params(c) * (head_f16 ? 2 : 4) + t.norm_bytes;
+        uint64_t weights = tb_transformer_weight_read_bytes(&t);
         for (int ti = 0; ti < nthreads; ti++) {
             t.pool = pools[ti]; // buffers were sized for the largest pool
             // The bandwidth probe of this entry: passes before, inside (tb one_rep) and after
@@ -254,15 +252,7 @@ int cmd_bench_model(int argc, char **argv)
                                     8.0 * (double)t.ternary_bytes / (double)t.ternary_params);
             cJSON_AddNumberToObject(o, "embedding_head_bytes", (double)t.embed_bytes);
             cJSON_AddNumberToObject(o, "kv_cache_bytes", (double)t.kv_bytes);
-            cJSON_AddNumberToObject(o, "weight_bytes_read_per_token", (double)weights);
-            cJSON_AddNumberToObject(o, "kv_cache_bytes_read_per_token", kv);
-            cJSON_AddNumberToObject(o, "bytes_read_per_token", per_token);
-            cJSON_AddNumberToObject(o, "read_bandwidth_bytes_per_s", bw);
-            cJSON_AddNumberToObject(o, "read_bandwidth_median_bytes_per_s", bw_median);
-            cJSON_AddNumberToObject(o, "read_bandwidth_passes", passes);
-            cJSON_AddNumberToObject(o, "decode_fraction_of_bandwidth_limit", decode / limit);
-            cJSON_AddNumberToObject(o, "decode_fraction_of_median_bandwidth",
-                                    decode * per_token / bw_median);
+            tb_decode_limit_to_json(o, weights, kv, bw, bw_median, passes, decode);
             cJSON_AddItemToArray(entries, o);
         }
         t.pool = build_pool;

@@ -170,10 +170,9 @@ int cmd_generate(int argc, char **argv)
     int nthr = tb_pool_threads(pool), passes = tb_bw_probe_passes(probe, nthr);
     double bw = tb_bw_probe_best(probe, nthr), bw_median = tb_bw_probe_median(probe, nthr);
     tb_bw_probe_close(probe);
-    // Bytes a decode step reads: every packed ternary weight, the head, the norms, and the KV
-    // cache up to its position (averaged over the steady steps).
-    uint64_t head_bytes = tb_model_embedding_params(c) * (head_f16 ? 2 : 4);
-    uint64_t weight_bytes = t.ternary_bytes + head_bytes + t.norm_bytes;
+    // Bytes a decode step reads: the weights, and the KV cache up to its position (averaged over
+    // the steady steps).
+    uint64_t weight_bytes = tb_transformer_weight_read_bytes(&t);
     double kv_per_token = steady > 0 ? kv_read / steady : 0;
     double per_token = (double)weight_bytes + kv_per_token;
     double limit_tps = bw / per_token;
@@ -201,15 +200,7 @@ int cmd_generate(int argc, char **argv)
         cJSON_AddNumberToObject(doc, "embedding_head_bytes", (double)t.embed_bytes);
         cJSON_AddNumberToObject(doc, "norm_bytes", (double)t.norm_bytes);
         cJSON_AddNumberToObject(doc, "kv_cache_bytes", (double)t.kv_bytes);
-        cJSON_AddNumberToObject(doc, "weight_bytes_read_per_token", (double)weight_bytes);
-        cJSON_AddNumberToObject(doc, "kv_cache_bytes_read_per_token", kv_per_token);
-        cJSON_AddNumberToObject(doc, "bytes_read_per_token", per_token);
-        cJSON_AddNumberToObject(doc, "read_bandwidth_bytes_per_s", bw);
-        cJSON_AddNumberToObject(doc, "read_bandwidth_median_bytes_per_s", bw_median);
-        cJSON_AddNumberToObject(doc, "read_bandwidth_passes", passes);
-        cJSON_AddNumberToObject(doc, "decode_fraction_of_bandwidth_limit", decode_tps / limit_tps);
-        cJSON_AddNumberToObject(doc, "decode_fraction_of_median_bandwidth",
-                                decode_tps * per_token / bw_median);
+        tb_decode_limit_to_json(doc, weight_bytes, kv_per_token, bw, bw_median, passes, decode_tps);
         cJSON_AddNumberToObject(doc, "peak_rss_bytes", (double)tb_peak_rss());
         if (profile && steady > 0) {
             cJSON *pr = cJSON_AddObjectToObject(doc, "decode_profile_ms_per_token");

@@ -150,6 +150,21 @@ static int model_info(int argc, char **argv)
     return 0;
 }
 
+void tb_decode_limit_to_json(cJSON *o, uint64_t weight_bytes, double kv_per_token, double bw,
+                             double bw_median, int passes, double decode_tps)
+{
+    double per_token = (double)weight_bytes + kv_per_token;
+    cJSON_AddNumberToObject(o, "weight_bytes_read_per_token", (double)weight_bytes);
+    cJSON_AddNumberToObject(o, "kv_cache_bytes_read_per_token", kv_per_token);
+    cJSON_AddNumberToObject(o, "bytes_read_per_token", per_token);
+    cJSON_AddNumberToObject(o, "read_bandwidth_bytes_per_s", bw);
+    cJSON_AddNumberToObject(o, "read_bandwidth_median_bytes_per_s", bw_median);
+    cJSON_AddNumberToObject(o, "read_bandwidth_passes", passes);
+    cJSON_AddNumberToObject(o, "decode_fraction_of_bandwidth_limit", decode_tps * per_token / bw);
+    cJSON_AddNumberToObject(o, "decode_fraction_of_median_bandwidth",
+                            decode_tps * per_token / bw_median);
+}
+
 void tb_config_to_json(cJSON *o, const tb_config *c)
 {
     cJSON *j = cJSON_AddObjectToObject(o, "config");
