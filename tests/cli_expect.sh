@@ -20,3 +20,19 @@ expect() {
     echo "ok: tritbench $* -> $got"
   fi
 }
+
+# json_check FILE WHAT EXPR: FILE parses as JSON and the Python expression EXPR (over the
+# document d) is true. python3 comes with .ci/setup; without it the check fails, never passes.
+json_check() {
+  file=$1 what=$2 expr=$3
+  if ! command -v python3 >/dev/null; then
+    echo "FAIL: $what: python3 is needed to read the JSON (bash .ci/setup installs it)"
+    fails=$((fails + 1))
+  elif python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($expr) else 1)" "$file"; then
+    echo "ok: $what"
+  else
+    echo "FAIL: $what: $expr does not hold for $file:"
+    head -c 600 "$file" | sed 's/^/    /'
+    fails=$((fails + 1))
+  fi
+}

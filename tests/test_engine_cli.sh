@@ -12,9 +12,9 @@ trap 'rm -rf "$out" "$dir"' EXIT
 expect 2 "is required" generate
 expect 2 "unknown model 'XL'" generate --model XL
 expect 2 "cannot open" generate --model "$dir/missing.gguf"
-expect 2 "comma-separated token ids" generate --model tiny --prompt-tokens 1,,2
-expect 2 "comma-separated token ids" generate --model tiny --prompt-tokens 1,x
-expect 2 "comma-separated token ids" generate --model tiny --prompt-tokens -3
+expect 2 "must be comma-separated whole numbers" generate --model tiny --prompt-tokens 1,,2
+expect 2 "'x' is not a whole number" generate --model tiny --prompt-tokens 1,x
+expect 2 "-3 is out of range" generate --model tiny --prompt-tokens -3
 expect 2 "outside the vocabulary" generate --model tiny --prompt-tokens 1,97
 expect 2 "exceed the context" generate --model tiny --tokens 200
 expect 2 "no kernel named 'nosuch'" generate --model tiny --kernel nosuch
@@ -28,7 +28,7 @@ expect 2 "unknown format 'q4'" model create --config tiny --out "$dir/x.gguf" --
 expect 2 "multiples of 256" model create --config tiny --out "$dir/x.gguf" --format tq2_0
 expect 2 "unknown subcommand" model frobnicate
 expect 2 "unknown model 'XL'" validate --model XL
-expect 2 "do not go together" validate --model tiny --shape 1,2,3
+expect 2 "do not go together" validate --model tiny --shape 2,3
 
 # A file that is not GGUF, and a truncated one.
 echo "not a model" >"$dir/junk.gguf"
@@ -36,14 +36,22 @@ expect 2 "magic: expected" generate --model "$dir/junk.gguf"
 
 # Working runs.
 expect 0 "tokens:" generate --model tiny --prompt-tokens 1,2,3 --tokens 5 --threads "${TB_TEST_THREADS:-2}"
-expect 0 '"decode_tokens_per_s"' generate --model tiny --tokens 3 --json
+tb generate --model tiny --prompt-tokens 1,2 --tokens 5 --json >"$dir/gen.json" 2>/dev/null
+json_check "$dir/gen.json" "generate --json: the tokens and the speeds" \
+  'len(d["tokens"]) == 5 and d["prompt_tokens"] == 2 and d["decode_tokens_per_s"] > 0 and d["config"]["name"] == "tiny"'
+tb generate --model tiny --tokens 6 --profile --out "$dir/prof.json" >/dev/null 2>&1
+json_check "$dir/prof.json" "generate --profile: milliseconds per phase" \
+  'all(v >= 0 for v in d["decode_profile_ms_per_token"].values()) and "attention" in d["decode_profile_ms_per_token"]'
+expect 0 '"ternary_params"' model info --model tiny --json
 expect 0 "sampling" generate --model tiny --tokens 4 --temperature 0.8 --seed 3
 expect 0 "wrote" model create --config tiny --seed 2 --out "$dir/tiny.gguf"
 expect 0 "wrote" model create --config tiny256 --seed 2 --out "$dir/tq1.gguf" --format tq1_0
 expect 0 "tokens:" generate --model "$dir/tiny.gguf" --tokens 4
 expect 0 "PASS" validate --model "$dir/tiny.gguf" --kernel naive --tokens 4
 expect 0 "PASS" validate --model "$dir/tq1.gguf" --kernel i2_scalar --tokens 3
-expect 0 '"greedy_equal"' validate --model tiny --kernel all --tokens 4 --json
+tb validate --model tiny --kernel all --tokens 4 --json >"$dir/vm.json" 2>/dev/null
+json_check "$dir/vm.json" "validate --model: every kernel built here passes or is skipped" \
+  'len(d["results"]) > 1 and all(r["status"] in ("PASS", "SKIP") for r in d["results"]) and any(r["status"] == "PASS" and r["exact"] for r in d["results"])' 
 # The same seed gives the same file, byte for byte; truncating it is caught.
 tb model create --config tiny --seed 2 --out "$dir/again.gguf" >/dev/null 2>&1
 if cmp -s "$dir/tiny.gguf" "$dir/again.gguf"; then echo "ok: model create is deterministic"

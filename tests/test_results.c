@@ -2,7 +2,7 @@
 // crash safety: a writer killed before its rename, or at a random point of a large write,
 // leaves the previous file intact and no partial file under a result name.
 #define _DEFAULT_SOURCE // usleep
-#include "cli.h"
+#include "atomic_file.h"
 #include "measure_util.h"
 #include "results.h"
 

@@ -1,25 +1,36 @@
 // tritbench info: this machine's fingerprint, as every result records it.
-#include "cli.h"
-#include "info.h"
+#include "commands.h"
+#include "options.h"
 
-#include <errno.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static const char *help =
-    "usage: tritbench info [--json] [--cpuinfo FILE] [--sysfs DIR]\n"
+    "usage: tritbench info [--json] [--out FILE] [--cpuinfo FILE] [--sysfs DIR]\n"
     "\n"
     "Shows what every result records about the machine: CPU vendor and model, family/model/\n"
     "stepping (x86) or implementer/part (ARM), the ISA features that matter to the kernels,\n"
     "logical CPUs, cores, caches, frequency and governor, OS kernel, compiler and flags, the\n"
     "tritbench revision, and for energy (RAPL), hardware counters (PAPI) and likwid whether\n"
     "each is available here or the precise reason it is not.\n"
-    "  --json           machine-readable output on stdout\n"
+    "  --json           the document on standard output instead of the table\n"
+    "  --out FILE       also write the document to FILE (atomically)\n"
     "  --cpuinfo FILE   parse this /proc/cpuinfo text instead of the live one (ISA features\n"
     "                   then come from its flags line)\n"
     "  --sysfs DIR      read caches, topology, cpufreq and powercap under DIR instead of /sys\n";
+
+typedef struct {
+    tb_info_params run;
+    int json;
+    const char *out;
+} info_options;
+
+static const tb_option options[] = {
+    TB_OPT_FLAG_ROW("json", info_options, json),
+    TB_OPT_STRING_ROW("out", info_options, out),
+    TB_OPT_STRING_ROW("cpuinfo", info_options, run.cpuinfo),
+    TB_OPT_STRING_ROW("sysfs", info_options, run.sysfs),
+};
 
 static const char *str(const cJSON *o, const char *key)
 {
@@ -57,7 +68,7 @@ static void print_source(const cJSON *sources, const char *key)
     line(label, buf);
 }
 
-static void print_info(const cJSON *info)
+static void print_cpu(const cJSON *info)
 {
     char buf[1024];
     const cJSON *v;
@@ -94,7 +105,12 @@ static void print_info(const cJSON *info)
         snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", %d package%s", pk->valueint,
                  pk->valueint == 1 ? "" : "s");
     line("cpus:", buf);
-    v = cJSON_GetObjectItemCaseSensitive(info, "caches");
+}
+
+static void print_caches(const cJSON *info)
+{
+    char buf[1024];
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(info, "caches");
     if (cJSON_IsArray(v)) {
         buf[0] = '\0';
         const cJSON *c;
@@ -117,7 +133,12 @@ static void print_info(const cJSON *info)
     } else {
         line("caches:", txt(info, "caches"));
     }
-    v = cJSON_GetObjectItemCaseSensitive(info, "frequency");
+}
+
+static void print_system(const cJSON *info)
+{
+    char buf[1024];
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(info, "frequency");
     if (cJSON_IsObject(v)) {
         char now_s[64] = "?", max_s[64] = "?";
         const cJSON *cur = cJSON_GetObjectItemCaseSensitive(v, "cur_mhz");
@@ -157,36 +178,21 @@ static void print_info(const cJSON *info)
     print_source(sources, "likwid");
 }
 
+static void print_info(const cJSON *info)
+{
+    print_cpu(info);
+    print_caches(info);
+    print_system(info);
+}
+
 int cmd_info(int argc, char **argv)
 {
-    int json = 0;
-    const char *cpuinfo = NULL, *sysfs = NULL, *v;
-    for (int i = 1; i < argc; i++) {
-        if (tb_flag(argv, i, "--help") || tb_flag(argv, i, "-h")) {
-            fputs(help, stdout);
-            return 0;
-        } else if (tb_flag(argv, i, "--json")) {
-            json = 1;
-        } else if ((v = tb_opt("info", argc, argv, &i, "--cpuinfo"))) {
-            cpuinfo = v;
-        } else if ((v = tb_opt("info", argc, argv, &i, "--sysfs"))) {
-            sysfs = v;
-        } else {
-            tb_usage_error("info", "unknown option '%s'", argv[i]);
-        }
-    }
-    if (cpuinfo && access(cpuinfo, R_OK) != 0)
-        tb_usage_error("info", "--cpuinfo %s: %s", cpuinfo, strerror(errno));
-    struct stat st;
-    if (sysfs && (stat(sysfs, &st) != 0 || !S_ISDIR(st.st_mode)))
-        tb_usage_error("info", "--sysfs %s: not a folder", sysfs);
-    cJSON *info = tb_info_collect(cpuinfo, sysfs);
-    if (!info) {
-        fprintf(stderr, "tritbench info: out of memory\n");
-        return TB_EXIT_FAIL;
-    }
-    if (json) return tb_emit_json(info, NULL) ? TB_EXIT_FAIL : 0;
-    print_info(info);
-    cJSON_Delete(info);
-    return 0;
+    info_options o = {0};
+    int rc = tb_parse_options("info", help, options, TB_COUNT(options), argc, argv, &o, NULL);
+    if (rc) return rc < 0 ? 0 : rc;
+    cJSON *doc;
+    tb_error err;
+    if ((rc = tb_info_run(&o.run, &doc, &err))) return tb_run_error("info", rc, &err);
+    if (!o.json) print_info(doc);
+    return tb_output(doc, o.json, o.out, TB_OK);
 }

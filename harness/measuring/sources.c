@@ -1,8 +1,4 @@
-#include "bench.h"
-#include "cli.h"
-#include "results.h"
-
-#include <stdlib.h>
+#include "sources.h"
 
 static void add_source(cJSON *sources, const char *name, int available, const char *reason)
 {
@@ -38,22 +34,10 @@ void tb_entry_sources_to_json(cJSON *o, const tb_energy *e, double joules, long 
     }
 }
 
-int tb_finish_results(cJSON *doc, const char *json_path, int save, const char *kind)
+double tb_energy_package_joules(tb_energy *e)
 {
-    int rc = 0;
-    if (save) {
-        char *path = tb_results_write(doc, NULL, kind);
-        if (!path)
-            rc = TB_EXIT_FAIL;
-        else
-            fprintf(stderr, "results written to %s\n", path);
-        free(path);
-    }
-    if (json_path) {
-        char *text = cJSON_Print(doc);
-        if (!text || tb_write_file_atomic(json_path, text)) rc = TB_EXIT_FAIL;
-        cJSON_free(text);
-    }
-    cJSON_Delete(doc);
-    return rc;
+    double joules[TB_ENERGY_MAX_ZONES];
+    const char *zones[TB_ENERGY_MAX_ZONES];
+    int nz = tb_energy_stop(e, joules, zones, TB_ENERGY_MAX_ZONES);
+    return nz > 0 ? joules[0] : -1;
 }

@@ -1,5 +1,5 @@
 #include "results.h"
-#include "cli.h"
+#include "atomic_file.h"
 #include "info.h"
 
 #include <errno.h>

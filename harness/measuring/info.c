@@ -398,6 +398,104 @@ static const char *build_arch(void)
 #endif
 }
 
+// ARM: implementer and part by name (from the tables above), and what the text says.
+static void add_arm_cpu(cJSON *info, const cpuinfo *ci)
+{
+    unsigned impl = 0, part = 0;
+    const char *impl_name = NULL, *part_name = NULL;
+    if (parse_hex(ci->implementer, &impl))
+        for (size_t i = 0; i < sizeof implementers / sizeof implementers[0]; i++)
+            if (implementers[i].id == impl) impl_name = implementers[i].name;
+    if (parse_hex(ci->part, &part))
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            if (parts[i].implementer == impl && parts[i].part == part) part_name = parts[i].name;
+    char vendor[32];
+    snprintf(vendor, sizeof vendor, "%s", impl_name ? impl_name : ci->implementer);
+    cJSON_AddStringToObject(info, "vendor", vendor);
+    if (ci->model_name) {
+        cJSON_AddStringToObject(info, "model_name", ci->model_name);
+    } else {
+        char name[128];
+        if (part_name)
+            snprintf(name, sizeof name, "%s %s", vendor, part_name);
+        else
+            snprintf(name, sizeof name, "%s part %s", vendor, ci->part ? ci->part : "?");
+        cJSON_AddStringToObject(info, "model_name", name);
+    }
+    cJSON_AddStringToObject(info, "implementer", ci->implementer);
+    if (ci->part) cJSON_AddStringToObject(info, "part", ci->part);
+    cJSON_AddStringToObject(info, "part_name", part_name ? part_name : "unknown");
+    if (ci->variant) cJSON_AddStringToObject(info, "variant", ci->variant);
+    if (ci->revision) cJSON_AddNumberToObject(info, "revision", atoi(ci->revision));
+    if (ci->architecture) cJSON_AddNumberToObject(info, "architecture", atoi(ci->architecture));
+    if (ci->parts_differ) cJSON_AddBoolToObject(info, "heterogeneous", 1);
+}
+
+static void add_x86_cpu(cJSON *info, const cpuinfo *ci, const char *path)
+{
+    if (ci->vendor)
+        cJSON_AddStringToObject(info, "vendor", ci->vendor);
+    else
+        add_unavailable(info, "vendor", "no vendor_id or CPU implementer in %s", path);
+    if (ci->model_name)
+        cJSON_AddStringToObject(info, "model_name", ci->model_name);
+    else
+        add_unavailable(info, "model_name", "no 'model name' in %s", path);
+    if (ci->family) cJSON_AddNumberToObject(info, "family", atoi(ci->family));
+    if (ci->model) cJSON_AddNumberToObject(info, "model", atoi(ci->model));
+    if (ci->stepping) cJSON_AddNumberToObject(info, "stepping", atoi(ci->stepping));
+    if (ci->mhz) cJSON_AddNumberToObject(info, "cpuinfo_mhz", strtod(ci->mhz, NULL));
+}
+
+// ISA features: of the running CPU when live, else from the text's flags line.
+static void add_isa(cJSON *info, const cpuinfo *ci, int live)
+{
+    char names[256];
+    if (live) {
+        tb_isa_names(tb_cpu_features(), names, sizeof names);
+        cJSON_AddStringToObject(info, "isa", names);
+        cJSON_AddStringToObject(info, "isa_source", "running CPU (cpuid/hwcap)");
+        if (tb_cpu_features() != tb_cpu_features_raw()) {
+            tb_isa_names(tb_cpu_features_raw(), names, sizeof names);
+            cJSON_AddStringToObject(info, "isa_detected_before_disable", names);
+        }
+    } else {
+        tb_isa_names(isa_from_flags(ci->flags), names, sizeof names);
+        cJSON_AddStringToObject(info, "isa", names);
+        cJSON_AddStringToObject(info, "isa_source",
+                                ci->flags ? "cpuinfo flags" : "none (no flags/Features line)");
+    }
+}
+
+static void add_topology(cJSON *info, const cpuinfo *ci, const char *root, int live)
+{
+    int cpus = ci->processors;
+    if (cpus == 0 && live) cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    cJSON_AddNumberToObject(info, "logical_cpus", cpus);
+    int cores = count_cores(root, cpus);
+    if (cores == 0 && ci->cpu_cores)
+        cores = atoi(ci->cpu_cores) * (ci->packages ? ci->packages : 1);
+    if (cores > 0)
+        cJSON_AddNumberToObject(info, "cores", cores);
+    else
+        add_unavailable(info, "cores", "%s", "no topology in sysfs and no 'cpu cores' in cpuinfo");
+    if (ci->packages) cJSON_AddNumberToObject(info, "packages", ci->packages);
+}
+
+// This program: compiler, build and revision.
+static void add_build(cJSON *info)
+{
+    cJSON *cc = cJSON_AddObjectToObject(info, "compiler");
+    cJSON_AddStringToObject(cc, "id", TB_COMPILER);
+    cJSON_AddStringToObject(cc, "version", __VERSION__);
+    cJSON_AddStringToObject(cc, "build_type", TB_BUILD_TYPE);
+    cJSON_AddStringToObject(cc, "flags", TB_BUILD_FLAGS);
+    cJSON_AddStringToObject(cc, "target", build_arch());
+    cJSON *tb = cJSON_AddObjectToObject(info, "tritbench");
+    cJSON_AddStringToObject(tb, "version", TB_VERSION);
+    cJSON_AddStringToObject(tb, "git_revision", TB_GIT_REVISION);
+}
+
 cJSON *tb_info_collect(const char *cpuinfo_path, const char *sysfs_root)
 {
     int live = cpuinfo_path == NULL;
@@ -419,93 +517,16 @@ cJSON *tb_info_collect(const char *cpuinfo_path, const char *sysfs_root)
         cJSON_AddStringToObject(info, "note",
                                 "/proc/cpuinfo describes another architecture than this program's "
                                 "(emulated, e.g. qemu-user): CPU fields are the host's");
-
-    unsigned impl = 0, part = 0;
-    const char *impl_name = NULL, *part_name = NULL;
-    if (arm) {
-        if (parse_hex(ci.implementer, &impl))
-            for (size_t i = 0; i < sizeof implementers / sizeof implementers[0]; i++)
-                if (implementers[i].id == impl) impl_name = implementers[i].name;
-        if (parse_hex(ci.part, &part))
-            for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-                if (parts[i].implementer == impl && parts[i].part == part)
-                    part_name = parts[i].name;
-        char vendor[32];
-        snprintf(vendor, sizeof vendor, "%s", impl_name ? impl_name : ci.implementer);
-        cJSON_AddStringToObject(info, "vendor", vendor);
-        if (ci.model_name) {
-            cJSON_AddStringToObject(info, "model_name", ci.model_name);
-        } else {
-            char name[128];
-            if (part_name)
-                snprintf(name, sizeof name, "%s %s", vendor, part_name);
-            else
-                snprintf(name, sizeof name, "%s part %s", vendor, ci.part ? ci.part : "?");
-            cJSON_AddStringToObject(info, "model_name", name);
-        }
-        cJSON_AddStringToObject(info, "implementer", ci.implementer);
-        if (ci.part) cJSON_AddStringToObject(info, "part", ci.part);
-        cJSON_AddStringToObject(info, "part_name", part_name ? part_name : "unknown");
-        if (ci.variant) cJSON_AddStringToObject(info, "variant", ci.variant);
-        if (ci.revision) cJSON_AddNumberToObject(info, "revision", atoi(ci.revision));
-        if (ci.architecture) cJSON_AddNumberToObject(info, "architecture", atoi(ci.architecture));
-        if (ci.parts_differ) cJSON_AddBoolToObject(info, "heterogeneous", 1);
-    } else {
-        if (ci.vendor)
-            cJSON_AddStringToObject(info, "vendor", ci.vendor);
-        else
-            add_unavailable(info, "vendor", "no vendor_id or CPU implementer in %s", path);
-        if (ci.model_name)
-            cJSON_AddStringToObject(info, "model_name", ci.model_name);
-        else
-            add_unavailable(info, "model_name", "no 'model name' in %s", path);
-        if (ci.family) cJSON_AddNumberToObject(info, "family", atoi(ci.family));
-        if (ci.model) cJSON_AddNumberToObject(info, "model", atoi(ci.model));
-        if (ci.stepping) cJSON_AddNumberToObject(info, "stepping", atoi(ci.stepping));
-        if (ci.mhz) cJSON_AddNumberToObject(info, "cpuinfo_mhz", strtod(ci.mhz, NULL));
-    }
-
-    char names[256];
-    if (live) {
-        tb_isa_names(tb_cpu_features(), names, sizeof names);
-        cJSON_AddStringToObject(info, "isa", names);
-        cJSON_AddStringToObject(info, "isa_source", "running CPU (cpuid/hwcap)");
-        if (tb_cpu_features() != tb_cpu_features_raw()) {
-            tb_isa_names(tb_cpu_features_raw(), names, sizeof names);
-            cJSON_AddStringToObject(info, "isa_detected_before_disable", names);
-        }
-    } else {
-        tb_isa_names(isa_from_flags(ci.flags), names, sizeof names);
-        cJSON_AddStringToObject(info, "isa", names);
-        cJSON_AddStringToObject(info, "isa_source",
-                                ci.flags ? "cpuinfo flags" : "none (no flags/Features line)");
-    }
-
-    int cpus = ci.processors;
-    if (cpus == 0 && live) cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    cJSON_AddNumberToObject(info, "logical_cpus", cpus);
-    int cores = count_cores(root, cpus);
-    if (cores == 0 && ci.cpu_cores) cores = atoi(ci.cpu_cores) * (ci.packages ? ci.packages : 1);
-    if (cores > 0)
-        cJSON_AddNumberToObject(info, "cores", cores);
+    if (arm)
+        add_arm_cpu(info, &ci);
     else
-        add_unavailable(info, "cores", "%s", "no topology in sysfs and no 'cpu cores' in cpuinfo");
-    if (ci.packages) cJSON_AddNumberToObject(info, "packages", ci.packages);
-
+        add_x86_cpu(info, &ci, path);
+    add_isa(info, &ci, live);
+    add_topology(info, &ci, root, live);
     add_caches(info, root);
     add_frequency(info, root);
     add_os(info);
-
-    cJSON *cc = cJSON_AddObjectToObject(info, "compiler");
-    cJSON_AddStringToObject(cc, "id", TB_COMPILER);
-    cJSON_AddStringToObject(cc, "version", __VERSION__);
-    cJSON_AddStringToObject(cc, "build_type", TB_BUILD_TYPE);
-    cJSON_AddStringToObject(cc, "flags", TB_BUILD_FLAGS);
-    cJSON_AddStringToObject(cc, "target", build_arch());
-    cJSON *tb = cJSON_AddObjectToObject(info, "tritbench");
-    cJSON_AddStringToObject(tb, "version", TB_VERSION);
-    cJSON_AddStringToObject(tb, "git_revision", TB_GIT_REVISION);
-
+    add_build(info);
     cJSON *sources = tb_info_sources(sysfs_root);
     if (sources) cJSON_AddItemToObject(info, "sources", sources);
     cpuinfo_free(&ci);

@@ -1,6 +1,6 @@
 #include "roofline.h"
-#include "bench.h"
-#include "cli.h"
+#include "stats.h"
+#include "tb_clock.h"
 #include "tb_kernel.h"
 
 #include <stdlib.h>

@@ -1,105 +1,12 @@
-#include "cli.h"
+#include "atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-void tb_usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "tritbench %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see 'tritbench %s --help')\n", cmd);
-    va_end(ap);
-    exit(TB_EXIT_USAGE);
-}
-
-int tb_flag(char **argv, int i, const char *name)
-{
-    return strcmp(argv[i], name) == 0;
-}
-
-const char *tb_opt(const char *cmd, int argc, char **argv, int *i, const char *name)
-{
-    size_t len = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, len) != 0) return NULL;
-    if (a[len] == '=') return a + len + 1;
-    if (a[len] != '\0') return NULL;
-    if (*i + 1 >= argc) tb_usage_error(cmd, "%s needs a value", name);
-    *i += 1;
-    return argv[*i];
-}
-
-long long tb_parse_int(const char *cmd, const char *what, const char *s, long long lo, long long hi)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno)
-        tb_usage_error(cmd, "%s: '%s' is not a whole number", what, s);
-    if (v < lo || v > hi)
-        tb_usage_error(cmd, "%s: %lld is out of range [%lld, %lld]", what, v, lo, hi);
-    return v;
-}
-
-uint64_t tb_parse_u64(const char *cmd, const char *what, const char *s)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*s == '\0' || *s == '-' || *end != '\0' || errno)
-        tb_usage_error(cmd, "%s: '%s' is not a non-negative whole number", what, s);
-    return (uint64_t)v;
-}
-
-void tb_parse_ints(const char *cmd, const char *what, const char *s, int count, int *out)
-{
-    char buf[128], *save = NULL;
-    if (strlen(s) >= sizeof buf) tb_usage_error(cmd, "%s: '%s' is too long", what, s);
-    strcpy(buf, s);
-    int got = 0;
-    for (const char *c = s; *c; c++)
-        if (*c == ',') got++;
-    if (got != count - 1 || s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
-        tb_usage_error(cmd, "%s: '%s' must be %d comma-separated whole numbers", what, s, count);
-    got = 0;
-    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        out[got++] = (int)tb_parse_int(cmd, what, t, 1, 1 << 30);
-}
-
-double tb_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-void tb_progress_start(tb_progress *p, int enabled)
-{
-    p->enabled = enabled && isatty(STDERR_FILENO);
-    p->start = tb_now();
-}
-
-void tb_progress_show(tb_progress *p, const char *what, int done, int total)
-{
-    if (!p->enabled) return;
-    fprintf(stderr, "\r\033[K%s  %d/%d  %.1fs", what, done, total, tb_now() - p->start);
-    fflush(stderr);
-}
-
-void tb_progress_done(tb_progress *p)
-{
-    if (!p->enabled) return;
-    fprintf(stderr, "\r\033[K");
-    fflush(stderr);
-}
 
 void (*tb_write_atomic_test_hook)(const char *tmp_path) = NULL;
 
@@ -183,21 +90,24 @@ int tb_write_file_new(const char *path, const char *text)
     return write_atomic(path, text, 1);
 }
 
-int tb_emit_json(cJSON *doc, const char *path)
+int tb_json_write(const cJSON *doc, const char *path)
 {
     char *text = cJSON_Print(doc);
-    cJSON_Delete(doc);
     if (!text) {
         fprintf(stderr, "tritbench: out of memory printing JSON\n");
         return -1;
     }
     size_t len = strlen(text);
     char *with_nl = malloc(len + 2);
+    if (!with_nl) {
+        cJSON_free(text);
+        fprintf(stderr, "tritbench: out of memory printing JSON\n");
+        return -1;
+    }
     memcpy(with_nl, text, len);
-    with_nl[len] = '\n';
-    with_nl[len + 1] = '\0';
+    memcpy(with_nl + len, "\n", 2);
     cJSON_free(text);
-    int rc = tb_write_file_atomic(path ? path : "-", with_nl);
+    int rc = tb_write_file_atomic(path, with_nl);
     free(with_nl);
     return rc;
 }

@@ -1,0 +1,105 @@
+// tritbench bench model: end-to-end token rates of the whole transformer
+// (runners/bench_model.c).
+#include "commands.h"
+#include "options.h"
+#include "roofline.h"
+
+#include <stdio.h>
+
+static const char *help =
+    "usage: tritbench bench model --model CONFIG|FILE [--kernel A,B,...] [--threads T,...]\n"
+    "                             [--prompt P] [--tokens N] [--reps R] [--head f16|f32]\n"
+    "                             [--seed S] [--json] [--out FILE] [--save]\n"
+    "\n"
+    "Prefill tokens/s (the prompt in one forward call), decode tokens/s (one token a call),\n"
+    "time to first token, joules per token where an energy source exists, weight bytes, bytes\n"
+    "read per decoded token (weights and KV cache) against the read bandwidth, and peak RSS.\n"
+    "The bandwidth probe of each entry runs before, between (every 8 decode steps, outside the\n"
+    "timed and metered time) and after its repetitions; bw-limit% is against its best pass,\n"
+    "med% against its median pass.\n"
+    "  --model CONFIG|FILE  a configuration (2B4T, 125M ... 100B, tiny) or a GGUF file\n"
+    "  --kernel LIST        kernels (default: the best this CPU runs)\n"
+    "  --threads LIST       thread counts (default 1)\n"
+    "  --prompt P           prompt tokens (default 128)\n"
+    "  --tokens N           decoded tokens a repetition (default 128)\n"
+    "  --reps R             timed repetitions after one warm-up (default 3)\n"
+    "  --head f16|f32       output head precision (default f16)\n"
+    "  --json, --out FILE, --save, --roofline-mib N   as for 'bench kernels'\n";
+
+typedef struct {
+    tb_bench_model_params run;
+    int head, json, save;
+    const char *out;
+} bench_model_options;
+
+static const tb_option options[] = {
+    TB_OPT_STRING_ROW("model", bench_model_options, run.model),
+    TB_OPT_STRING_ROW("kernel", bench_model_options, run.kernels),
+    TB_OPT_INTS_ROW("threads", bench_model_options, run.threads, run.nthreads, 1, TB_THREADS_MAX, 1,
+                    TB_LIST_MAX),
+    TB_OPT_INT_ROW("prompt", bench_model_options, run.prompt, 1, TB_TOKENS_MAX),
+    TB_OPT_INT_ROW("tokens", bench_model_options, run.tokens, 2, TB_TOKENS_MAX),
+    TB_OPT_INT_ROW("reps", bench_model_options, run.reps, 1, 1000),
+    TB_OPT_CHOICE_ROW("head", bench_model_options, head, "f16,f32"),
+    TB_OPT_U64_ROW("seed", bench_model_options, run.seed),
+    TB_OPT_INT_ROW("roofline-mib", bench_model_options, run.roofline_mib, 1, 1 << 16),
+    TB_OPT_FLAG_ROW("json", bench_model_options, json),
+    TB_OPT_STRING_ROW("out", bench_model_options, out),
+    TB_OPT_FLAG_ROW("save", bench_model_options, save),
+};
+
+static void render_entry(const cJSON *e)
+{
+    double decode = tb_jnum(e, "decode_tokens_per_s"),
+           per_token = tb_jnum(e, "bytes_read_per_token");
+    char joules[32] = "n/a";
+    if (cJSON_IsNumber(cJSON_GetObjectItem(e, "energy_j_per_token")))
+        snprintf(joules, sizeof joules, "%.3f", tb_jnum(e, "energy_j_per_token"));
+    printf("%-14s %3d %10.2f %10.2f %8.1f %9.1f %8s %10.1f %8.1f %9.0f %8.0f\n",
+           tb_jstr(e, "kernel"), (int)tb_jnum(e, "threads"), tb_jnum(e, "prefill_tokens_per_s"),
+           decode, 100 * tb_jnum(e, "decode_tokens_per_s_spread") / decode,
+           1e3 * tb_jnum(e, "time_to_first_token_s"), joules, per_token / 1e6,
+           tb_jnum(e, "read_bandwidth_bytes_per_s") / 1e9,
+           100 * tb_jnum(e, "decode_fraction_of_bandwidth_limit"),
+           100 * tb_jnum(e, "decode_fraction_of_median_bandwidth"));
+}
+
+static void render(const cJSON *doc)
+{
+    const cJSON *par = cJSON_GetObjectItem(doc, "parameters");
+    const cJSON *energy = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "sources"), "energy");
+    printf("bench model %s: prompt %d, %d decoded tokens, %d repetitions (+1 warm-up), head %s; "
+           "energy: %s\n",
+           tb_jstr(par, "model"), (int)tb_jnum(par, "prompt"), (int)tb_jnum(par, "tokens"),
+           (int)tb_jnum(par, "reps"), tb_jstr(par, "head"),
+           cJSON_IsTrue(cJSON_GetObjectItem(energy, "available")) ? "RAPL"
+                                                                  : tb_jstr(energy, "reason"));
+    printf("%-14s %3s %10s %10s %8s %9s %8s %10s %8s %9s %8s\n", "kernel", "thr", "prefill/s",
+           "decode/s", "spread%", "ttft_ms", "J/token", "MB/token", "bw GB/s", "bw-limit%", "med%");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "entries")) render_entry(e);
+    printf("peak RSS %.1f MB. bw GB/s: best pass of the read-bandwidth probe, run before, between "
+           "(every %d decode steps, untimed) and after the entry's repetitions; bw-limit%%: decode "
+           "against bw / MB a token; med%%: against the median pass\n",
+           tb_jnum(doc, "peak_rss_bytes") / 1e6, TB_PROBE_EVERY);
+}
+
+int cmd_bench_model(int argc, char **argv)
+{
+    bench_model_options o = {0};
+    tb_bench_model_defaults(&o.run);
+    int rc =
+        tb_parse_options("bench model", help, options, TB_COUNT(options), argc, argv, &o, NULL);
+    if (rc) return rc < 0 ? 0 : rc;
+    o.run.head_f16 = o.head == 0;
+    cJSON *doc;
+    tb_error err;
+    tb_progress prog;
+    tb_observer obs = tb_progress_observer(&prog, 1);
+    rc = tb_bench_model_run(&o.run, &obs, &doc, &err);
+    tb_progress_done(&prog);
+    if (rc) return tb_run_error("bench model", rc, &err);
+    if (!o.json) render(doc);
+    rc = tb_save_results(doc, o.save, "model");
+    return tb_output(doc, o.json, o.out, rc);
+}

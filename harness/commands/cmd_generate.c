@@ -1,0 +1,116 @@
+// tritbench generate: the engine on a model with one kernel (runners/generate.c).
+#include "commands.h"
+#include "options.h"
+
+#include <stdio.h>
+
+static const char *help =
+    "usage: tritbench generate --model FILE|CONFIG [--kernel NAME] [--prompt-tokens 1,2,3]\n"
+    "                          [--tokens N] [--threads T] [--seed S] [--temperature X]\n"
+    "                          [--head f16|f32] [--profile] [--json] [--out FILE]\n"
+    "\n"
+    "Runs the BitNet b1.58 engine: the prompt as one prefill (the kernel's GEMM path), then N\n"
+    "tokens one at a time (GEMV path), greedy unless --temperature > 0. Prints the ids, prefill\n"
+    "tokens/s, time to first token, decode tokens/s (first decode step timed apart), weight\n"
+    "bytes by kind, bits per ternary weight, KV cache bytes, peak RSS, and decode speed as a\n"
+    "fraction of the memory-bandwidth limit: bytes read per token (weights and KV cache) over\n"
+    "the read bandwidth of a probe whose passes run before, between (every 8 steps, untimed)\n"
+    "and after the decode steps; against its best pass (conservative) and its median.\n"
+    "\n"
+    "  --model FILE|CONFIG  a GGUF file, or a configuration (2B4T, 125M ... 100B, tiny,\n"
+    "                       tiny256) built synthetically from --seed\n"
+    "  --kernel NAME        default: the best kernel this CPU runs\n"
+    "  --prompt-tokens L    comma-separated token ids (default 1)\n"
+    "  --tokens N           tokens to generate (default 16)\n"
+    "  --threads T          threads (default 1)\n"
+    "  --seed S             seed of a synthetic model and of sampling (default 1)\n"
+    "  --temperature X      0 = greedy (default)\n"
+    "  --head f16|f32       precision of the output head (default f16; the embedding stays f32)\n"
+    "  --profile            also time each phase of the steady decode steps (norms and\n"
+    "                       quantization, qkv, attention, o, gate+up, down, head, sampling)\n"
+    "  --json               the document on standard output instead of the report\n"
+    "  --out FILE           also write the document to FILE (atomically)\n"
+    "Exit status: 0 success, 2 bad usage or input (or a model too big for this machine).\n";
+
+typedef struct {
+    tb_generate_params run;
+    int head, json;
+    const char *out;
+} generate_options;
+
+static const tb_option options[] = {
+    TB_OPT_STRING_ROW("model", generate_options, run.model),
+    TB_OPT_STRING_ROW("kernel", generate_options, run.kernel),
+    TB_OPT_INTS_ROW("prompt-tokens", generate_options, run.prompt, run.n_prompt, 0, 1 << 24, 1,
+                    TB_PROMPT_MAX),
+    TB_OPT_INT_ROW("tokens", generate_options, run.tokens, 1, TB_TOKENS_MAX),
+    TB_OPT_INT_ROW("threads", generate_options, run.threads, 1, TB_THREADS_MAX),
+    TB_OPT_U64_ROW("seed", generate_options, run.seed),
+    TB_OPT_DOUBLE_ROW("temperature", generate_options, run.temperature, 0, 100),
+    TB_OPT_CHOICE_ROW("head", generate_options, head, "f16,f32"),
+    TB_OPT_FLAG_ROW("profile", generate_options, run.profile),
+    TB_OPT_FLAG_ROW("json", generate_options, json),
+    TB_OPT_STRING_ROW("out", generate_options, out),
+};
+
+static void render_profile(const cJSON *doc, int steady)
+{
+    const cJSON *pr = cJSON_GetObjectItem(doc, "decode_profile_ms_per_token");
+    if (!pr || steady <= 0) return;
+    double step_ms = 1e3 / tb_jnum(doc, "decode_tokens_per_s");
+    printf("decode profile, ms per token (%% of the step):");
+    const cJSON *phase;
+    cJSON_ArrayForEach(phase, pr) printf(" %s %.2f (%.0f%%)", phase->string, phase->valuedouble,
+                                         100 * phase->valuedouble / step_ms);
+    printf("\n");
+}
+
+static void render(const cJSON *doc)
+{
+    const cJSON *tokens = cJSON_GetObjectItem(doc, "tokens"), *id;
+    int threads = (int)tb_jnum(doc, "threads"), n_tokens = cJSON_GetArraySize(tokens);
+    int steady = n_tokens - 2, n_prompt = (int)tb_jnum(doc, "prompt_tokens");
+    printf("model %s, kernel %s, %d thread%s, head %s, %s\n", tb_jstr(doc, "model"),
+           tb_jstr(doc, "kernel"), threads, threads > 1 ? "s" : "", tb_jstr(doc, "head"),
+           tb_jnum(doc, "temperature") > 0 ? "sampling" : "greedy");
+    printf("tokens:");
+    cJSON_ArrayForEach(id, tokens) printf("%s%d", id == tokens->child ? " " : ",", id->valueint);
+    printf("\n");
+    printf("prefill %d tokens: %.2f tokens/s; time to first token %.1f ms; first decode step "
+           "%.1f ms; decode %.2f tokens/s (%d steps); load %.1f s\n",
+           n_prompt, tb_jnum(doc, "prefill_tokens_per_s"),
+           1e3 * tb_jnum(doc, "time_to_first_token_s"), 1e3 * tb_jnum(doc, "first_decode_s"),
+           tb_jnum(doc, "decode_tokens_per_s"), steady > 0 ? steady : n_tokens - 1,
+           tb_jnum(doc, "load_seconds"));
+    printf("weights: ternary %.1f MB (%.3f bits/weight), embedding+head %.1f MB, norms %.2f MB; KV "
+           "cache %.1f MB; peak RSS %.1f MB\n",
+           tb_jnum(doc, "ternary_bytes") / 1e6, tb_jnum(doc, "ternary_bits_per_weight"),
+           tb_jnum(doc, "embedding_head_bytes") / 1e6, tb_jnum(doc, "norm_bytes") / 1e6,
+           tb_jnum(doc, "kv_cache_bytes") / 1e6, tb_jnum(doc, "peak_rss_bytes") / 1e6);
+    double bw = tb_jnum(doc, "read_bandwidth_bytes_per_s"),
+           per_token = tb_jnum(doc, "bytes_read_per_token");
+    printf("decode reads %.1f MB/token (weights %.1f MB, KV cache %.1f MB); read bandwidth best "
+           "%.1f GB/s, median %.1f GB/s (%d passes around and between the steps); limit %.2f "
+           "tokens/s; decode at %.0f%% of it (%.0f%% of the median)\n",
+           per_token / 1e6, tb_jnum(doc, "weight_bytes_read_per_token") / 1e6,
+           tb_jnum(doc, "kv_cache_bytes_read_per_token") / 1e6, bw / 1e9,
+           tb_jnum(doc, "read_bandwidth_median_bytes_per_s") / 1e9,
+           (int)tb_jnum(doc, "read_bandwidth_passes"), bw / per_token,
+           100 * tb_jnum(doc, "decode_fraction_of_bandwidth_limit"),
+           100 * tb_jnum(doc, "decode_fraction_of_median_bandwidth"));
+    render_profile(doc, steady);
+}
+
+int cmd_generate(int argc, char **argv)
+{
+    generate_options o = {0};
+    tb_generate_defaults(&o.run);
+    int rc = tb_parse_options("generate", help, options, TB_COUNT(options), argc, argv, &o, NULL);
+    if (rc) return rc < 0 ? 0 : rc;
+    o.run.head_f16 = o.head == 0;
+    cJSON *doc;
+    tb_error err;
+    if ((rc = tb_generate_run(&o.run, NULL, &doc, &err))) return tb_run_error("generate", rc, &err);
+    if (!o.json) render(doc);
+    return tb_output(doc, o.json, o.out, TB_OK);
+}

@@ -1,0 +1,87 @@
+// tritbench model create | info: model files (runners/model_files.c).
+#include "commands.h"
+#include "options.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *help =
+    "usage: tritbench model create --config NAME --out FILE [--seed S] [--format FMT] [--json]\n"
+    "       tritbench model info --model FILE|CONFIG [--json]\n"
+    "\n"
+    "create  writes a synthetic BitNet b1.58 model (deterministic from the seed: latent normal\n"
+    "        weights quantized absmean per tensor) as a GGUF v3 file, atomically.\n"
+    "        --format i2_s (default: bitnet.cpp's type 36), tq2_0, tq1_0 (ggml types 35, 34;\n"
+    "        need dim and FFN size multiples of 256; scales stored in f16), f32 (weights as\n"
+    "        {-s, 0, +s} floats). The embedding is written F16 when that loses nothing.\n"
+    "info    shapes, parameter counts and weight bytes of a configuration or file.\n"
+    "Configurations: see 'tritbench model info --model NAME'; names: 2B4T, 125M ... 100B, tiny,\n"
+    "tiny256.\n"
+    "Exit status: 0 success, 2 bad usage or input.\n";
+
+typedef struct {
+    tb_model_create_params create;
+    const char *model;
+    int json;
+} model_options;
+
+static const tb_option create_options[] = {
+    TB_OPT_STRING_ROW("config", model_options, create.config),
+    TB_OPT_STRING_ROW("out", model_options, create.out),
+    TB_OPT_U64_ROW("seed", model_options, create.seed),
+    TB_OPT_STRING_ROW("format", model_options, create.format),
+    TB_OPT_FLAG_ROW("json", model_options, json),
+};
+
+static const tb_option info_options[] = {
+    TB_OPT_STRING_ROW("model", model_options, model),
+    TB_OPT_FLAG_ROW("json", model_options, json),
+};
+
+static void render_info(const cJSON *doc)
+{
+    const cJSON *c = cJSON_GetObjectItem(doc, "config");
+    double tern = tb_jnum(doc, "ternary_params"), emb = tb_jnum(doc, "embedding_params");
+    int heads = (int)tb_jnum(c, "n_heads");
+    printf("%s: dim %d, ffn %d, layers %d, heads %d / kv %d (head size %d), vocab %d, context %d, "
+           "rope theta %g, eps %g\n",
+           tb_jstr(doc, "model"), (int)tb_jnum(c, "dim"), (int)tb_jnum(c, "hidden_dim"),
+           (int)tb_jnum(c, "n_layers"), heads, (int)tb_jnum(c, "n_kv_heads"),
+           (int)tb_jnum(c, "dim") / heads, (int)tb_jnum(c, "vocab_size"),
+           (int)tb_jnum(c, "context"), tb_jnum(c, "rope_theta"), tb_jnum(c, "norm_eps"));
+    printf("ternary weights %.3f G (%.3f GB at 2 bits), embedding %.3f G (%s)\n", tern / 1e9,
+           tern / 4e9, emb / 1e9,
+           tb_jnum(doc, "tied_embeddings") ? "tied: also the output head" : "untied output head");
+}
+
+static void render_create(const cJSON *doc)
+{
+    printf("wrote %s: config %s, seed %.0f, format %s, %.1f s\n", tb_jstr(doc, "file"),
+           tb_jstr(doc, "config"), tb_jnum(doc, "seed"), tb_jstr(doc, "format"),
+           tb_jnum(doc, "seconds"));
+}
+
+int cmd_model(int argc, char **argv)
+{
+    int create = argc >= 2 && strcmp(argv[1], "create") == 0;
+    if (argc < 2 || (!create && strcmp(argv[1], "info") != 0)) {
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+            return fputs(help, stdout), 0;
+        if (argc < 2) return tb_usage_error("model", "say what to do: create or info");
+        return tb_usage_error("model", "unknown subcommand '%s' (create, info)", argv[1]);
+    }
+    model_options o = {0};
+    tb_model_create_defaults(&o.create);
+    int rc = create ? tb_parse_options("model create", help, create_options,
+                                       TB_COUNT(create_options), argc - 1, argv + 1, &o, NULL)
+                    : tb_parse_options("model info", help, info_options, TB_COUNT(info_options),
+                                       argc - 1, argv + 1, &o, NULL);
+    if (rc) return rc < 0 ? 0 : rc;
+    cJSON *doc;
+    tb_error err;
+    rc = create ? tb_model_create_run(&o.create, &doc, &err)
+                : tb_model_info_run(o.model, &doc, &err);
+    if (rc) return tb_run_error(create ? "model create" : "model info", rc, &err);
+    if (!o.json) create ? render_create(doc) : render_info(doc);
+    return tb_output(doc, o.json, NULL, TB_OK);
+}

@@ -1,0 +1,62 @@
+// tritbench: a workbench for ternary (BitNet b1.58) LLM kernels on CPUs.
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"kernels", cmd_kernels,
+     "list every kernel built here, its ISA, bits per weight, and whether this CPU\n"
+     "             can run it (or why not)"},
+    {"validate", cmd_validate,
+     "check kernels against the naive integer oracle (bit-exact) and the naive\n"
+     "             kernel against the float reference; --model: the whole engine"},
+    {"bench", cmd_bench,
+     "'bench kernels': time kernels interleaved in one process (GMAC/s, roofline,\n"
+     "             ratios); 'bench model': end-to-end prefill and decode tokens/s"},
+    {"generate", cmd_generate,
+     "run the BitNet b1.58 engine on a model (file or configuration): token ids,\n"
+     "             prefill and decode speeds, memory"},
+    {"model", cmd_model, "create a synthetic model file (GGUF), or show a model's shapes"},
+    {"info", cmd_info,
+     "this machine's fingerprint as results record it: CPU, ISA, caches, OS,\n"
+     "             compiler, revision, and which energy/counter sources exist (or why not)"},
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: tritbench COMMAND [OPTIONS]\n\nCommands:\n", f);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\n"
+          "Run 'tritbench COMMAND --help' for a command's options. Every command accepts --json\n"
+          "(its result document on standard output) and --out FILE (the document to a file).\n"
+          "Environment: TRITBENCH_KERNEL=name overrides the kernel choice, TRITBENCH_DEBUG=1 says\n"
+          "why a kernel was chosen, TRITBENCH_DISABLE=avx512vnni,... hides CPU features (to test\n"
+          "fallbacks).\n"
+          "Exit status: 0 success, 1 a check failed, 2 bad usage or input.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return TB_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "tritbench: unknown command '%s' (see 'tritbench --help')\n", argv[1]);
+    return TB_EXIT_USAGE;
+}

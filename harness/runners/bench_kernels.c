@@ -1,0 +1,284 @@
+// tritbench bench kernels: time kernels interleaved in one process.
+//
+// These machines drift between speed states for seconds to minutes, so kernels are never timed
+// in back-to-back sweeps. Each round runs a short block of every kernel in turn (rotating who
+// goes first), drops the block's first call to re-warm caches, and keeps the block's median.
+// Figures are medians over rounds; ratios are medians of per-round ratios, which hold to a few
+// percent where absolute times move by 30 %. The same run measures the streaming read
+// bandwidth for every thread count, so each figure carries its roofline.
+#include "bench_case.h"
+#include "info.h"
+#include "model.h"
+#include "roofline.h"
+#include "runners.h"
+#include "select.h"
+#include "sources.h"
+#include "stats.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Calls that size a kernel's block before the rounds (the first ones warm up).
+#define CALIBRATION_CALLS 3
+// Calls of one block, at least (a median needs some) and at most (tiny shapes).
+#define BLOCK_CALLS_MIN 3
+#define BLOCK_CALLS_MAX 100000
+// Passes of the bandwidth probe per thread count; the best one is the roof.
+#define ROOFLINE_PASSES 10
+
+void tb_bench_kernels_defaults(tb_bench_kernels_params *p)
+{
+    *p = (tb_bench_kernels_params){.kernels = "all",
+                                   .model = "2B4T",
+                                   .m = {1},
+                                   .nm = 1,
+                                   .threads = {1},
+                                   .nthreads = 1,
+                                   .rounds = 15,
+                                   .block_ms = 20,
+                                   .seed = 1};
+}
+
+// What the run selected: kernels, the baseline, shapes; and per (shape, m, kernel) the
+// verdict of its validation, which does not depend on the thread count.
+typedef struct {
+    const tb_bench_kernels_params *p;
+    const tb_kernel *sel[TB_KERNELS_MAX];
+    int nsel;
+    const tb_kernel *base;
+    int shapes[TB_SHAPES_MAX][2], nshapes;
+    char (*verdict)[640]; // "" unchecked, "ok" passed, else why it failed
+    tb_energy *energy;
+    tb_counters *counters;
+} plan;
+
+// One kernel in one case: its operand and what the rounds measured.
+typedef struct {
+    tb_bench_operand op;
+    const char *why;                               // NULL: valid and timed
+    int calls;                                     // per block
+    double *round_time, *round_prep, *round_ratio; // per round: medians and ratio to baseline
+    double energy_j;                               // summed over the timed calls (-1: unmetered)
+    long long counters[TB_COUNTERS_MAX];
+    const char *counter_names[TB_COUNTERS_MAX];
+    int ncounters;
+    long timed_calls;
+} entry;
+
+static int make_plan(const tb_bench_kernels_params *p, plan *pl, tb_error *err)
+{
+    *pl = (plan){.p = p, .nshapes = p->nshapes};
+    memcpy(pl->shapes, p->shapes, sizeof pl->shapes);
+    int rc =
+        p->model ? tb_config_shapes(p->model, pl->shapes, TB_SHAPES_MAX, &pl->nshapes, err) : TB_OK;
+    char msg[256];
+    for (int s = 0; s < pl->nshapes && !rc; s++)
+        for (int q = 0; q < p->nm && !rc; q++)
+            if (tb_check_shape(p->m[q], pl->shapes[s][0], pl->shapes[s][1], msg, sizeof msg))
+                rc = tb_fail(err, "%s", msg);
+    if (!rc) rc = tb_select_kernels(p->kernels, pl->sel, TB_KERNELS_MAX, &pl->nsel, err);
+    if (!rc) rc = tb_select_baseline(p->baseline, pl->sel, pl->nsel, &pl->base, err);
+    if (rc) return rc;
+    pl->verdict = calloc((size_t)pl->nshapes * p->nm * pl->nsel, sizeof *pl->verdict);
+    if (!pl->verdict) abort();
+    return TB_OK;
+}
+
+static cJSON *start_doc(const plan *pl)
+{
+    const tb_bench_kernels_params *p = pl->p;
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "kind", "kernels");
+    cJSON_AddItemToObject(doc, "info", tb_info_collect(NULL, NULL));
+    tb_sources_to_json(cJSON_AddObjectToObject(doc, "sources"), pl->energy, pl->counters);
+    cJSON *par = cJSON_AddObjectToObject(doc, "parameters");
+    cJSON_AddNumberToObject(par, "seed", (double)p->seed);
+    cJSON_AddNumberToObject(par, "rounds", p->rounds);
+    cJSON_AddNumberToObject(par, "roofline_bytes", (double)tb_roofline_bytes(p->roofline_mib));
+    cJSON_AddNumberToObject(par, "block_ms", p->block_ms);
+    cJSON *jw = cJSON_AddArrayToObject(par, "weights");
+    cJSON_AddItemToArray(jw, cJSON_CreateString(p->cold ? "cold" : "hot"));
+    cJSON *jsh = cJSON_AddArrayToObject(par, "shapes");
+    for (int s = 0; s < pl->nshapes; s++)
+        cJSON_AddItemToArray(jsh, cJSON_CreateIntArray(pl->shapes[s], 2));
+    cJSON_AddStringToObject(par, "baseline", pl->base->name);
+    if (p->model) cJSON_AddStringToObject(par, "model", p->model);
+    cJSON_AddItemToObject(par, "m", cJSON_CreateIntArray(p->m, p->nm));
+    cJSON_AddItemToObject(par, "threads", cJSON_CreateIntArray(p->threads, p->nthreads));
+    cJSON *jk = cJSON_AddArrayToObject(par, "kernels");
+    for (int i = 0; i < pl->nsel; i++)
+        cJSON_AddItemToArray(jk, cJSON_CreateString(pl->sel[i]->name));
+    cJSON_AddObjectToObject(doc, "roofline");
+    cJSON_AddArrayToObject(doc, "entries");
+    return doc;
+}
+
+// Validates (once per shape and m), packs, and sizes the block of one kernel in one case.
+static int setup_entry(plan *pl, entry *e, int ki, size_t vi, const tb_bench_data *d, tb_pool *pool,
+                       const tb_observer *obs, tb_error *err)
+{
+    const tb_bench_kernels_params *p = pl->p;
+    char *verdict = pl->verdict[vi];
+    if (!verdict[0]) {
+        tb_observe(obs, "validating", ki + 1, pl->nsel);
+        if (tb_bench_validate(pl->sel[ki], d->m, d->n, d->k, p->seed, verdict, 640) == 0)
+            strcpy(verdict, "ok");
+    }
+    e->op.kn = pl->sel[ki];
+    if (strcmp(verdict, "ok") != 0) {
+        e->why = verdict;
+        return TB_OK;
+    }
+    if (tb_bench_operand_make(&e->op, pl->sel[ki], d, p->cold, err->msg, sizeof err->msg))
+        return TB_BAD_INPUT;
+    e->round_time = calloc((size_t)p->rounds * 3, sizeof(double));
+    if (!e->round_time) abort();
+    e->round_prep = e->round_time + p->rounds, e->round_ratio = e->round_prep + p->rounds;
+    double t = 0;
+    for (int c = 0; c < CALIBRATION_CALLS; c++) t = tb_bench_call(pool, &e->op, d, NULL);
+    double calls = p->block_ms * 1e-3 / (t > 1e-9 ? t : 1e-9);
+    e->calls = calls < BLOCK_CALLS_MIN   ? BLOCK_CALLS_MIN
+               : calls > BLOCK_CALLS_MAX ? BLOCK_CALLS_MAX
+                                         : (int)calls;
+    return TB_OK;
+}
+
+// One block of one kernel in round r: a re-warming call (dropped), then e->calls timed calls
+// metered for energy and counters.
+static void time_block(plan *pl, entry *e, int r, tb_pool *pool, const tb_bench_data *d)
+{
+    double *tm = malloc(sizeof(double) * (size_t)e->calls * 2), *pp = tm + e->calls;
+    if (!tm) abort();
+    tb_bench_call(pool, &e->op, d, NULL);
+    tb_energy_start(pl->energy);
+    tb_counters_start(pl->counters);
+    for (int c = 0; c < e->calls; c++) tm[c] = tb_bench_call(pool, &e->op, d, &pp[c]);
+    long long cv[TB_COUNTERS_MAX];
+    e->ncounters = tb_counters_stop(pl->counters, cv, e->counter_names, TB_COUNTERS_MAX);
+    for (int c = 0; c < e->ncounters; c++) e->counters[c] += cv[c];
+    double j = tb_energy_package_joules(pl->energy);
+    if (j >= 0) e->energy_j += j;
+    e->timed_calls += e->calls;
+    e->round_time[r] = tb_quantile(tm, e->calls, 0.5);
+    e->round_prep[r] = tb_quantile(pp, e->calls, 0.5);
+    free(tm);
+}
+
+static cJSON *entry_to_json(const plan *pl, const entry *e, const tb_bench_data *d, int threads,
+                            double bw)
+{
+    const int rounds = pl->p->rounds;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kernel", e->op.kn->name);
+    cJSON_AddBoolToObject(o, "baseline", e->op.kn->baseline);
+    cJSON_AddNumberToObject(o, "n", d->n);
+    cJSON_AddNumberToObject(o, "k", d->k);
+    cJSON_AddNumberToObject(o, "m", d->m);
+    cJSON_AddNumberToObject(o, "threads", threads);
+    cJSON_AddStringToObject(o, "weights", pl->p->cold ? "cold" : "hot");
+    if (e->why) {
+        cJSON_AddStringToObject(o, "error", e->why);
+        return o;
+    }
+    double med = tb_quantile(e->round_time, rounds, 0.5);
+    double iqr =
+        tb_quantile(e->round_time, rounds, 0.75) - tb_quantile(e->round_time, rounds, 0.25);
+    double gbs = (double)e->op.packed_bytes / med;
+    cJSON_AddNumberToObject(o, "median_s", med);
+    cJSON_AddNumberToObject(o, "min_s", tb_quantile(e->round_time, rounds, 0.0));
+    cJSON_AddNumberToObject(o, "iqr_s", iqr);
+    cJSON_AddNumberToObject(o, "prepare_median_s", tb_quantile(e->round_prep, rounds, 0.5));
+    cJSON_AddNumberToObject(o, "gmacs", (double)d->m * d->n * d->k / med / 1e9);
+    cJSON_AddNumberToObject(o, "weight_gbs", gbs / 1e9);
+    cJSON_AddNumberToObject(o, "bits_per_weight",
+                            8.0 * (double)e->op.packed_bytes / ((double)d->n * d->k));
+    cJSON_AddNumberToObject(o, "roofline_fraction", gbs / bw);
+    cJSON_AddNumberToObject(o, "ratio_vs_baseline", tb_quantile(e->round_ratio, rounds, 0.5));
+    cJSON_AddNumberToObject(o, "calls_per_block", e->calls);
+    cJSON_AddNumberToObject(o, "weight_copies", e->op.ncopies);
+    tb_entry_sources_to_json(o, pl->energy, e->energy_j, e->timed_calls, pl->counters, e->counters,
+                             e->counter_names, e->ncounters);
+    cJSON_AddNumberToObject(o, "peak_rss_bytes", (double)tb_peak_rss());
+    return o;
+}
+
+// The interleaved rounds of one case.
+static void run_rounds(plan *pl, entry *e, int bi, tb_pool *pool, const tb_bench_data *d,
+                       const tb_observer *obs)
+{
+    const int rounds = pl->p->rounds, nsel = pl->nsel;
+    char what[160];
+    snprintf(what, sizeof what, "threads %d, %dx%d, m=%d: round", tb_pool_threads(pool), d->n, d->k,
+             d->m);
+    for (int r = 0; r < rounds; r++) {
+        tb_observe(obs, what, r + 1, rounds);
+        for (int q = 0; q < nsel; q++) {
+            entry *b = &e[(q + r) % nsel]; // rotate who goes first
+            if (!b->why) time_block(pl, b, r, pool, d);
+        }
+        for (int q = 0; q < nsel; q++)
+            if (!e[q].why) e[q].round_ratio[r] = e[bi].round_time[r] / e[q].round_time[r];
+    }
+}
+
+// One (shape, m) at one thread count: every kernel set up, timed and added to entries.
+static int run_case(plan *pl, int s, int q, tb_pool *pool, double bw, cJSON *entries,
+                    const tb_observer *obs, tb_error *err)
+{
+    const int nsel = pl->nsel;
+    tb_bench_data d;
+    tb_bench_data_make(&d, pl->p->m[q], pl->shapes[s][0], pl->shapes[s][1], pl->p->seed);
+    entry *e = calloc((size_t)nsel, sizeof(entry));
+    int rc = TB_OK, bi = 0;
+    for (int k = 0; k < nsel && !rc; k++) {
+        if (pl->sel[k] == pl->base) bi = k;
+        rc = setup_entry(pl, &e[k], k, ((size_t)s * pl->p->nm + q) * nsel + k, &d, pool, obs, err);
+    }
+    if (!rc && e[bi].why) rc = tb_fail(err, "baseline %s: %s", pl->base->name, e[bi].why);
+    if (!rc) run_rounds(pl, e, bi, pool, &d, obs);
+    for (int k = 0; k < nsel; k++) {
+        if (!rc)
+            cJSON_AddItemToArray(entries, entry_to_json(pl, &e[k], &d, tb_pool_threads(pool), bw));
+        tb_bench_operand_free(&e[k].op);
+        free(e[k].round_time);
+    }
+    free(e);
+    tb_bench_data_free(&d);
+    return rc;
+}
+
+static int run_threads(plan *pl, int ti, cJSON *doc, const tb_observer *obs, tb_error *err)
+{
+    const tb_bench_kernels_params *p = pl->p;
+    tb_pool *pool = tb_pool_create(p->threads[ti]);
+    double bw = tb_read_bandwidth(pool, tb_roofline_bytes(p->roofline_mib), ROOFLINE_PASSES);
+    char key[16];
+    snprintf(key, sizeof key, "%d", p->threads[ti]);
+    cJSON_AddNumberToObject(cJSON_GetObjectItem(doc, "roofline"), key, bw);
+    int rc = TB_OK;
+    for (int s = 0; s < pl->nshapes && !rc; s++)
+        for (int q = 0; q < p->nm && !rc; q++)
+            rc = run_case(pl, s, q, pool, bw, cJSON_GetObjectItem(doc, "entries"), obs, err);
+    tb_pool_destroy(pool);
+    return rc;
+}
+
+int tb_bench_kernels_run(const tb_bench_kernels_params *p, const tb_observer *obs, cJSON **doc,
+                         tb_error *err)
+{
+    *doc = NULL;
+    plan pl;
+    int rc = make_plan(p, &pl, err);
+    if (rc) return rc;
+    pl.energy = tb_energy_open(NULL);
+    pl.counters = tb_counters_open();
+    *doc = start_doc(&pl);
+    for (int ti = 0; ti < p->nthreads && !rc; ti++) rc = run_threads(&pl, ti, *doc, obs, err);
+    cJSON_AddNumberToObject(*doc, "peak_rss_bytes", (double)tb_peak_rss());
+    tb_energy_close(pl.energy);
+    tb_counters_close(pl.counters);
+    free(pl.verdict);
+    if (rc) cJSON_Delete(*doc), *doc = NULL;
+    return rc;
+}

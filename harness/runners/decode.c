@@ -1,0 +1,49 @@
+#include "decode.h"
+#include "sources.h"
+#include "tb_clock.h"
+
+static int sample(tb_sampler *s, const float *logits, int n)
+{
+    return s->temperature > 0 ? tb_sample_temperature(logits, n, s->temperature, &s->rng)
+                              : tb_sample_argmax(logits, n);
+}
+
+// Adds a metered stretch's joules; one stretch without a figure makes the whole run unmetered.
+static void add_joules(tb_gen_stats *st, double j)
+{
+    st->joules = j < 0 || st->joules < 0 ? -1 : st->joules + j;
+}
+
+void tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int *out, int n,
+                        tb_sampler *s, tb_bw_probe *probe, tb_energy *energy, tb_profile *prof,
+                        tb_gen_stats *st)
+{
+    const int V = t->cfg.vocab_size;
+    *st = (tb_gen_stats){.steps = n - 1};
+    double t0 = tb_now();
+    float *lg = tb_transformer_forward(t, prompt, n_prompt, 0, 0);
+    st->prefill_s = tb_now() - t0;
+    out[0] = sample(s, lg, V);
+    st->ttft_s = tb_now() - t0;
+    tb_energy_start(energy);
+    for (int i = 1; i < n; i++) {
+        if (probe && i % TB_PROBE_EVERY == 0) {
+            add_joules(st, tb_energy_package_joules(energy));
+            tb_bw_probe_pass(probe, t->pool);
+            tb_energy_start(energy);
+        }
+        const int pos = n_prompt + i - 1;
+        t->prof = i > 1 ? prof : NULL;
+        double s0 = tb_now();
+        lg = tb_transformer_forward(t, &out[i - 1], 1, pos, 0);
+        out[i] = sample(s, lg, V);
+        double dt = tb_now() - s0;
+        double kv = (double)tb_transformer_kv_read_bytes(t, pos);
+        if (i == 1)
+            st->first_step_s = dt, st->kv_first = kv;
+        else
+            st->steady_s += dt, st->kv_steady += kv;
+    }
+    t->prof = NULL;
+    add_joules(st, tb_energy_package_joules(energy));
+}

@@ -1,0 +1,37 @@
+// One generation as the engine runs it: the prompt in one prefill call (the kernel's GEMM
+// path), then tokens one at a time (GEMV path). `generate` and `bench model` both run this one
+// loop, so they time exactly the same thing.
+#ifndef TB_DECODE_H
+#define TB_DECODE_H
+
+#include "energy.h"
+#include "roofline.h"
+#include "transformer.h"
+
+#include <stdint.h>
+
+typedef struct {
+    float temperature; // 0: greedy (argmax)
+    uint64_t rng;      // state of the sampling draws
+} tb_sampler;
+
+typedef struct {
+    double prefill_s;           // the prefill forward call
+    double ttft_s;              // prefill and the first token's sampling
+    double first_step_s;        // decode step 1 (cold caches, first pages of the KV cache)
+    double steady_s;            // decode steps 2 .. n-1
+    double kv_first, kv_steady; // bytes of KV cache read by step 1, by the steady steps
+    double joules;              // package energy of the decode steps; -1: not metered
+    int steps;                  // decode steps run (n - 1)
+} tb_gen_stats;
+
+// Prefill of prompt[0..n_prompt) gives out[0]; decode step i (1 <= i < n) forwards out[i-1] at
+// position n_prompt + i - 1 and samples out[i]. Every TB_PROBE_EVERY steps a pass of the
+// bandwidth probe (if not NULL) runs between two steps, outside the timed and metered time, so
+// the roofline sees the conditions the steps saw. energy (NULL: none) meters the decode steps;
+// prof (NULL: off) times the phases of the steady steps.
+void tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int *out, int n,
+                        tb_sampler *s, tb_bw_probe *probe, tb_energy *energy, tb_profile *prof,
+                        tb_gen_stats *st);
+
+#endif

@@ -1,0 +1,65 @@
+// tritbench model create | info: synthetic model files and what a model holds.
+#include "gguf_model.h"
+#include "model.h"
+#include "runners.h"
+#include "select.h"
+#include "tb_clock.h"
+
+// Writing streams one tensor at a time: the embedding (as f32, f16 and staging: 6 bytes a
+// parameter) and one staged tensor of at most this size are held at once.
+#define CREATE_STAGING_BYTES (1ull << 30)
+
+void tb_model_create_defaults(tb_model_create_params *p)
+{
+    *p = (tb_model_create_params){.seed = 1, .format = "i2_s"};
+}
+
+int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *err)
+{
+    *doc = NULL;
+    tb_config c;
+    if (!p->config) return tb_fail(err, "create needs --config NAME");
+    if (!p->out) return tb_fail(err, "create needs --out FILE");
+    if (tb_config_find(p->config, &c))
+        return tb_fail(err, "--config: unknown configuration '%s' (known: %s)", p->config,
+                       tb_config_list());
+    int fmt = tb_file_format_parse(p->format);
+    if (fmt < 0)
+        return tb_fail(err, "--format: unknown format '%s' (i2_s, tq2_0, tq1_0, f32)", p->format);
+    int rc = tb_check_memory(&c, tb_model_embedding_params(&c) * 6 + CREATE_STAGING_BYTES, err);
+    if (rc) return rc;
+    tb_model m;
+    tb_model_synthetic(&c, p->seed, &m);
+    double t0 = tb_now();
+    rc = tb_gguf_save_model(&m, p->out, (tb_file_format)fmt, err->msg, sizeof err->msg);
+    tb_model_free(&m);
+    if (rc) return TB_BAD_INPUT;
+    *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(*doc, "file", p->out);
+    cJSON_AddStringToObject(*doc, "config", c.name);
+    cJSON_AddNumberToObject(*doc, "seed", (double)p->seed);
+    cJSON_AddStringToObject(*doc, "format",
+                            tb_ggml_type_name(tb_file_format_type((tb_file_format)fmt)));
+    cJSON_AddNumberToObject(*doc, "seconds", tb_now() - t0);
+    return TB_OK;
+}
+
+int tb_model_info_run(const char *spec, cJSON **doc, tb_error *err)
+{
+    *doc = NULL;
+    if (!spec) return tb_fail(err, "info needs --model FILE|CONFIG");
+    tb_model m;
+    int rc = tb_open_model(spec, 1, &m, err);
+    if (rc) return rc;
+    const tb_config *c = &m.cfg;
+    uint64_t tern = tb_model_ternary_params(c);
+    *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(*doc, "model", spec);
+    tb_config_to_json(*doc, c);
+    cJSON_AddNumberToObject(*doc, "ternary_params", (double)tern);
+    cJSON_AddNumberToObject(*doc, "ternary_bytes_at_2_bits", (double)(tern / 4));
+    cJSON_AddNumberToObject(*doc, "embedding_params", (double)tb_model_embedding_params(c));
+    cJSON_AddNumberToObject(*doc, "tied_embeddings", m.output == NULL);
+    tb_model_free(&m);
+    return TB_OK;
+}

@@ -1,0 +1,143 @@
+// The work behind every tritbench command, as a library. Each run function takes its
+// parameters as a struct, does the work and returns a result document (cJSON): it never parses
+// argv, never exits and never prints (progress goes through an observer). `tritbench COMMAND`
+// is a thin layer around these (parse options into the struct, run, render the document);
+// `tritbench run` (experiments) calls them directly.
+//
+// Every run function has the form
+//     int tb_X_run(const tb_X_params *p, const tb_observer *obs, cJSON **doc, tb_error *err)
+// and returns TB_OK with *doc set; TB_CHECK_FAILED with *doc set (a check failed and the
+// document says which); or TB_BAD_INPUT with *doc NULL and err->msg naming the problem
+// ("--model: unknown model 'XL'"). Fill a params struct with tb_X_defaults first: the defaults
+// are the commands' defaults.
+#ifndef TB_RUNNERS_H
+#define TB_RUNNERS_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+// Status of a run, and the exit status of the command that ran it.
+enum { TB_OK = 0, TB_CHECK_FAILED = 1, TB_BAD_INPUT = 2 };
+
+typedef struct {
+    char msg[768];
+} tb_error;
+// Formats err->msg and returns TB_BAD_INPUT.
+int tb_fail(tb_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// Where a long run reports how far it is ("threads 2, 2560x2560, m=1: round", 3, 15).
+typedef struct {
+    void (*progress)(void *ctx, const char *what, int done, int total);
+    void *ctx;
+} tb_observer;
+void tb_observe(const tb_observer *obs, const char *what, int done, int total);
+
+// Sizes of the parameter lists, the same for every command.
+#define TB_LIST_MAX    16   // values of --m, --threads
+#define TB_THREADS_MAX 256  // largest thread count
+#define TB_KERNELS_MAX 64   // kernels selected at once
+#define TB_SHAPES_MAX  64   // weight shapes of one run
+#define TB_PROMPT_MAX  4096 // prompt token ids
+#define TB_TOKENS_MAX  (1 << 16)
+#define TB_M_MAX       4096 // activation rows of one product
+
+// ---- tritbench kernels: every kernel built here, and whether this CPU runs it ----
+cJSON *tb_kernels_doc(void);
+
+// ---- tritbench info: the machine's fingerprint ----
+typedef struct {
+    const char *cpuinfo; // a /proc/cpuinfo text instead of the live one (NULL: live)
+    const char *sysfs;   // a sysfs tree instead of /sys (NULL: live)
+} tb_info_params;
+int tb_info_run(const tb_info_params *p, cJSON **doc, tb_error *err);
+
+// ---- tritbench validate: kernels against the integer oracle ----
+typedef struct {
+    const char *kernel; // a name, or "all"
+    int shape[2];       // N, K of one weight shape; {0, 0}: the whole conformance suite
+    int m;              // activation rows of that shape
+    uint64_t seed;
+} tb_validate_params;
+void tb_validate_defaults(tb_validate_params *p);
+int tb_validate_run(const tb_validate_params *p, const tb_observer *obs, cJSON **doc,
+                    tb_error *err);
+
+// ---- tritbench validate --model: the engine on every kernel against the float model ----
+typedef struct {
+    const char *model;  // configuration name or GGUF file
+    const char *kernel; // a name, or "all"
+    int tokens;         // greedy tokens compared
+    int prompt[TB_PROMPT_MAX], n_prompt;
+    int threads;
+    uint64_t seed;
+} tb_validate_model_params;
+void tb_validate_model_defaults(tb_validate_model_params *p);
+int tb_validate_model_run(const tb_validate_model_params *p, const tb_observer *obs, cJSON **doc,
+                          tb_error *err);
+
+// ---- tritbench bench kernels: kernels timed interleaved, with their roofline ----
+typedef struct {
+    const char *kernels; // "all" or a comma list
+    const char *model;   // configuration whose linear shapes are timed, or NULL: shapes[]
+    int shapes[TB_SHAPES_MAX][2], nshapes; // N, K
+    int m[TB_LIST_MAX], nm;
+    int threads[TB_LIST_MAX], nthreads;
+    int rounds;           // interleaved rounds
+    double block_ms;      // target length of one kernel's block in a round
+    const char *baseline; // NULL: the best FP16 baseline among the kernels
+    int cold;             // rotate weight copies larger than the last-level cache
+    uint64_t seed;
+    int roofline_mib; // bandwidth probe buffer; 0: 4x the last-level cache, >= 256 MiB
+} tb_bench_kernels_params;
+void tb_bench_kernels_defaults(tb_bench_kernels_params *p);
+int tb_bench_kernels_run(const tb_bench_kernels_params *p, const tb_observer *obs, cJSON **doc,
+                         tb_error *err);
+// The same selection as Google Benchmark benchmarks: its own repetitions, statistics and JSON
+// (to out_path, atomically, if not NULL); gb_argv are its --benchmark_* flags. Prints through
+// Google Benchmark; returns TB_OK, or TB_BAD_INPUT with err set.
+int tb_bench_kernels_gbench(const tb_bench_kernels_params *p, const char *out_path, int gb_argc,
+                            char **gb_argv, tb_error *err);
+
+// ---- tritbench bench model: end-to-end token rates ----
+typedef struct {
+    const char *model;   // configuration name or GGUF file
+    const char *kernels; // comma list; NULL: the best kernel this CPU runs
+    int threads[TB_LIST_MAX], nthreads;
+    int prompt;   // prompt tokens (one prefill)
+    int tokens;   // decoded tokens per repetition
+    int reps;     // timed repetitions after one warm-up
+    int head_f16; // output head through the FP16 baseline (else f32)
+    uint64_t seed;
+    int roofline_mib;
+} tb_bench_model_params;
+void tb_bench_model_defaults(tb_bench_model_params *p);
+int tb_bench_model_run(const tb_bench_model_params *p, const tb_observer *obs, cJSON **doc,
+                       tb_error *err);
+
+// ---- tritbench generate: the engine on one kernel ----
+typedef struct {
+    const char *model;
+    const char *kernel; // NULL: the best kernel this CPU runs
+    int prompt[TB_PROMPT_MAX], n_prompt;
+    int tokens;
+    int threads;
+    uint64_t seed;      // of a synthetic model and of sampling
+    double temperature; // 0: greedy
+    int head_f16;
+    int profile; // time each phase of the steady decode steps
+} tb_generate_params;
+void tb_generate_defaults(tb_generate_params *p);
+int tb_generate_run(const tb_generate_params *p, const tb_observer *obs, cJSON **doc,
+                    tb_error *err);
+
+// ---- tritbench model create | info ----
+typedef struct {
+    const char *config, *out;
+    uint64_t seed;
+    const char *format; // i2_s, tq2_0, tq1_0, f32
+} tb_model_create_params;
+void tb_model_create_defaults(tb_model_create_params *p);
+int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *err);
+int tb_model_info_run(const char *model, cJSON **doc, tb_error *err);
+
+#endif

@@ -1,0 +1,193 @@
+#include "select.h"
+
+#include "model.h"
+#include "transformer.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int tb_fail(tb_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return TB_BAD_INPUT;
+}
+
+void tb_observe(const tb_observer *obs, const char *what, int done, int total)
+{
+    if (obs && obs->progress) obs->progress(obs->ctx, what, done, total);
+}
+
+int tb_select_kernel(const char *name, const tb_kernel **kn, tb_error *err)
+{
+    if (!name) {
+        *kn = tb_kernel_best();
+        return *kn ? TB_OK : tb_fail(err, "no kernel this CPU can run");
+    }
+    char why[200];
+    *kn = tb_kernel_find(name);
+    if (!*kn)
+        return tb_fail(err, "--kernel: no kernel named '%s' here (see 'tritbench kernels')", name);
+    if (!tb_kernel_supported(*kn, why, sizeof why))
+        return tb_fail(err, "--kernel: %s cannot run here: %s", name, why);
+    return TB_OK;
+}
+
+int tb_select_kernels(const char *list, const tb_kernel **sel, int max, int *nsel, tb_error *err)
+{
+    *nsel = 0;
+    if (strcmp(list, "all") == 0) {
+        for (int i = 0; i < tb_kernel_count() && *nsel < max; i++)
+            if (tb_kernel_supported(tb_kernel_at(i), NULL, 0)) sel[(*nsel)++] = tb_kernel_at(i);
+        return TB_OK;
+    }
+    char buf[512], *save = NULL;
+    if (strlen(list) >= sizeof buf) return tb_fail(err, "--kernel: list too long");
+    strcpy(buf, list);
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (*nsel == max) return tb_fail(err, "--kernel: more than %d kernels", max);
+        int rc = tb_select_kernel(t, &sel[*nsel], err);
+        if (rc) return rc;
+        (*nsel)++;
+    }
+    return *nsel ? TB_OK : tb_fail(err, "--kernel: empty list");
+}
+
+int tb_config_shapes(const char *config, int shapes[][2], int max, int *n, tb_error *err)
+{
+    tb_config c;
+    if (tb_config_find(config, &c))
+        return tb_fail(err, "--model: unknown configuration '%s' (see 'tritbench model --help')",
+                       config);
+    *n = 0;
+    for (int l = 0; l < TB_N_LINEAR; l++) {
+        int rows, cols, seen = 0;
+        tb_linear_shape(&c, l, &rows, &cols);
+        for (int s = 0; s < *n; s++) seen |= shapes[s][0] == rows && shapes[s][1] == cols;
+        if (!seen && *n < max) shapes[*n][0] = rows, shapes[*n][1] = cols, (*n)++;
+    }
+    return TB_OK;
+}
+
+// Which baseline the speedups of the papers are quoted against: FP16 first (llama.cpp's FP16),
+// then FP32; among equals the higher rank. -1: not a baseline.
+static int baseline_preference(const tb_kernel *kn)
+{
+    if (!kn->baseline) return -1;
+    return (strncmp(kn->name, "f16_", 4) == 0 ? 1000 : 0) + kn->rank; // MERGE: trait
+}
+
+int tb_select_baseline(const char *name, const tb_kernel *const *sel, int nsel,
+                       const tb_kernel **base, tb_error *err)
+{
+    *base = NULL;
+    if (name) {
+        for (int i = 0; i < nsel; i++)
+            if (strcmp(sel[i]->name, name) == 0) *base = sel[i];
+        return *base ? TB_OK
+                     : tb_fail(err, "--baseline: '%s' is not among the kernels timed", name);
+    }
+    int best = -1;
+    for (int i = 0; i < nsel; i++) {
+        int pref = baseline_preference(sel[i]);
+        if (pref > best) best = pref, *base = sel[i];
+    }
+    if (!*base) *base = sel[0];
+    return TB_OK;
+}
+
+int tb_open_model(const char *spec, uint64_t seed, tb_model *m, tb_error *err)
+{
+    char msg[600];
+    if (tb_model_open(spec, seed, m, msg, sizeof msg)) return tb_fail(err, "--model: %s", msg);
+    return TB_OK;
+}
+
+int tb_check_memory(const tb_config *c, uint64_t need, tb_error *err)
+{
+    uint64_t avail = tb_mem_available();
+    // Keep a tenth in reserve: the page cache and the other users of a shared machine.
+    if (avail && need > avail / 10 * 9)
+        return tb_fail(err,
+                       "model %s needs about %.1f GiB (%.1f G ternary weights, KV cache, "
+                       "buffers), more than the %.1f GiB available here (MemAvailable): refused",
+                       c->name, (double)need / (1u << 30), (double)tb_model_ternary_params(c) / 1e9,
+                       (double)avail / (1u << 30));
+    return TB_OK;
+}
+
+int tb_check_sequence(const tb_config *c, const int *prompt, int n_prompt, int tokens,
+                      tb_error *err)
+{
+    for (int i = 0; prompt && i < n_prompt; i++)
+        if (prompt[i] >= c->vocab_size)
+            return tb_fail(err, "--prompt-tokens: token %d is outside the vocabulary (%d)",
+                           prompt[i], c->vocab_size);
+    if (n_prompt + tokens > c->seq_len)
+        return tb_fail(err, "--tokens: %d prompt + %d tokens exceed the context %d", n_prompt,
+                       tokens, c->seq_len);
+    return TB_OK;
+}
+
+void tb_config_to_json(cJSON *o, const tb_config *c)
+{
+    cJSON *j = cJSON_AddObjectToObject(o, "config");
+    cJSON_AddStringToObject(j, "name", c->name);
+    cJSON_AddNumberToObject(j, "dim", c->dim);
+    cJSON_AddNumberToObject(j, "hidden_dim", c->hidden_dim);
+    cJSON_AddNumberToObject(j, "n_layers", c->n_layers);
+    cJSON_AddNumberToObject(j, "n_heads", c->n_heads);
+    cJSON_AddNumberToObject(j, "n_kv_heads", c->n_kv_heads);
+    cJSON_AddNumberToObject(j, "vocab_size", c->vocab_size);
+    cJSON_AddNumberToObject(j, "context", c->seq_len);
+    cJSON_AddNumberToObject(j, "rope_theta", c->rope_theta);
+    cJSON_AddNumberToObject(j, "norm_eps", c->norm_eps);
+}
+
+void tb_decode_limit_to_json(cJSON *o, uint64_t weight_bytes, double kv_per_token, double bw,
+                             double bw_median, int passes, double decode_tps)
+{
+    double per_token = (double)weight_bytes + kv_per_token;
+    cJSON_AddNumberToObject(o, "weight_bytes_read_per_token", (double)weight_bytes);
+    cJSON_AddNumberToObject(o, "kv_cache_bytes_read_per_token", kv_per_token);
+    cJSON_AddNumberToObject(o, "bytes_read_per_token", per_token);
+    cJSON_AddNumberToObject(o, "read_bandwidth_bytes_per_s", bw);
+    cJSON_AddNumberToObject(o, "read_bandwidth_median_bytes_per_s", bw_median);
+    cJSON_AddNumberToObject(o, "read_bandwidth_passes", passes);
+    cJSON_AddNumberToObject(o, "decode_fraction_of_bandwidth_limit", decode_tps * per_token / bw);
+    cJSON_AddNumberToObject(o, "decode_fraction_of_median_bandwidth",
+                            decode_tps * per_token / bw_median);
+}
+
+static int check_fits(const tb_config *c, const tb_kernel *const *kns, int nk, int max_seq,
+                      int n_prompt, int head_f16, int threads, tb_error *err)
+{
+    for (int i = 0; i < nk; i++) {
+        uint64_t need =
+            tb_transformer_bytes_needed(c, kns[i], max_seq, n_prompt, head_f16, threads);
+        int rc = tb_check_memory(c, need, err);
+        if (rc) return rc;
+    }
+    return TB_OK;
+}
+
+int tb_open_engine_model(const char *spec, uint64_t seed, const tb_kernel *const *kns, int nk,
+                         const int *prompt, int n_prompt, int tokens, int head_f16, int threads,
+                         tb_model *m, tb_error *err)
+{
+    tb_config pre;
+    const int max_seq = n_prompt + tokens;
+    int rc;
+    if (tb_config_find(spec, &pre) == 0) {
+        int seq = max_seq < pre.seq_len ? max_seq : pre.seq_len;
+        if ((rc = check_fits(&pre, kns, nk, seq, n_prompt, head_f16, threads, err))) return rc;
+    }
+    if ((rc = tb_open_model(spec, seed, m, err))) return rc;
+    rc = tb_check_sequence(&m->cfg, prompt, n_prompt, tokens, err);
+    if (!rc) rc = check_fits(&m->cfg, kns, nk, max_seq, n_prompt, head_f16, threads, err);
+    if (rc) tb_model_free(m);
+    return rc;
+}

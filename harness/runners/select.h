@@ -1,0 +1,48 @@
+// What the runners share to turn parameters into things to run: kernels by name, shapes of a
+// configuration, the baseline, a model and whether it fits in memory; and the JSON of a
+// configuration and of a decode's bandwidth limit. Errors come back as TB_BAD_INPUT with a
+// message naming the option and the value.
+#ifndef TB_SELECT_H
+#define TB_SELECT_H
+
+#include "runners.h"
+#include "tb_kernel.h"
+#include "tb_model.h"
+
+// "all" (every kernel this CPU runs) or a comma list; refuses unknown or unrunnable ones.
+int tb_select_kernels(const char *list, const tb_kernel **sel, int max, int *nsel, tb_error *err);
+// The named kernel, or (name NULL) the best one for this CPU; refuses unknown or unrunnable.
+int tb_select_kernel(const char *name, const tb_kernel **kn, tb_error *err);
+// Distinct linear shapes (N, K) of a configuration.
+int tb_config_shapes(const char *config, int shapes[][2], int max, int *n, tb_error *err);
+// The kernel ratios are taken against: the named one (it must be among sel), else the fastest
+// FP16 baseline among sel, else the FP32 one, else the first.
+int tb_select_baseline(const char *name, const tb_kernel *const *sel, int nsel,
+                       const tb_kernel **base, tb_error *err);
+
+// Opens a configuration name or GGUF file.
+int tb_open_model(const char *spec, uint64_t seed, tb_model *m, tb_error *err);
+// Refuses a run that needs more than MemAvailable allows (with the size it needs).
+int tb_check_memory(const tb_config *c, uint64_t need, tb_error *err);
+// Prompt token ids (if prompt is not NULL) must lie inside the vocabulary, and prompt + tokens
+// inside the context.
+int tb_check_sequence(const tb_config *c, const int *prompt, int n_prompt, int tokens,
+                      tb_error *err);
+
+// "config": {name, dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, context, ...}
+void tb_config_to_json(cJSON *o, const tb_config *c);
+// The bandwidth-limit fields of a decode measurement (results/README.md): bytes read per token
+// (weights, and kv_per_token of KV cache), the probe's best and median pass, and decode_tps as
+// a fraction of the limit against each.
+void tb_decode_limit_to_json(cJSON *o, uint64_t weight_bytes, double kv_per_token, double bw,
+                             double bw_median, int passes, double decode_tps);
+
+// Opens the model of an engine run and checks that it fits: a configuration is checked against
+// the memory before anything is allocated (a 100B request is refused at once), a file once its
+// header is read. The prompt (if not NULL) must lie in the vocabulary and prompt + tokens in the
+// context; every kernel of kns must fit with its buffers at `threads` threads.
+int tb_open_engine_model(const char *spec, uint64_t seed, const tb_kernel *const *kns, int nk,
+                         const int *prompt, int n_prompt, int tokens, int head_f16, int threads,
+                         tb_model *m, tb_error *err);
+
+#endif
