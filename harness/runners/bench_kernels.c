@@ -195,6 +195,8 @@ static cJSON *entry_to_json(const plan *pl, const entry *e, const tb_bench_data 
                             8.0 * (double)e->op.packed_bytes / ((double)d->n * d->k));
     cJSON_AddNumberToObject(o, "roofline_fraction", gbs / bw);
     cJSON_AddNumberToObject(o, "ratio_vs_baseline", tb_quantile(e->round_ratio, rounds, 0.5));
+    // The samples behind the medians, for tests of significance (tritbench compare).
+    cJSON_AddItemToObject(o, "round_median_s", cJSON_CreateDoubleArray(e->round_time, rounds));
     cJSON_AddNumberToObject(o, "calls_per_block", e->calls);
     cJSON_AddNumberToObject(o, "weight_copies", e->op.ncopies);
     tb_entry_sources_to_json(o, pl->energy, e->energy_j, e->timed_calls, pl->counters, e->counters,

@@ -37,6 +37,7 @@ typedef struct {
     double prefill_tps, decode_tps, spread, ttft_s, j_per_token, kv_per_token;
     double bw, bw_median;
     int passes;
+    cJSON *prefill_reps, *decode_reps; // the samples behind the medians
 } entry_figures;
 
 // Prompt of an entry: token ids 1, 2, ... (the content does not change the work).
@@ -79,12 +80,14 @@ static void run_entry(const tb_bench_model_params *p, tb_transformer *t, tb_ener
                          tb_quantile(kv, reps, 0.5),
                          tb_bw_probe_best(probe, nthr),
                          tb_bw_probe_median(probe, nthr),
-                         tb_bw_probe_passes(probe, nthr)};
+                         tb_bw_probe_passes(probe, nthr),
+                         cJSON_CreateDoubleArray(prefill, reps),
+                         cJSON_CreateDoubleArray(decode, reps)};
     tb_bw_probe_close(probe);
     free(ids), free(v);
 }
 
-static cJSON *entry_to_json(const tb_transformer *t, int threads, const entry_figures *f,
+static cJSON *entry_to_json(const tb_transformer *t, int threads, entry_figures *f,
                             const tb_energy *energy, const tb_counters *counters)
 {
     cJSON *o = cJSON_CreateObject();
@@ -94,6 +97,9 @@ static cJSON *entry_to_json(const tb_transformer *t, int threads, const entry_fi
     cJSON_AddNumberToObject(o, "decode_tokens_per_s", f->decode_tps);
     cJSON_AddNumberToObject(o, "decode_tokens_per_s_spread", f->spread);
     cJSON_AddNumberToObject(o, "time_to_first_token_s", f->ttft_s);
+    // The samples behind the medians, for tests of significance (tritbench compare).
+    cJSON_AddItemToObject(o, "prefill_tokens_per_s_reps", f->prefill_reps);
+    cJSON_AddItemToObject(o, "decode_tokens_per_s_reps", f->decode_reps);
     if (f->j_per_token >= 0) {
         cJSON_AddNumberToObject(o, "energy_j_per_token", f->j_per_token);
     } else {

@@ -53,8 +53,26 @@ static const char *judge(const tb_kernel *kn, const tb_engine_cmp *cmp, const ex
     return "PASS";
 }
 
+// What the engine computed, compactly: a 64-bit FNV-1a hash of the logits' bytes (equal hashes
+// = bit-identical logits, the check of the accuracy gate for exact kernels) and the argmax token
+// at every position.
+static void add_fingerprint(cJSON *o, const float *logits, int n_pos, int vocab)
+{
+    const unsigned char *b = (const unsigned char *)logits;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < (size_t)n_pos * vocab * sizeof(float); i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+    cJSON_AddStringToObject(o, "logits_fnv1a", hex);
+    cJSON *ids = cJSON_AddArrayToObject(o, "argmax_tokens");
+    for (int p = 0; p < n_pos; p++)
+        cJSON_AddItemToArray(
+            ids, cJSON_CreateNumber(tb_sample_argmax(logits + (size_t)p * vocab, vocab)));
+}
+
 static cJSON *kernel_result(const tb_kernel *kn, const char *status, const tb_engine_cmp *cmp,
-                            const char *why)
+                            const char *why, int n_pos, int vocab)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "kernel", kn->name);
@@ -66,7 +84,9 @@ static cJSON *kernel_result(const tb_kernel *kn, const char *status, const tb_en
         cJSON_AddNumberToObject(o, "top1_vs_float", cmp->top1_b);
         cJSON_AddBoolToObject(o, "greedy_equal", cmp->greedy_equal);
         cJSON_AddBoolToObject(o, "exact", kn->exact);
+        cJSON_AddNumberToObject(o, "nmse_bound", cmp->bound);
         cJSON_AddNumberToObject(o, "seconds", cmp->seconds);
+        if (cmp->logits) add_fingerprint(o, cmp->logits, n_pos, vocab);
     }
     if (why[0]) cJSON_AddStringToObject(o, status[0] == 'S' ? "reason" : "detail", why);
     return o;
@@ -87,10 +107,10 @@ static int check_kernel(const tb_model *m, const tb_kernel *kn, tb_pool *pool, c
         snprintf(why, sizeof why, "%s", err);
     } else {
         status = judge(kn, &cmp, ex, why, sizeof why);
-        if (kn->exact && !ex->logits)
-            ex->logits = cmp.logits, ex->name = kn->name, cmp.logits = NULL;
     }
-    cJSON_AddItemToArray(list, kernel_result(kn, status, &cmp, why));
+    cJSON_AddItemToArray(list, kernel_result(kn, status, &cmp, why, r->n_pos, m->cfg.vocab_size));
+    if (kn->exact && cmp.logits && !ex->logits) // the reference of the other exact kernels
+        ex->logits = cmp.logits, ex->name = kn->name, cmp.logits = NULL;
     free(cmp.logits);
     return status[0] == 'F';
 }
