@@ -85,7 +85,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_i2_avx2 = {
     .name = "i2_avx2",
     .description = "2-bit packed, AVX2 vpmaddubsw, widened every block, 4-row tiles",
-    .isa = TB_ISA_AVX2,
+    .isa = TB_KERNEL_ISA,
     .n_tile = TILE_ROWS,
     .rank = 3,
     I2_KERNEL_COMMON,

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define TB_KERNEL(stem) extern const tb_kernel tb_kernel_##stem;
+#define TB_KERNEL(stem, isa) extern const tb_kernel tb_kernel_##stem;
 #include "kernels.inc"
 #undef TB_KERNEL
 
 static const tb_kernel *const all_kernels[] = {
-#define TB_KERNEL(stem) &tb_kernel_##stem,
+#define TB_KERNEL(stem, isa) &tb_kernel_##stem,
 #include "kernels.inc"
 #undef TB_KERNEL
 };

@@ -26,7 +26,11 @@
 #define TB_ALIGN 64
 
 // ISA features a kernel may require. One bit each, so a kernel states exactly what it needs.
+// A kernel's features are named once, on its line of kernels.inc: meson compiles the file with
+// the matching flags and defines TB_KERNEL_ISA to the same bits, and the file sets
+// `.isa = TB_KERNEL_ISA` (a file built without it does not compile).
 enum {
+    TB_ISA_NONE = 0, // portable C
     TB_ISA_AVX2 = 1u << 0,
     TB_ISA_FMA = 1u << 1,
     TB_ISA_F16C = 1u << 2,
@@ -49,7 +53,7 @@ enum {
 typedef struct tb_kernel {
     const char *name;        // = file stem = test name = results column
     const char *description; // one line for `tritbench kernels`
-    uint32_t isa;            // TB_ISA_* bits the CPU must have
+    uint32_t isa;            // TB_ISA_* bits the CPU must have: TB_KERNEL_ISA
     int k_block;             // weights per packed block along k; k is zero-padded up to it
     int n_tile;              // weight rows computed together (a tile)
     int exact;               // 1: integer dot bit-exact with naive; 0: inexact (error_bound)

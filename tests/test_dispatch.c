@@ -1,6 +1,7 @@
 // Registry and dispatch: support follows the CPU features, the best kernel is the highest-ranked
 // supported one, TRITBENCH_KERNEL overrides it (and is refused for a kernel the CPU lacks),
-// and tb_pack refuses weights outside {-1, 0, +1} naming the offending element.
+// and tb_pack refuses weights outside {-1, 0, +1} naming the offending element. Every kernel's
+// .isa is the ISA of its line in kernels.inc (a file that set its own would disagree here).
 //   test_dispatch [--expect-best NAME]
 #include "tb_test.h"
 #include "tb_kernel.h"
@@ -9,8 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+// The list as the C preprocessor reads it: name and ISA of every line built here.
+static const struct {
+    const char *name;
+    uint32_t isa;
+} listed[] = {
+#define TB_KERNEL(stem, isa) {#stem, (isa)},
+#include "kernels.inc"
+#undef TB_KERNEL
+};
+
 int main(int argc, char **argv)
 {
+    int nlisted = (int)(sizeof listed / sizeof listed[0]);
+    EXPECT(tb_kernel_count() == nlisted, "%d kernels registered, %d listed", tb_kernel_count(),
+           nlisted);
+    for (int i = 0; i < nlisted; i++) {
+        const tb_kernel *k = tb_kernel_find(listed[i].name);
+        EXPECT(k && k->isa == listed[i].isa, "%s: isa %#x, its kernels.inc line says %#x",
+               listed[i].name, k ? k->isa : 0u, listed[i].isa);
+    }
+
     const char *expect_best = argc == 3 && strcmp(argv[1], "--expect-best") == 0 ? argv[2] : NULL;
     uint32_t have = tb_cpu_features();
     EXPECT((have & ~tb_cpu_features_raw()) == 0, "TRITBENCH_DISABLE added features");
