@@ -167,13 +167,7 @@ int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *
     t->head = m->output ? m->output : m->embedding;
     uint64_t emb = tb_model_embedding_params(c);
     t->embed_bytes = emb * 4 * (m->output ? 2 : 1);
-    if (head_f16) {
-        static const char *const f16_kernels[] = {"f16_avx512", "f16_avx2", "f16_neon"};
-        for (unsigned i = 0; i < sizeof f16_kernels / sizeof f16_kernels[0] && !t->head_kn; i++) {
-            const tb_kernel *hk = tb_kernel_find(f16_kernels[i]);
-            if (hk && tb_kernel_supported(hk, NULL, 0)) t->head_kn = hk;
-        }
-    }
+    if (head_f16) t->head_kn = tb_kernel_best_baseline(TB_FLOAT_FP16);
     if (t->head_kn) {
         t->head_packed = tb_alloc(t->head_kn->packed_size(c->vocab_size, c->dim));
         f16_pack_float(t->head, c->vocab_size, c->dim, t->head_packed);

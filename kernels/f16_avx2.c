@@ -109,7 +109,7 @@ const tb_kernel tb_kernel_f16_avx2 = {
     .description = "FP16 baseline: F16C vcvtph2ps + FMA, AVX2, 4-row GEMV tiles",
     .isa = TB_KERNEL_ISA,
     .n_tile = TILE_ROWS,
-    .rank = 0,
+    .rank = 1,
     F16_KERNEL_COMMON,
     .gemv = gemv,
     .gemm = gemm,

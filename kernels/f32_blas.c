@@ -45,7 +45,7 @@ const tb_kernel tb_kernel_f32_blas = {
     .description = "FP32 baseline: OpenBLAS sgemv/sgemm on dequantized weights, calls serialized",
     .isa = TB_KERNEL_ISA,
     .n_tile = 1,
-    .rank = 0,
+    .rank = 1,
     F32_KERNEL_COMMON,
     .gemv = gemv,
     .gemm = gemm,

@@ -50,6 +50,14 @@ enum {
     TB_ISA_FP16 = 1u << 20, // ARM half-precision arithmetic (asimdhp)
 };
 
+// What a kernel multiplies: ternary weights (TB_FLOAT_NONE: the kernels dispatch chooses
+// from), or, for a float baseline, the dequantized weights w_scale * w in this float format.
+typedef enum {
+    TB_FLOAT_NONE = 0,
+    TB_FLOAT_FP32 = 1,
+    TB_FLOAT_FP16 = 2,
+} tb_float_format;
+
 typedef struct tb_kernel {
     const char *name;        // = file stem = test name = results column
     const char *description; // one line for `tritbench kernels`
@@ -57,9 +65,14 @@ typedef struct tb_kernel {
     int k_block;             // weights per packed block along k; k is zero-padded up to it
     int n_tile;              // weight rows computed together (a tile)
     int exact;               // 1: integer dot bit-exact with naive; 0: inexact (error_bound)
-    int rank;                // preference for tb_kernel_best: higher is faster; 0 = never auto
+    // Preference within its kind, higher is faster; 0 = never chosen automatically. Ternary
+    // kernels are ranked against each other (tb_kernel_best), baselines against the baselines
+    // of their format (tb_kernel_best_baseline).
+    int rank;
 
-    int baseline; // 1: a float baseline (FP32/FP16) that speedups are measured against
+    // TB_FLOAT_NONE for a ternary kernel; else a float baseline that speedups are measured
+    // against (and that holds non-ternary matrices such as the engine's output head).
+    tb_float_format baseline;
     // Inexact kernels only: largest |Y - exact| allowed, relative to S = sum over the k terms
     // of |w_scale * x_scale * w * x|, derived from the kernel's arithmetic.
     double (*error_bound)(int k);
@@ -112,7 +125,12 @@ void tb_isa_names(uint32_t mask, char *buf, size_t len);
 int tb_kernel_supported(const tb_kernel *k, char *why, size_t why_len);
 // The fastest kernel this CPU can run, honouring TRITBENCH_KERNEL=name. With TRITBENCH_DEBUG
 // set, prints one line to stderr saying which kernel was picked and why.
+// Never a baseline, unless TRITBENCH_KERNEL names one.
 const tb_kernel *tb_kernel_best(void);
+// The highest-ranked baseline of format fmt (TB_FLOAT_FP16 or TB_FLOAT_FP32) this CPU can run;
+// NULL if there is none (or fmt is TB_FLOAT_NONE). Found by trait, not by name, so a new
+// baseline is one line in kernels.inc. Ignores TRITBENCH_KERNEL.
+const tb_kernel *tb_kernel_best_baseline(tb_float_format fmt);
 
 // ---- safe wrappers every caller uses (registry.c) ----
 

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
                k->isa, have);
         EXPECT(ok || why[0], "%s: refused without a reason", k->name);
         EXPECT(tb_kernel_find(k->name) == k, "%s: lookup by name", k->name);
-        if (ok && k->rank > 0 && (!want || k->rank > want->rank)) want = k;
+        if (ok && !k->baseline && k->rank > 0 && (!want || k->rank > want->rank)) want = k;
         printf("%-16s %s %s\n", k->name, ok ? "supported" : "refused:", why);
     }
     unsetenv("TRITBENCH_KERNEL");
@@ -54,6 +54,27 @@ int main(int argc, char **argv)
         EXPECT(best && strcmp(best->name, expect_best) == 0, "best %s, expected %s",
                best ? best->name : "none", expect_best);
     printf("best: %s\n", best ? best->name : "none");
+
+    // Baselines are found by their format: the supported one of highest rank, never ternary.
+    EXPECT(tb_kernel_best_baseline(TB_FLOAT_NONE) == NULL, "a ternary kernel as baseline");
+    const tb_float_format formats[] = {TB_FLOAT_FP32, TB_FLOAT_FP16};
+    for (int f = 0; f < 2; f++) {
+        const tb_kernel *got = tb_kernel_best_baseline(formats[f]), *top = NULL;
+        for (int i = 0; i < tb_kernel_count(); i++) {
+            const tb_kernel *k = tb_kernel_at(i);
+            if (k->baseline == formats[f] && k->rank > 0 && tb_kernel_supported(k, NULL, 0) &&
+                (!top || k->rank > top->rank))
+                top = k;
+        }
+        EXPECT(got == top, "baseline of format %d: %s, want %s", (int)formats[f],
+               got ? got->name : "none", top ? top->name : "none");
+        printf("best baseline of format %d: %s\n", (int)formats[f], got ? got->name : "none");
+    }
+    // Between the FP16 baselines of one machine, the wider vectors rank higher.
+    const tb_kernel *f16_512 = tb_kernel_find("f16_avx512"), *f16_256 = tb_kernel_find("f16_avx2");
+    if (f16_512 && f16_256)
+        EXPECT(f16_512->rank > f16_256->rank, "f16_avx512 ranks %d, f16_avx2 %d", f16_512->rank,
+               f16_256->rank);
 
     // Override: honoured for any runnable kernel; an unrunnable or unknown one falls back.
     for (int i = 0; i < tb_kernel_count(); i++) {
