@@ -164,7 +164,7 @@ const tb_kernel tb_kernel_i2_avx512vnni = {
     .description = "2-bit packed, AVX-512 VNNI vpdpbusd, 8-row tiles",
     .isa = TB_KERNEL_ISA,
     .n_tile = TILE_ROWS,
-    .rank = 4,
+    .rank = 5,
     I2_KERNEL_COMMON,
     .gemv = gemv,
     .gemm = gemm,
