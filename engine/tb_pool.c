@@ -4,9 +4,10 @@
 // Why spin first: a decode step is ~200 matrix products of tens of microseconds each, and waking
 // a thread through a condition variable costs tens of microseconds on these virtual machines,
 // enough to make 2 threads slower than 1. So a waiting worker first spins on the generation
-// counter (with the CPU's pause hint) for about a millisecond, which covers the gaps inside a
-// forward pass, and only then sleeps on the condition variable; the caller broadcasts only when
-// someone sleeps. The caller's own wait for stragglers spins too (they are microseconds away).
+// counter (with the CPU's pause hint) for a few milliseconds (SPIN_BEFORE_SLEEP_NS), which covers
+// the gaps inside a forward pass, and only then sleeps on the condition variable; the caller
+// broadcasts only when someone sleeps. The caller's own wait for stragglers spins too (they are
+// microseconds away).
 #include "tb_pool.h"
 
 #include <pthread.h>

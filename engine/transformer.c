@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +59,12 @@ static int max_int(int a, int b)
 
 // Packing job: thread t fetches and packs tensors t, t + nthreads, ... with its own staging
 // buffer, so generating a synthetic model (the slow part) runs on every thread.
+// The first thread to fail claims `failed` (0 -> 1) and is then the only writer of err; the
+// others only read the flag, to stop early. err is read after tb_pool_run returns, which orders
+// it after every thread's work.
 typedef struct {
     tb_transformer *t;
-    int failed;
+    atomic_int failed;
     char err[600];
 } pack_job;
 
@@ -72,7 +76,7 @@ static void pack_part(void *ctx, int tid, int nthreads)
     int8_t *w = NULL;
     size_t w_cap = 0;
     char err[400];
-    for (int i = tid; i < c->n_layers * TB_N_LINEAR && !job->failed; i += nthreads) {
+    for (int i = tid; i < c->n_layers * TB_N_LINEAR && !atomic_load(&job->failed); i += nthreads) {
         int n, k;
         tb_linear_shape(c, i % TB_N_LINEAR, &n, &k);
         size_t count = (size_t)n * (size_t)k;
@@ -89,12 +93,9 @@ static void pack_part(void *ctx, int tid, int nthreads)
             t->packed[i] = tb_alloc(t->kn->packed_size(n, k));
             rc = tb_pack(t->kn, w, scale, n, k, t->packed[i], err, sizeof err);
         }
-        if (rc) {
-            // Racy but harmless: any one message will do, and failed only ever goes 0 -> 1.
+        if (rc && atomic_exchange(&job->failed, 1) == 0)
             snprintf(job->err, sizeof job->err, "layer %d %s: %s", i / TB_N_LINEAR,
                      tb_linear_names[i % TB_N_LINEAR], err);
-            job->failed = 1;
-        }
     }
     free(w);
 }
@@ -149,9 +150,10 @@ int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *
     int nlin = c->n_layers * TB_N_LINEAR;
     t->packed = calloc((size_t)nlin, sizeof *t->packed);
     if (!t->packed) abort();
-    pack_job job = {t, 0, ""};
+    pack_job job = {.t = t};
+    atomic_init(&job.failed, 0);
     tb_pool_run(pool, pack_part, &job);
-    if (job.failed) {
+    if (atomic_load(&job.failed)) {
         snprintf(err, err_len, "%s", job.err);
         tb_transformer_free(t);
         return -1;
@@ -167,13 +169,7 @@ int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *
     t->head = m->output ? m->output : m->embedding;
     uint64_t emb = tb_model_embedding_params(c);
     t->embed_bytes = emb * 4 * (m->output ? 2 : 1);
-    if (head_f16) {
-        static const char *const f16_kernels[] = {"f16_avx512", "f16_avx2", "f16_neon"};
-        for (unsigned i = 0; i < sizeof f16_kernels / sizeof f16_kernels[0] && !t->head_kn; i++) {
-            const tb_kernel *hk = tb_kernel_find(f16_kernels[i]);
-            if (hk && tb_kernel_supported(hk, NULL, 0)) t->head_kn = hk;
-        }
-    }
+    if (head_f16) t->head_kn = tb_kernel_best_baseline(TB_FLOAT_FP16);
     if (t->head_kn) {
         t->head_packed = tb_alloc(t->head_kn->packed_size(c->vocab_size, c->dim));
         f16_pack_float(t->head, c->vocab_size, c->dim, t->head_packed);
@@ -515,21 +511,21 @@ TB_VEC_CLONES
 static void attn_values1(const float *a, size_t a_stride, const float *v, int hs, int count,
                          float *out, size_t out_stride)
 {
-    values_heads(a, a_stride, 1, 64, v, hs, count, out, out_stride);
+    values_heads(a, a_stride, 1, VALUE_LANES, v, hs, count, out, out_stride);
 }
 
 TB_VEC_CLONES
 static void attn_values2(const float *a, size_t a_stride, const float *v, int hs, int count,
                          float *out, size_t out_stride)
 {
-    values_heads(a, a_stride, 2, 64, v, hs, count, out, out_stride);
+    values_heads(a, a_stride, 2, VALUE_LANES, v, hs, count, out, out_stride);
 }
 
 TB_VEC_CLONES
 static void attn_values4(const float *a, size_t a_stride, const float *v, int hs, int count,
                          float *out, size_t out_stride)
 {
-    values_heads(a, a_stride, 4, 32, v, hs, count, out, out_stride);
+    values_heads(a, a_stride, 4, VALUE_LANES / 2, v, hs, count, out, out_stride);
 }
 
 // Query heads a pass of one group takes: 4, 2 or 1, whichever divides the group.
@@ -658,23 +654,27 @@ static void attention(tb_transformer *t, int l, int n, int pos)
         attn_merge(t, tb_pool_threads(t->pool), h, job.chunks, t->s.xb2 + (size_t)h * head_size(c));
 }
 
-// a . b in 32 lanes (independent chains), folded in halves; the order of every add is fixed
-// here, so every vector version computes the same value.
+// a . b in DOT_LANES lanes (independent chains), folded in halves; the order of every add is
+// fixed here, so every vector version computes the same value.
+#define DOT_LANES 32
+
 TB_VEC_CLONES
 static float dot_f32(const float *a, const float *b, int n)
 {
-    float lane[32] = {0};
+    float lane[DOT_LANES] = {0};
     int i = 0;
-    for (; i + 32 <= n; i += 32)
-        for (int j = 0; j < 32; j++) lane[j] += a[i + j] * b[i + j];
-    for (; i < n; i++) lane[i % 32] += a[i] * b[i];
-    for (int half = 16; half >= 1; half /= 2)
+    for (; i + DOT_LANES <= n; i += DOT_LANES)
+        for (int j = 0; j < DOT_LANES; j++) lane[j] += a[i + j] * b[i + j];
+    for (; i < n; i++) lane[i % DOT_LANES] += a[i] * b[i];
+    for (int half = DOT_LANES / 2; half >= 1; half /= 2)
         for (int j = 0; j < half; j++) lane[j] += lane[j + half];
     return lane[0];
 }
 
 // Output head in f32: logits[r][v] = x[r] . head[v] for the requested rows, vocab split across
-// threads.
+// threads in multiples of HEAD_SPLIT_ROWS vocab rows (16 floats: one 64-byte line of logits), so
+// that two threads seldom write the same cache line.
+#define HEAD_SPLIT_ROWS 16
 typedef struct {
     tb_transformer *t;
     const float *x; // (rows, dim)
@@ -687,7 +687,7 @@ static void head_part(void *ctx, int tid, int nthreads)
     const head_job *job = ctx;
     const tb_transformer *t = job->t;
     int V = t->cfg.vocab_size, d = t->cfg.dim, v0, v1;
-    tb_pool_split(V, 16, tid, nthreads, &v0, &v1);
+    tb_pool_split(V, HEAD_SPLIT_ROWS, tid, nthreads, &v0, &v1);
     for (int v = v0; v < v1; v++)
         for (int r = 0; r < job->rows; r++) {
             const float *x = job->x + (size_t)r * d;

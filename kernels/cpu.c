@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "tb_kernel.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,12 +123,13 @@ static uint32_t detect(void)
 }
 #endif
 
-static int detected;
+// Written once, by detect_once under pthread_once: threads asking for the first time at the same
+// moment wait for that one detection instead of racing to write these.
+static pthread_once_t detect_done = PTHREAD_ONCE_INIT;
 static uint32_t raw_features, features;
 
-static void init(void)
+static void detect_once(void)
 {
-    if (detected) return;
     raw_features = features = detect();
     const char *off = getenv("TRITBENCH_DISABLE");
     if (off && *off) {
@@ -141,17 +143,16 @@ static void init(void)
             features &= ~bit;
         }
     }
-    detected = 1;
 }
 
 uint32_t tb_cpu_features(void)
 {
-    init();
+    pthread_once(&detect_done, detect_once);
     return features;
 }
 
 uint32_t tb_cpu_features_raw(void)
 {
-    init();
+    pthread_once(&detect_done, detect_once);
     return raw_features;
 }

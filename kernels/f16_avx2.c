@@ -107,9 +107,9 @@ static void gemm(const void *packed, const void *act, int m, int n, int k, int r
 const tb_kernel tb_kernel_f16_avx2 = {
     .name = "f16_avx2",
     .description = "FP16 baseline: F16C vcvtph2ps + FMA, AVX2, 4-row GEMV tiles",
-    .isa = TB_ISA_AVX2 | TB_ISA_F16C | TB_ISA_FMA,
+    .isa = TB_KERNEL_ISA,
     .n_tile = TILE_ROWS,
-    .rank = 0,
+    .rank = 1,
     F16_KERNEL_COMMON,
     .gemv = gemv,
     .gemm = gemm,

@@ -155,9 +155,9 @@ static void gemm(const void *packed, const void *act, int m, int n, int k, int r
 const tb_kernel tb_kernel_f16_avx512 = {
     .name = "f16_avx512",
     .description = "FP16 baseline: vcvtph2ps + FMA, AVX-512, 8-stream GEMV",
-    .isa = TB_ISA_AVX512F,
+    .isa = TB_KERNEL_ISA,
     .n_tile = TILE_ROWS,
-    .rank = 0,
+    .rank = 2,
     F16_KERNEL_COMMON,
     .gemv = gemv,
     .gemm = gemm,

@@ -55,9 +55,9 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_f16_neon = {
     .name = "f16_neon",
     .description = "FP16 baseline: fcvtl + fmla, NEON, 4-row GEMV tiles",
-    .isa = TB_ISA_NEON,
+    .isa = TB_KERNEL_ISA,
     .n_tile = TILE_ROWS,
-    .rank = 0,
+    .rank = 1,
     F16_KERNEL_COMMON,
     .gemv = gemv,
     .gemm = gemm,

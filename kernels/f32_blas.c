@@ -43,9 +43,9 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_f32_blas = {
     .name = "f32_blas",
     .description = "FP32 baseline: OpenBLAS sgemv/sgemm on dequantized weights, calls serialized",
-    .isa = 0,
+    .isa = TB_KERNEL_ISA,
     .n_tile = 1,
-    .rank = 0,
+    .rank = 1,
     F32_KERNEL_COMMON,
     .gemv = gemv,
     .gemm = gemm,

@@ -59,33 +59,12 @@ INLINE void tile(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x,
     for (int r = 0; r < R; r++) dots[r] = hsum(acc[r]);
 }
 
-static void tile_full(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
-                      int32_t *dots)
-{
-    tile(w, stride, ahead, x, kb, TILE_ROWS, dots);
-}
-
-static void tile_one(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
-                     int32_t *dots)
-{
-    tile(w, stride, ahead, x, kb, 1, dots);
-}
-
-static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
-                 float *y)
-{
-    i2_gemm_rows(packed, act, m, n, k, row0, row1, y, TILE_ROWS, tile_full, tile_one);
-}
-
-static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1, float *y)
-{
-    gemm(packed, act, 1, n, k, row0, row1, y);
-}
+I2_TILED_GEMM_GEMV(TILE_ROWS, tile)
 
 const tb_kernel tb_kernel_i2_avx2 = {
     .name = "i2_avx2",
     .description = "2-bit packed, AVX2 vpmaddubsw, widened every block, 4-row tiles",
-    .isa = TB_ISA_AVX2,
+    .isa = TB_KERNEL_ISA,
     .n_tile = TILE_ROWS,
     .rank = 3,
     I2_KERNEL_COMMON,

@@ -162,9 +162,9 @@ static void gemm(const void *packed, const void *act, int m, int n, int k, int r
 const tb_kernel tb_kernel_i2_avx512vnni = {
     .name = "i2_avx512vnni",
     .description = "2-bit packed, AVX-512 VNNI vpdpbusd, 8-row tiles",
-    .isa = TB_ISA_AVX512F | TB_ISA_AVX512BW | TB_ISA_AVX512VNNI,
+    .isa = TB_KERNEL_ISA,
     .n_tile = TILE_ROWS,
-    .rank = 4,
+    .rank = 5,
     I2_KERNEL_COMMON,
     .gemv = gemv,
     .gemm = gemm,

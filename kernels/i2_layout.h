@@ -95,6 +95,31 @@ typedef void (*i2_rows_fn)(const uint8_t *w, size_t stride, size_t ahead, const 
 void i2_gemm_rows(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
                   float *y, int tile_rows, i2_rows_fn tile, i2_rows_fn one);
 
+// The gemm and gemv of a kernel whose routine tile(w, stride, ahead, x, kb, R, dots) handles R
+// rows and is always inlined, so that both copies below get a constant R: R = tile_rows for
+// whole tiles, R = 1 for the rows left over.
+#define I2_TILED_GEMM_GEMV(tile_rows, tile)                                                        \
+    static void tile_full(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,  \
+                          int32_t *dots)                                                           \
+    {                                                                                              \
+        tile(w, stride, ahead, x, kb, tile_rows, dots);                                            \
+    }                                                                                              \
+    static void tile_one(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,   \
+                         int32_t *dots)                                                            \
+    {                                                                                              \
+        tile(w, stride, ahead, x, kb, 1, dots);                                                    \
+    }                                                                                              \
+    static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1, \
+                     float *y)                                                                     \
+    {                                                                                              \
+        i2_gemm_rows(packed, act, m, n, k, row0, row1, y, tile_rows, tile_full, tile_one);         \
+    }                                                                                              \
+    static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1,        \
+                     float *y)                                                                     \
+    {                                                                                              \
+        gemm(packed, act, 1, n, k, row0, row1, y);                                                 \
+    }
+
 // Designated initialisers shared by every i2 kernel (k_block, packing, activations).
 #define I2_KERNEL_COMMON                                                                           \
     .k_block = I2_BLOCK, .exact = 1, .packed_size = i2_packed_size, .pack = i2_pack,               \

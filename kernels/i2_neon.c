@@ -82,7 +82,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_i2_neon = {
     .name = "i2_neon",
     .description = "2-bit packed, ARMv8.0 NEON vmlal_s8, widened every block, 4-row tiles",
-    .isa = TB_ISA_NEON,
+    .isa = TB_KERNEL_ISA,
     .n_tile = TILE_ROWS,
     .rank = 3,
     I2_KERNEL_COMMON,

@@ -72,7 +72,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_i2_neon_sdot = {
     .name = "i2_neon_sdot",
     .description = "2-bit packed, ARMv8.2 dotprod vdotq_s32, 4-row tiles",
-    .isa = TB_ISA_NEON | TB_ISA_DOTPROD,
+    .isa = TB_KERNEL_ISA,
     .n_tile = TILE_ROWS,
     .rank = 4,
     I2_KERNEL_COMMON,

@@ -42,7 +42,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_i2_scalar = {
     .name = "i2_scalar",
     .description = "2-bit packed, portable C",
-    .isa = 0,
+    .isa = TB_KERNEL_ISA,
     .n_tile = 1,
     .rank = 2,
     I2_KERNEL_COMMON,

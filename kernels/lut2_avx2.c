@@ -68,7 +68,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_lut2_avx2 = {
     .name = "lut2_avx2",
     .description = "LUT of weight pairs, 2 bits/weight, AVX2 vpshufb over 32-row tiles",
-    .isa = TB_ISA_AVX2,
+    .isa = TB_KERNEL_ISA,
     .rank = 0,
     LUT2_KERNEL_COMMON,
     .gemv = gemv,

@@ -58,7 +58,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_lut2_neon = {
     .name = "lut2_neon",
     .description = "LUT of weight pairs, 2 bits/weight, NEON tbl over 32-row tiles",
-    .isa = TB_ISA_NEON,
+    .isa = TB_KERNEL_ISA,
     .rank = 0,
     LUT2_KERNEL_COMMON,
     .gemv = gemv,

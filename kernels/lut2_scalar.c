@@ -34,7 +34,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_lut2_scalar = {
     .name = "lut2_scalar",
     .description = "LUT of weight pairs (9 int16 entries), 2 bits/weight, portable C",
-    .isa = 0,
+    .isa = TB_KERNEL_ISA,
     .rank = 0,
     LUT2_KERNEL_COMMON,
     .gemv = gemv,

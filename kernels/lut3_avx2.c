@@ -85,7 +85,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_lut3_avx2 = {
     .name = "lut3_avx2",
     .description = "LUT of weight triples + sign, 1.67 bits/weight, AVX2 vpshufb/vpsignw",
-    .isa = TB_ISA_AVX2,
+    .isa = TB_KERNEL_ISA,
     .rank = 0,
     LUT3_KERNEL_COMMON,
     .gemv = gemv,

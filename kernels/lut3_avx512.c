@@ -95,7 +95,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_lut3_avx512 = {
     .name = "lut3_avx512",
     .description = "LUT of weight triples + sign, 1.67 bits/weight, AVX-512BW vpshufb over 64 rows",
-    .isa = TB_ISA_AVX512F | TB_ISA_AVX512BW,
+    .isa = TB_KERNEL_ISA,
     .rank = 0,
     LUT3_KERNEL_COMMON,
     .gemv = gemv,

@@ -79,7 +79,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_lut3_neon = {
     .name = "lut3_neon",
     .description = "LUT of weight triples + sign, 1.67 bits/weight, NEON tbl over 32-row tiles",
-    .isa = TB_ISA_NEON,
+    .isa = TB_KERNEL_ISA,
     .rank = 0,
     LUT3_KERNEL_COMMON,
     .gemv = gemv,

@@ -39,7 +39,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_lut3_scalar = {
     .name = "lut3_scalar",
     .description = "LUT of weight triples (14 int16 entries + sign), 1.67 bits/weight, portable C",
-    .isa = 0,
+    .isa = TB_KERNEL_ISA,
     .rank = 0,
     LUT3_KERNEL_COMMON,
     .gemv = gemv,

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define TB_KERNEL(stem) extern const tb_kernel tb_kernel_##stem;
+#define TB_KERNEL(stem, isa) extern const tb_kernel tb_kernel_##stem;
 #include "kernels.inc"
 #undef TB_KERNEL
 
 static const tb_kernel *const all_kernels[] = {
-#define TB_KERNEL(stem) &tb_kernel_##stem,
+#define TB_KERNEL(stem, isa) &tb_kernel_##stem,
 #include "kernels.inc"
 #undef TB_KERNEL
 };
@@ -49,6 +49,23 @@ int tb_kernel_supported(const tb_kernel *k, char *why, size_t why_len)
     return 0;
 }
 
+// The supported kernel of that kind (ternary, or a baseline format) with the highest rank > 0.
+static const tb_kernel *highest_rank(tb_float_format kind, int debug)
+{
+    const tb_kernel *best = NULL;
+    char why[200];
+    for (int i = 0; i < tb_kernel_count(); i++) {
+        const tb_kernel *k = all_kernels[i];
+        if (k->baseline != kind || k->rank <= 0) continue;
+        if (!tb_kernel_supported(k, why, sizeof why)) {
+            if (debug) fprintf(stderr, "tritbench: kernel %s refused: %s\n", k->name, why);
+            continue;
+        }
+        if (!best || k->rank > best->rank) best = k;
+    }
+    return best;
+}
+
 const tb_kernel *tb_kernel_best(void)
 {
     const char *want = getenv("TRITBENCH_KERNEL");
@@ -68,20 +85,16 @@ const tb_kernel *tb_kernel_best(void)
             return k;
         }
     }
-    const tb_kernel *best = NULL;
-    for (int i = 0; i < tb_kernel_count(); i++) {
-        const tb_kernel *k = all_kernels[i];
-        if (k->rank <= 0) continue;
-        if (!tb_kernel_supported(k, why, sizeof why)) {
-            if (debug) fprintf(stderr, "tritbench: kernel %s refused: %s\n", k->name, why);
-            continue;
-        }
-        if (!best || k->rank > best->rank) best = k;
-    }
+    const tb_kernel *best = highest_rank(TB_FLOAT_NONE, debug);
     if (debug && best)
         fprintf(stderr, "tritbench: kernel %s chosen: highest rank (%d) this CPU supports\n",
                 best->name, best->rank);
     return best;
+}
+
+const tb_kernel *tb_kernel_best_baseline(tb_float_format fmt)
+{
+    return fmt == TB_FLOAT_NONE ? NULL : highest_rank(fmt, 0);
 }
 
 // Buffers of at least HUGE_MIN bytes (weights, the output head, the KV cache, the bandwidth

@@ -26,7 +26,11 @@
 #define TB_ALIGN 64
 
 // ISA features a kernel may require. One bit each, so a kernel states exactly what it needs.
+// A kernel's features are named once, on its line of kernels.inc: meson compiles the file with
+// the matching flags and defines TB_KERNEL_ISA to the same bits, and the file sets
+// `.isa = TB_KERNEL_ISA` (a file built without it does not compile).
 enum {
+    TB_ISA_NONE = 0, // portable C
     TB_ISA_AVX2 = 1u << 0,
     TB_ISA_FMA = 1u << 1,
     TB_ISA_F16C = 1u << 2,
@@ -46,16 +50,29 @@ enum {
     TB_ISA_FP16 = 1u << 20, // ARM half-precision arithmetic (asimdhp)
 };
 
+// What a kernel multiplies: ternary weights (TB_FLOAT_NONE: the kernels dispatch chooses
+// from), or, for a float baseline, the dequantized weights w_scale * w in this float format.
+typedef enum {
+    TB_FLOAT_NONE = 0,
+    TB_FLOAT_FP32 = 1,
+    TB_FLOAT_FP16 = 2,
+} tb_float_format;
+
 typedef struct tb_kernel {
     const char *name;        // = file stem = test name = results column
     const char *description; // one line for `tritbench kernels`
-    uint32_t isa;            // TB_ISA_* bits the CPU must have
+    uint32_t isa;            // TB_ISA_* bits the CPU must have: TB_KERNEL_ISA
     int k_block;             // weights per packed block along k; k is zero-padded up to it
     int n_tile;              // weight rows computed together (a tile)
     int exact;               // 1: integer dot bit-exact with naive; 0: inexact (error_bound)
-    int rank;                // preference for tb_kernel_best: higher is faster; 0 = never auto
+    // Preference within its kind, higher is faster; 0 = never chosen automatically. Ternary
+    // kernels are ranked against each other (tb_kernel_best), baselines against the baselines
+    // of their format (tb_kernel_best_baseline).
+    int rank;
 
-    int baseline; // 1: a float baseline (FP32/FP16) that speedups are measured against
+    // TB_FLOAT_NONE for a ternary kernel; else a float baseline that speedups are measured
+    // against (and that holds non-ternary matrices such as the engine's output head).
+    tb_float_format baseline;
     // Inexact kernels only: largest |Y - exact| allowed, relative to S = sum over the k terms
     // of |w_scale * x_scale * w * x|, derived from the kernel's arithmetic.
     double (*error_bound)(int k);
@@ -108,7 +125,12 @@ void tb_isa_names(uint32_t mask, char *buf, size_t len);
 int tb_kernel_supported(const tb_kernel *k, char *why, size_t why_len);
 // The fastest kernel this CPU can run, honouring TRITBENCH_KERNEL=name. With TRITBENCH_DEBUG
 // set, prints one line to stderr saying which kernel was picked and why.
+// Never a baseline, unless TRITBENCH_KERNEL names one.
 const tb_kernel *tb_kernel_best(void);
+// The highest-ranked baseline of format fmt (TB_FLOAT_FP16 or TB_FLOAT_FP32) this CPU can run;
+// NULL if there is none (or fmt is TB_FLOAT_NONE). Found by trait, not by name, so a new
+// baseline is one line in kernels.inc. Ignores TRITBENCH_KERNEL.
+const tb_kernel *tb_kernel_best_baseline(tb_float_format fmt);
 
 // ---- safe wrappers every caller uses (registry.c) ----
 

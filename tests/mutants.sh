@@ -57,6 +57,12 @@ mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
 mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
   's/lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v4, m0), x2);/lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v4, m0), x1);/' \
   "i2_avx512vnni: wrong activation vector for a quarter block"
+mutant x86_64 kernels/i2_avxvnni.c i2_avxvnni \
+  's/_mm256_srai_epi32(hi, 2)/_mm256_srai_epi32(hi, 1)/' \
+  "i2_avxvnni: wrong rescale of the 4x accumulator"
+mutant x86_64 kernels/i2_avxvnni.c i2_avxvnni \
+  's/_mm256_and_si256(v4, m1), load_x(xb, 6 + h)/_mm256_and_si256(v4, m1), load_x(xb, 4 + h)/' \
+  "i2_avxvnni: wrong activation vector for the top codes"
 mutant any kernels/act_rows.c i2_scalar \
   's/memset(ri + k, 0, (size_t)(k_pad - k));/memset(ri + k, 1, (size_t)(k_pad - k));/' \
   "act_rows: padding of activations not zero"

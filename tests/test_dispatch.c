@@ -1,6 +1,7 @@
 // Registry and dispatch: support follows the CPU features, the best kernel is the highest-ranked
 // supported one, TRITBENCH_KERNEL overrides it (and is refused for a kernel the CPU lacks),
-// and tb_pack refuses weights outside {-1, 0, +1} naming the offending element.
+// and tb_pack refuses weights outside {-1, 0, +1} naming the offending element. Every kernel's
+// .isa is the ISA of its line in kernels.inc (a file that set its own would disagree here).
 //   test_dispatch [--expect-best NAME]
 #include "tb_test.h"
 #include "tb_kernel.h"
@@ -9,8 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+// The list as the C preprocessor reads it: name and ISA of every line built here.
+static const struct {
+    const char *name;
+    uint32_t isa;
+} listed[] = {
+#define TB_KERNEL(stem, isa) {#stem, (isa)},
+#include "kernels.inc"
+#undef TB_KERNEL
+};
+
 int main(int argc, char **argv)
 {
+    int nlisted = (int)(sizeof listed / sizeof listed[0]);
+    EXPECT(tb_kernel_count() == nlisted, "%d kernels registered, %d listed", tb_kernel_count(),
+           nlisted);
+    for (int i = 0; i < nlisted; i++) {
+        const tb_kernel *k = tb_kernel_find(listed[i].name);
+        EXPECT(k && k->isa == listed[i].isa, "%s: isa %#x, its kernels.inc line says %#x",
+               listed[i].name, k ? k->isa : 0u, listed[i].isa);
+    }
+
     const char *expect_best = argc == 3 && strcmp(argv[1], "--expect-best") == 0 ? argv[2] : NULL;
     uint32_t have = tb_cpu_features();
     EXPECT((have & ~tb_cpu_features_raw()) == 0, "TRITBENCH_DISABLE added features");
@@ -23,7 +43,7 @@ int main(int argc, char **argv)
                k->isa, have);
         EXPECT(ok || why[0], "%s: refused without a reason", k->name);
         EXPECT(tb_kernel_find(k->name) == k, "%s: lookup by name", k->name);
-        if (ok && k->rank > 0 && (!want || k->rank > want->rank)) want = k;
+        if (ok && !k->baseline && k->rank > 0 && (!want || k->rank > want->rank)) want = k;
         printf("%-16s %s %s\n", k->name, ok ? "supported" : "refused:", why);
     }
     unsetenv("TRITBENCH_KERNEL");
@@ -34,6 +54,27 @@ int main(int argc, char **argv)
         EXPECT(best && strcmp(best->name, expect_best) == 0, "best %s, expected %s",
                best ? best->name : "none", expect_best);
     printf("best: %s\n", best ? best->name : "none");
+
+    // Baselines are found by their format: the supported one of highest rank, never ternary.
+    EXPECT(tb_kernel_best_baseline(TB_FLOAT_NONE) == NULL, "a ternary kernel as baseline");
+    const tb_float_format formats[] = {TB_FLOAT_FP32, TB_FLOAT_FP16};
+    for (int f = 0; f < 2; f++) {
+        const tb_kernel *got = tb_kernel_best_baseline(formats[f]), *top = NULL;
+        for (int i = 0; i < tb_kernel_count(); i++) {
+            const tb_kernel *k = tb_kernel_at(i);
+            if (k->baseline == formats[f] && k->rank > 0 && tb_kernel_supported(k, NULL, 0) &&
+                (!top || k->rank > top->rank))
+                top = k;
+        }
+        EXPECT(got == top, "baseline of format %d: %s, want %s", (int)formats[f],
+               got ? got->name : "none", top ? top->name : "none");
+        printf("best baseline of format %d: %s\n", (int)formats[f], got ? got->name : "none");
+    }
+    // Between the FP16 baselines of one machine, the wider vectors rank higher.
+    const tb_kernel *f16_512 = tb_kernel_find("f16_avx512"), *f16_256 = tb_kernel_find("f16_avx2");
+    if (f16_512 && f16_256)
+        EXPECT(f16_512->rank > f16_256->rank, "f16_avx512 ranks %d, f16_avx2 %d", f16_512->rank,
+               f16_256->rank);
 
     // Override: honoured for any runnable kernel; an unrunnable or unknown one falls back.
     for (int i = 0; i < tb_kernel_count(); i++) {
