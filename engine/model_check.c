@@ -1,5 +1,6 @@
 // Model-level validation: one sequence through the references, then through the engine.
 #include "model_check.h"
+#include "tb_clock.h"
 #include "transformer.h"
 
 #include <math.h>
@@ -71,8 +72,7 @@ int tb_engine_compare(const tb_model *m, const tb_kernel *kn, tb_pool *pool, con
 {
     const tb_config *c = &m->cfg;
     memset(out, 0, sizeof *out);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = tb_now();
     tb_transformer t;
     if (tb_transformer_build(&t, m, kn, pool, r->n_pos, r->n_prompt, 0, err, err_len)) return -1;
     size_t V = (size_t)c->vocab_size;
@@ -108,7 +108,6 @@ int tb_engine_compare(const tb_model *m, const tb_kernel *kn, tb_pool *pool, con
     out->bound = TB_ENGINE_NMSE_BOUND(r->nmse_ab, c->n_layers);
     out->kl = kl / r->n_pos;
     out->top1_b = (double)top1 / r->n_pos;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    out->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    out->seconds = tb_now() - t0;
     return 0;
 }

@@ -4,11 +4,12 @@
 // Why spin first: a decode step is ~200 matrix products of tens of microseconds each, and waking
 // a thread through a condition variable costs tens of microseconds on these virtual machines,
 // enough to make 2 threads slower than 1. So a waiting worker first spins on the generation
-// counter (with the CPU's pause hint) for a few milliseconds (SPIN_BEFORE_SLEEP_NS), which covers
+// counter (with the CPU's pause hint) for a few milliseconds (SPIN_BEFORE_SLEEP_S), which covers
 // the gaps inside a forward pass, and only then sleeps on the condition variable; the caller
 // broadcasts only when someone sleeps. The caller's own wait for stragglers spins too (they are
 // microseconds away).
 #include "tb_pool.h"
+#include "tb_clock.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -21,15 +22,8 @@
 // takes about a millisecond to wake (its virtual CPU halts), so spinning must outlast the small
 // gaps and preemptions between the matrix products of a forward pass: time-based, not a count
 // of pauses, whose cost varies by an order of magnitude between CPUs and hypervisors.
-#define SPIN_BEFORE_SLEEP_NS  3000000
+#define SPIN_BEFORE_SLEEP_S   3e-3
 #define SPINS_PER_CLOCK_CHECK 256
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 struct tb_pool {
     int threads;
@@ -61,12 +55,12 @@ static inline void cpu_relax(void)
 // Waits until the generation differs from seen (or shutdown); returns the new generation.
 static unsigned wait_for_work(tb_pool *p, unsigned seen)
 {
-    const uint64_t until = now_ns() + SPIN_BEFORE_SLEEP_NS;
+    const double until = tb_now() + SPIN_BEFORE_SLEEP_S;
     for (unsigned spins = 1;; spins++) {
         unsigned g = atomic_load_explicit(&p->generation, memory_order_acquire);
         if (g != seen || atomic_load(&p->shutdown)) return g;
         cpu_relax();
-        if (spins % SPINS_PER_CLOCK_CHECK == 0 && now_ns() > until) break;
+        if (spins % SPINS_PER_CLOCK_CHECK == 0 && tb_now() > until) break;
     }
     // Sleep. The caller bumps the generation under the lock and then looks at sleepers, so a
     // worker that registered as a sleeper and saw the old generation is always woken.
@@ -156,10 +150,10 @@ void tb_pool_run(tb_pool *p, void (*fn)(void *ctx, int t, int nthreads), void *c
     if (atomic_load(&p->sleepers) > 0) pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
     fn(ctx, 0, p->threads); // the caller is worker 0
-    const uint64_t until = now_ns() + SPIN_BEFORE_SLEEP_NS;
+    const double until = tb_now() + SPIN_BEFORE_SLEEP_S;
     for (unsigned spins = 1; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; spins++) {
         cpu_relax();
-        if (spins % SPINS_PER_CLOCK_CHECK == 0 && now_ns() > until)
+        if (spins % SPINS_PER_CLOCK_CHECK == 0 && tb_now() > until)
             sched_yield(); // a worker was descheduled: give it the core
     }
 }

@@ -1,6 +1,7 @@
 // The forward pass. Read top to bottom: building (packing weights, buffers), the small float
 // operations (RMSNorm, RoPE, attention, head), then tb_transformer_forward itself.
 #include "transformer.h"
+#include "tb_clock.h"
 #include "float_layout.h"
 #include "model.h"
 #include "tb_reference.h"
@@ -34,13 +35,6 @@
 const char *const tb_phase_names[TB_PHASE_COUNT] = {
     "norm+quant", "qkv", "attention", "o", "gate+up", "down", "head",
 };
-
-double tb_phase_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int head_size(const tb_config *c)
 {
@@ -245,7 +239,7 @@ void tb_transformer_free(tb_transformer *t)
 static void prof_mark(tb_transformer *t, tb_phase phase)
 {
     if (!t->prof) return;
-    double now = tb_phase_clock();
+    double now = tb_now();
     t->prof->seconds[phase] += now - t->prof_last;
     t->prof_last = now;
 }
@@ -705,7 +699,7 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
     tb_run_state *s = &t->s;
     int dim = c->dim, hd = c->hidden_dim, kvd = kv_dim(c);
     assert(n >= 1 && n <= t->max_batch && pos >= 0 && pos + n <= t->max_seq);
-    if (t->prof) t->prof_last = tb_phase_clock();
+    if (t->prof) t->prof_last = tb_now();
 
     // Embedding lookup: float rows, not quantized.
     for (int i = 0; i < n; i++) {

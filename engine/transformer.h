@@ -39,8 +39,6 @@ typedef struct {
     double seconds[TB_PHASE_COUNT]; // summed over forward calls
 } tb_profile;
 
-// The monotonic clock the profile uses, in seconds.
-double tb_phase_clock(void);
 
 // Positions per block of the key cache (see transformer.c).
 #define ATT_BLOCK 16

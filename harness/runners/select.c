@@ -76,8 +76,14 @@ int tb_config_shapes(const char *config, int shapes[][2], int max, int *n, tb_er
 // then FP32; among equals the higher rank. -1: not a baseline.
 static int baseline_preference(const tb_kernel *kn)
 {
-    if (!kn->baseline) return -1;
-    return (strncmp(kn->name, "f16_", 4) == 0 ? 1000 : 0) + kn->rank; // MERGE: trait
+    switch (kn->baseline) {
+    case TB_FLOAT_FP16:
+        return 2000 + kn->rank;
+    case TB_FLOAT_FP32:
+        return 1000 + kn->rank;
+    default:
+        return -1;
+    }
 }
 
 int tb_select_baseline(const char *name, const tb_kernel *const *sel, int nsel,
