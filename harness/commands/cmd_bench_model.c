@@ -24,6 +24,8 @@ static const char *help =
     "  --tokens N           decoded tokens a repetition (default 128)\n"
     "  --reps R             timed repetitions after one warm-up (default 3)\n"
     "  --head f16|f32       output head precision (default f16)\n"
+    "  --layer-sampled      time 2 and 6 layers of the configuration and extrapolate to all\n"
+    "                       (for models larger than memory; every figure says so)\n"
     "  --json, --out FILE, --save, --roofline-mib N   as for 'bench kernels'\n";
 
 typedef struct {
@@ -46,6 +48,7 @@ static const tb_option options[] = {
     TB_OPT_FLAG_ROW("json", bench_model_options, json),
     TB_OPT_STRING_ROW("out", bench_model_options, out),
     TB_OPT_FLAG_ROW("save", bench_model_options, save),
+    TB_OPT_FLAG_ROW("layer-sampled", bench_model_options, run.sample_layers),
 };
 
 static void render_entry(const cJSON *e)
@@ -76,8 +79,14 @@ static void render(const cJSON *doc)
                                                                   : tb_jstr(energy, "reason"));
     printf("%-14s %3s %10s %10s %8s %9s %8s %10s %8s %9s %8s\n", "kernel", "thr", "prefill/s",
            "decode/s", "spread%", "ttft_ms", "J/token", "MB/token", "bw GB/s", "bw-limit%", "med%");
-    const cJSON *e;
+    const cJSON *e, *sampled = cJSON_GetObjectItem(par, "layer_sampled");
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "entries")) render_entry(e);
+    if (sampled)
+        printf("layer-sampled: %d and %d of %d layers timed, every figure extrapolated linearly in "
+               "the layer count\n",
+               cJSON_GetArrayItem(cJSON_GetObjectItem(sampled, "layers_timed"), 0)->valueint,
+               cJSON_GetArrayItem(cJSON_GetObjectItem(sampled, "layers_timed"), 1)->valueint,
+               (int)tb_jnum(sampled, "layers"));
     printf("peak RSS %.1f MB. bw GB/s: best pass of the read-bandwidth probe, run before, between "
            "(every %d decode steps, untimed) and after the entry's repetitions; bw-limit%%: decode "
            "against bw / MB a token; med%%: against the median pass\n",

@@ -11,6 +11,9 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"run", cmd_run,
+     "run a declarative experiment (experiments/NAME.ini): every point's result under\n"
+     "             results/<cpu>/<experiment>/, resumable; --dry-run lists the points"},
     {"kernels", cmd_kernels,
      "list every kernel built here, its ISA, bits per weight, and whether this CPU\n"
      "             can run it (or why not)"},

@@ -85,28 +85,28 @@ static int put_header(cJSON *doc, const char *kind, const char *created)
     return 0;
 }
 
-char *tb_results_write(cJSON *doc, const char *dir, const char *kind)
+// The fields every result carries: schema, kind, created, info, sources. stamp gets the
+// creation time for file names. 0, or -1 with a message on stderr.
+static int complete_doc(cJSON *doc, const char *kind, char stamp[32])
 {
-    if (!dir) dir = "results";
     if (!doc || !cJSON_IsObject(doc)) {
         fprintf(stderr, "tritbench: result document is not a JSON object\n");
-        return NULL;
+        return -1;
     }
     if (!kind || !valid_kind(kind)) {
         fprintf(stderr, "tritbench: result kind '%s' must be 1-40 characters of [a-z0-9_-]\n",
                 kind ? kind : "(null)");
-        return NULL;
+        return -1;
     }
     time_t now = time(NULL);
     struct tm tm;
-    char created[32], stamp[32];
+    char created[32];
     gmtime_r(&now, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-
+    strftime(stamp, 32, "%Y%m%dT%H%M%SZ", &tm);
     if (put_header(doc, kind, created) != 0) {
         fprintf(stderr, "tritbench: out of memory writing a result\n");
-        return NULL;
+        return -1;
     }
     cJSON *info = cJSON_GetObjectItemCaseSensitive(doc, "info");
     if (!cJSON_IsObject(info)) {
@@ -114,28 +114,40 @@ char *tb_results_write(cJSON *doc, const char *dir, const char *kind)
         info = tb_info_collect(NULL, NULL);
         if (!info) {
             fprintf(stderr, "tritbench: out of memory collecting the machine information\n");
-            return NULL;
+            return -1;
         }
         cJSON_AddItemToObject(doc, "info", info);
     }
     cJSON *sources = cJSON_GetObjectItemCaseSensitive(info, "sources");
     if (!cJSON_GetObjectItemCaseSensitive(doc, "sources") && sources)
         cJSON_AddItemToObject(doc, "sources", cJSON_Duplicate(sources, 1));
+    return 0;
+}
 
-    char *slug = tb_info_cpu_slug(info);
+// The document's text with a final newline (malloc'd), or NULL when out of memory.
+static char *doc_text(const cJSON *doc)
+{
     char *text = cJSON_Print(doc);
+    char *body = text ? malloc(strlen(text) + 2) : NULL;
+    if (body) strcpy(body, text), strcat(body, "\n");
+    cJSON_free(text);
+    if (!body) fprintf(stderr, "tritbench: out of memory writing a result\n");
+    return body;
+}
+
+char *tb_results_write(cJSON *doc, const char *dir, const char *kind)
+{
+    if (!dir) dir = "results";
+    char stamp[32];
+    if (complete_doc(doc, kind, stamp)) return NULL;
+    char *slug = tb_info_cpu_slug(cJSON_GetObjectItemCaseSensitive(doc, "info"));
+    char *body = doc_text(doc);
     size_t cap = strlen(dir) + (slug ? strlen(slug) : 0) + strlen(kind) + 64;
     char *path = malloc(cap);
-    char *body = text ? malloc(strlen(text) + 2) : NULL;
-    if (!slug || !text || !path || !body) {
-        fprintf(stderr, "tritbench: out of memory writing a result\n");
-        free(slug), free(path), free(body), cJSON_free(text);
+    if (!slug || !path || !body) {
+        free(slug), free(path), free(body);
         return NULL;
     }
-    strcpy(body, text);
-    strcat(body, "\n");
-    cJSON_free(text);
-
     snprintf(path, cap, "%s/%s", dir, slug);
     int rc = mkdir_p(path);
     for (int attempt = 1; rc == 0; attempt++) {
@@ -158,6 +170,32 @@ char *tb_results_write(cJSON *doc, const char *dir, const char *kind)
         return NULL;
     }
     return path;
+}
+
+char *tb_results_folder(const char *dir, const char *sub)
+{
+    cJSON *info = tb_info_collect(NULL, NULL);
+    char *slug = info ? tb_info_cpu_slug(info) : NULL;
+    cJSON_Delete(info);
+    if (!slug) return NULL;
+    size_t cap = strlen(dir ? dir : "results") + strlen(slug) + strlen(sub) + 3;
+    char *path = malloc(cap);
+    if (path) snprintf(path, cap, "%s/%s/%s", dir ? dir : "results", slug, sub);
+    free(slug);
+    return path;
+}
+
+int tb_results_write_path(cJSON *doc, const char *path, const char *kind)
+{
+    char stamp[32];
+    if (complete_doc(doc, kind, stamp)) return -1;
+    char *body = doc_text(doc), *folder = strdup(path);
+    char *slash = folder ? strrchr(folder, '/') : NULL;
+    if (slash) *slash = '\0';
+    int rc = !body || !folder ? -1 : slash ? mkdir_p(folder) : 0;
+    if (rc == 0) rc = tb_write_file_atomic(path, body);
+    free(body), free(folder);
+    return rc;
 }
 
 static cJSON *fail(char *err, size_t err_len, const char *fmt, ...)

@@ -17,6 +17,13 @@
 // the added fields). Returns the malloc'd path, or NULL with a one-line message on stderr.
 char *tb_results_write(cJSON *doc, const char *dir, const char *kind);
 
+// The folder of this machine's results under dir (NULL: "results"): "DIR/<cpu-slug>/SUB".
+// malloc'd; NULL when out of memory.
+char *tb_results_folder(const char *dir, const char *sub);
+// The same fields as tb_results_write, but written to path (folders created), replacing a
+// previous file there atomically: the result of one point of an experiment, which a rerun
+// replaces. 0, or -1 with a message on stderr.
+int tb_results_write_path(cJSON *doc, const char *path, const char *kind);
 // Reads and parses a result document and checks its "schema" field (and the types of kind,
 // created, info, sources, entries where present). Returns the document, or NULL with a one-line
 // message naming the file and the field in err ("results/x.json: field 'schema' is missing").

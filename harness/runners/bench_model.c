@@ -6,6 +6,13 @@
 // loop as `generate` (decode.h). Figures are medians over repetitions with their spread; the
 // first repetition only warms up and is dropped. The bandwidth probe of an entry runs before,
 // between (every TB_PROBE_EVERY decode steps, untimed) and after its repetitions.
+//
+// Layer-sampled mode, for models larger than this machine's memory: the layers of a
+// configuration are identical in shape and cost, so the model is built and timed with
+// SAMPLE_LAYERS_LO and SAMPLE_LAYERS_HI layers (weights large enough to stream from DRAM, KV
+// cache, embedding and head all real), and every time, byte and joule figure is extrapolated
+// linearly to the full layer count: x(L) = x(lo) + (L - lo) (x(hi) - x(lo)) / (hi - lo), per
+// repetition. Entries say so ("layer_sampled").
 #include "decode.h"
 #include "info.h"
 #include "model.h"
@@ -20,6 +27,11 @@
 
 // Probe passes before and after an entry's repetitions (more run between its decode steps).
 #define PROBE_PASSES_AROUND 2
+// Layer counts timed in layer-sampled mode.
+#define SAMPLE_LAYERS_LO 2
+#define SAMPLE_LAYERS_HI 6
+// Fields per repetition of a measurement (see measured).
+#define REP_FIELDS 5
 
 void tb_bench_model_defaults(tb_bench_model_params *p)
 {
@@ -32,13 +44,20 @@ void tb_bench_model_defaults(tb_bench_model_params *p)
                                  .seed = 1};
 }
 
-// What one entry (kernel, thread count) measured, medians over the timed repetitions.
+// What one entry (kernel, thread count) measured: per timed repetition the prefill seconds,
+// decode seconds per token, time to first token, joules per decoded token (-1: unmetered) and
+// KV cache bytes read per token; the bandwidth probe; and the model's sizes. Every field is
+// linear in the layer count, which layer sampling relies on.
 typedef struct {
-    double prefill_tps, decode_tps, spread, ttft_s, j_per_token, kv_per_token;
+    int reps;
+    double rep[REP_FIELDS][TB_LIST_MAX * 8]; // [field][repetition]
     double bw, bw_median;
     int passes;
-    cJSON *prefill_reps, *decode_reps; // the samples behind the medians
-} entry_figures;
+    double ternary_bytes, ternary_params, embed_bytes, kv_bytes, weight_read;
+    int no_layer_cost; // layer-sampled: the larger model was not slower (noise): no estimate
+} measured;
+enum { R_PREFILL_S, R_DECODE_S, R_TTFT_S, R_JOULES, R_KV };
+#define REPS_MAX (TB_LIST_MAX * 8)
 
 // Prompt of an entry: token ids 1, 2, ... (the content does not change the work).
 static void make_prompt(int *ids, int n, int vocab)
@@ -46,77 +65,123 @@ static void make_prompt(int *ids, int n, int vocab)
     for (int i = 0; i < n; i++) ids[i] = 1 + i % (vocab - 1);
 }
 
-static void run_entry(const tb_bench_model_params *p, tb_transformer *t, tb_energy *energy,
-                      entry_figures *f)
+static void measure(const tb_bench_model_params *p, tb_transformer *t, tb_energy *energy,
+                    measured *f)
 {
-    const int reps = p->reps, steps = p->tokens - 1;
+    const int steps = p->tokens - 1;
     int *ids = malloc(sizeof(int) * (size_t)(p->prompt + p->tokens));
-    double *v = malloc(sizeof(double) * 6 * (size_t)reps);
-    if (!ids || !v) abort();
-    double *prefill = v, *decode = v + reps, *ttft = v + 2 * reps, *jpt = v + 3 * reps,
-           *kv = v + 4 * reps;
+    if (!ids) abort();
     make_prompt(ids, p->prompt, t->cfg.vocab_size);
+    f->reps = p->reps;
     tb_bw_probe *probe = tb_bw_probe_open(tb_roofline_bytes(p->roofline_mib));
     for (int r = 0; r < PROBE_PASSES_AROUND; r++) tb_bw_probe_pass(probe, t->pool);
-    for (int r = -1; r < reps; r++) { // r = -1: the warm-up, dropped
+    for (int r = -1; r < p->reps; r++) { // r = -1: the warm-up, dropped
         tb_sampler greedy = {0, 0};
         tb_gen_stats st;
         tb_generate_tokens(t, ids, p->prompt, ids + p->prompt, p->tokens, &greedy, probe, energy,
                            NULL, &st);
         if (r < 0) continue;
-        prefill[r] = p->prompt / st.prefill_s;
-        ttft[r] = st.ttft_s;
-        decode[r] = steps / (st.first_step_s + st.steady_s);
-        jpt[r] = st.joules >= 0 ? st.joules / steps : -1;
-        kv[r] = (st.kv_first + st.kv_steady) / steps;
+        f->rep[R_PREFILL_S][r] = st.prefill_s;
+        f->rep[R_DECODE_S][r] = (st.first_step_s + st.steady_s) / steps;
+        f->rep[R_TTFT_S][r] = st.ttft_s;
+        f->rep[R_JOULES][r] = st.joules >= 0 ? st.joules / steps : -1;
+        f->rep[R_KV][r] = (st.kv_first + st.kv_steady) / steps;
     }
     for (int r = 0; r < PROBE_PASSES_AROUND; r++) tb_bw_probe_pass(probe, t->pool);
     int nthr = tb_pool_threads(t->pool);
-    *f = (entry_figures){tb_quantile(prefill, reps, 0.5),
-                         tb_quantile(decode, reps, 0.5),
-                         tb_quantile(decode, reps, 1.0) - tb_quantile(decode, reps, 0.0),
-                         tb_quantile(ttft, reps, 0.5),
-                         tb_quantile(jpt, reps, 0.5),
-                         tb_quantile(kv, reps, 0.5),
-                         tb_bw_probe_best(probe, nthr),
-                         tb_bw_probe_median(probe, nthr),
-                         tb_bw_probe_passes(probe, nthr),
-                         cJSON_CreateDoubleArray(prefill, reps),
-                         cJSON_CreateDoubleArray(decode, reps)};
+    f->bw = tb_bw_probe_best(probe, nthr), f->bw_median = tb_bw_probe_median(probe, nthr);
+    f->passes = tb_bw_probe_passes(probe, nthr);
     tb_bw_probe_close(probe);
-    free(ids), free(v);
+    f->ternary_bytes = (double)t->ternary_bytes, f->ternary_params = (double)t->ternary_params;
+    f->embed_bytes = (double)t->embed_bytes, f->kv_bytes = (double)t->kv_bytes;
+    f->weight_read = (double)tb_transformer_weight_read_bytes(t);
+    free(ids);
 }
 
-static cJSON *entry_to_json(const tb_transformer *t, int threads, entry_figures *f,
-                            const tb_energy *energy, const tb_counters *counters)
+static double extrapolate(double lo, double hi, double x)
+{
+    return lo + (x - SAMPLE_LAYERS_LO) * (hi - lo) / (SAMPLE_LAYERS_HI - SAMPLE_LAYERS_LO);
+}
+
+// The full model's figures from runs of SAMPLE_LAYERS_LO and SAMPLE_LAYERS_HI layers.
+static void extrapolate_measured(const measured *lo, const measured *hi, int layers, measured *f)
+{
+    *f = *hi;
+    for (int k = 0; k < REP_FIELDS; k++)
+        for (int r = 0; r < f->reps; r++)
+            f->rep[k][r] = lo->rep[k][r] < 0 || hi->rep[k][r] < 0
+                               ? -1
+                               : extrapolate(lo->rep[k][r], hi->rep[k][r], layers);
+    for (int r = 0; r < f->reps; r++)
+        if (!(hi->rep[R_DECODE_S][r] > lo->rep[R_DECODE_S][r])) f->no_layer_cost = 1;
+    f->bw = lo->bw > hi->bw ? lo->bw : hi->bw;
+    f->passes = lo->passes + hi->passes;
+    f->ternary_bytes = extrapolate(lo->ternary_bytes, hi->ternary_bytes, layers);
+    f->ternary_params = extrapolate(lo->ternary_params, hi->ternary_params, layers);
+    f->embed_bytes = extrapolate(lo->embed_bytes, hi->embed_bytes, layers);
+    f->kv_bytes = extrapolate(lo->kv_bytes, hi->kv_bytes, layers);
+    f->weight_read = extrapolate(lo->weight_read, hi->weight_read, layers);
+}
+
+// Per repetition: values[r] = num / rep[field][r] (a rate), or the field itself (num = 0).
+static double median_of(const measured *f, int field, double num, cJSON **samples)
+{
+    double v[REPS_MAX];
+    for (int r = 0; r < f->reps; r++) v[r] = num > 0 ? num / f->rep[field][r] : f->rep[field][r];
+    if (samples) *samples = cJSON_CreateDoubleArray(v, f->reps);
+    return tb_quantile(v, f->reps, 0.5);
+}
+
+static void rates_to_json(cJSON *o, const tb_bench_model_params *p, const measured *f)
+{
+    cJSON *prefill_reps, *decode_reps;
+    double prefill = median_of(f, R_PREFILL_S, p->prompt, &prefill_reps);
+    double decode = median_of(f, R_DECODE_S, 1, &decode_reps);
+    double v[REPS_MAX];
+    for (int r = 0; r < f->reps; r++) v[r] = 1 / f->rep[R_DECODE_S][r];
+    cJSON_AddNumberToObject(o, "prefill_tokens_per_s", prefill);
+    cJSON_AddNumberToObject(o, "decode_tokens_per_s", decode);
+    cJSON_AddNumberToObject(o, "decode_tokens_per_s_spread",
+                            tb_quantile(v, f->reps, 1.0) - tb_quantile(v, f->reps, 0.0));
+    cJSON_AddNumberToObject(o, "time_to_first_token_s", median_of(f, R_TTFT_S, 0, NULL));
+    // The samples behind the medians, for tests of significance (tritbench compare).
+    cJSON_AddItemToObject(o, "prefill_tokens_per_s_reps", prefill_reps);
+    cJSON_AddItemToObject(o, "decode_tokens_per_s_reps", decode_reps);
+}
+
+static cJSON *entry_to_json(const tb_bench_model_params *p, const tb_kernel *kn, int threads,
+                            const measured *f, const tb_energy *energy, const tb_counters *counters)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "kernel", t->kn->name);
+    cJSON_AddStringToObject(o, "kernel", kn->name);
     cJSON_AddNumberToObject(o, "threads", threads);
-    cJSON_AddNumberToObject(o, "prefill_tokens_per_s", f->prefill_tps);
-    cJSON_AddNumberToObject(o, "decode_tokens_per_s", f->decode_tps);
-    cJSON_AddNumberToObject(o, "decode_tokens_per_s_spread", f->spread);
-    cJSON_AddNumberToObject(o, "time_to_first_token_s", f->ttft_s);
-    // The samples behind the medians, for tests of significance (tritbench compare).
-    cJSON_AddItemToObject(o, "prefill_tokens_per_s_reps", f->prefill_reps);
-    cJSON_AddItemToObject(o, "decode_tokens_per_s_reps", f->decode_reps);
-    if (f->j_per_token >= 0) {
-        cJSON_AddNumberToObject(o, "energy_j_per_token", f->j_per_token);
+    if (f->no_layer_cost) {
+        cJSON_AddStringToObject(o, "error",
+                                "layer sampling: the larger sample decoded no slower than the "
+                                "smaller (a noisy machine); no estimate, rerun");
+        return o;
+    }
+    rates_to_json(o, p, f);
+    double jpt = median_of(f, R_JOULES, 0, NULL);
+    if (jpt >= 0) {
+        cJSON_AddNumberToObject(o, "energy_j_per_token", jpt);
     } else {
         cJSON_AddNullToObject(o, "energy_j_per_token");
-        cJSON_AddStringToObject(o, "energy_reason", tb_energy_reason(energy));
+        cJSON_AddStringToObject(o, "energy_reason",
+                                tb_energy_available(energy) ? "a metered stretch had no reading"
+                                                            : tb_energy_reason(energy));
     }
     cJSON_AddNullToObject(o, "counters");
     cJSON_AddStringToObject(o, "counters_reason",
                             tb_counters_available(counters) ? "not collected end to end"
                                                             : tb_counters_reason(counters));
-    cJSON_AddNumberToObject(o, "ternary_weight_bytes", (double)t->ternary_bytes);
+    cJSON_AddNumberToObject(o, "ternary_weight_bytes", f->ternary_bytes);
     cJSON_AddNumberToObject(o, "ternary_bits_per_weight",
-                            8.0 * (double)t->ternary_bytes / (double)t->ternary_params);
-    cJSON_AddNumberToObject(o, "embedding_head_bytes", (double)t->embed_bytes);
-    cJSON_AddNumberToObject(o, "kv_cache_bytes", (double)t->kv_bytes);
-    tb_decode_limit_to_json(o, tb_transformer_weight_read_bytes(t), f->kv_per_token, f->bw,
-                            f->bw_median, f->passes, f->decode_tps);
+                            8.0 * f->ternary_bytes / f->ternary_params);
+    cJSON_AddNumberToObject(o, "embedding_head_bytes", f->embed_bytes);
+    cJSON_AddNumberToObject(o, "kv_cache_bytes", f->kv_bytes);
+    tb_decode_limit_to_json(o, (uint64_t)f->weight_read, median_of(f, R_KV, 0, NULL), f->bw,
+                            f->bw_median, f->passes, 1 / median_of(f, R_DECODE_S, 0, NULL));
     return o;
 }
 
@@ -135,6 +200,14 @@ static cJSON *start_doc(const tb_bench_model_params *p, const tb_config *c, tb_e
     cJSON_AddNumberToObject(par, "reps", p->reps);
     cJSON_AddNumberToObject(par, "seed", (double)p->seed);
     cJSON_AddStringToObject(par, "head", p->head_f16 ? "f16" : "f32");
+    if (p->sample_layers) {
+        // Every entry's figures are extrapolated from runs of fewer layers (see above).
+        cJSON *s = cJSON_AddObjectToObject(par, "layer_sampled");
+        int timed[2] = {SAMPLE_LAYERS_LO, SAMPLE_LAYERS_HI};
+        cJSON_AddItemToObject(s, "layers_timed", cJSON_CreateIntArray(timed, 2));
+        cJSON_AddNumberToObject(s, "layers", c->n_layers);
+        cJSON_AddStringToObject(s, "method", "linear in the layer count, per repetition");
+    }
     cJSON_AddObjectToObject(doc, "roofline");
     cJSON_AddArrayToObject(doc, "entries");
     return doc;
@@ -153,33 +226,71 @@ static void note_roofline(cJSON *doc, int threads, double bw)
         cJSON_SetNumberValue(seen, bw);
 }
 
-// Every thread count on one kernel.
-static int bench_kernel(const tb_bench_model_params *p, const tb_model *m, const tb_kernel *kn,
-                        tb_pool *build_pool, tb_pool **pools, cJSON *doc, tb_energy *energy,
-                        tb_counters *counters, const tb_observer *obs, tb_error *err)
+// The pools and meters of a run.
+typedef struct {
+    const tb_bench_model_params *p;
+    tb_pool **pools, *build_pool;
+    tb_energy *energy;
+    tb_counters *counters;
+    const tb_observer *obs;
+} bench_ctx;
+
+// Every thread count on one kernel and model: f[ti] per thread count.
+static int measure_kernel(const bench_ctx *b, const tb_model *m, const tb_kernel *kn, int *head_f16,
+                          measured *f, tb_error *err)
 {
+    const tb_bench_model_params *p = b->p;
     tb_transformer t;
-    if (tb_transformer_build(&t, m, kn, build_pool, p->prompt + p->tokens, p->prompt, p->head_f16,
-                             err->msg, sizeof err->msg))
+    if (tb_transformer_build(&t, m, kn, b->build_pool, p->prompt + p->tokens, p->prompt,
+                             p->head_f16, err->msg, sizeof err->msg))
         return TB_BAD_INPUT;
-    // No FP16 kernel on this CPU: the head stays f32, and the document says so.
-    cJSON_SetValuestring(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "parameters"), "head"),
-                         t.head_kn ? "f16" : "f32");
+    *head_f16 = t.head_kn != NULL; // no FP16 kernel on this CPU: the head stays f32
     for (int ti = 0; ti < p->nthreads; ti++) {
-        char what[96];
-        snprintf(what, sizeof what, "%s, %d thread%s", kn->name, p->threads[ti],
-                 p->threads[ti] > 1 ? "s" : "");
-        tb_observe(obs, what, ti, p->nthreads);
-        t.pool = pools[ti]; // buffers were sized for the largest pool
-        entry_figures f;
-        run_entry(p, &t, energy, &f);
-        note_roofline(doc, p->threads[ti], f.bw);
-        cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "entries"),
-                             entry_to_json(&t, p->threads[ti], &f, energy, counters));
+        char what[128];
+        snprintf(what, sizeof what, "%s, %d layers, %d thread%s", kn->name, m->cfg.n_layers,
+                 p->threads[ti], p->threads[ti] > 1 ? "s" : "");
+        tb_observe(b->obs, what, ti, p->nthreads);
+        t.pool = b->pools[ti]; // buffers were sized for the largest pool
+        measure(p, &t, b->energy, &f[ti]);
     }
-    t.pool = build_pool;
+    t.pool = b->build_pool;
     tb_transformer_free(&t);
     return TB_OK;
+}
+
+// One kernel: measured whole, or at two layer counts and extrapolated.
+static int bench_kernel(const bench_ctx *b, const tb_model *whole, const tb_kernel *kn, cJSON *doc,
+                        tb_error *err)
+{
+    const tb_bench_model_params *p = b->p;
+    measured *f = calloc((size_t)p->nthreads * 3, sizeof(measured));
+    if (!f) abort();
+    int head_f16 = p->head_f16, rc = TB_OK;
+    if (!p->sample_layers) {
+        rc = measure_kernel(b, whole, kn, &head_f16, f, err);
+    } else {
+        measured *lo = f + p->nthreads, *hi = lo + p->nthreads;
+        const int counts[2] = {SAMPLE_LAYERS_LO, SAMPLE_LAYERS_HI};
+        for (int i = 0; i < 2 && !rc; i++) {
+            tb_config c = whole->cfg;
+            c.n_layers = counts[i];
+            tb_model part;
+            tb_model_synthetic(&c, p->seed, &part);
+            rc = measure_kernel(b, &part, kn, &head_f16, i ? hi : lo, err);
+            tb_model_free(&part);
+        }
+        for (int ti = 0; ti < p->nthreads && !rc; ti++)
+            extrapolate_measured(&lo[ti], &hi[ti], whole->cfg.n_layers, &f[ti]);
+    }
+    cJSON_SetValuestring(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "parameters"), "head"),
+                         head_f16 ? "f16" : "f32");
+    for (int ti = 0; ti < p->nthreads && !rc; ti++) {
+        note_roofline(doc, p->threads[ti], f[ti].bw);
+        cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "entries"),
+                             entry_to_json(p, kn, p->threads[ti], &f[ti], b->energy, b->counters));
+    }
+    free(f);
+    return rc;
 }
 
 static int max_of(const int *v, int n)
@@ -189,35 +300,52 @@ static int max_of(const int *v, int n)
     return m;
 }
 
+// The model of the run: whole, or (layer-sampled) only its configuration, the layers are built
+// per sample.
+static int open_model(const tb_bench_model_params *p, const tb_kernel *const *sel, int nsel,
+                      int max_threads, tb_model *m, tb_error *err)
+{
+    if (!p->sample_layers)
+        return tb_open_engine_model(p->model, p->seed, sel, nsel, NULL, p->prompt, p->tokens,
+                                    p->head_f16, max_threads, m, err);
+    memset(m, 0, sizeof *m);
+    if (tb_config_find(p->model, &m->cfg))
+        return tb_fail(err, "--model: layer sampling needs a configuration, not '%s'", p->model);
+    if (m->cfg.n_layers < SAMPLE_LAYERS_HI)
+        return tb_fail(err, "--model: %s has %d layers, fewer than the %d layer sampling times",
+                       p->model, m->cfg.n_layers, SAMPLE_LAYERS_HI);
+    return tb_check_sequence(&m->cfg, NULL, p->prompt, p->tokens, err);
+}
+
 int tb_bench_model_run(const tb_bench_model_params *p, const tb_observer *obs, cJSON **doc,
                        tb_error *err)
 {
     *doc = NULL;
     if (!p->model) return tb_fail(err, "--model CONFIG|FILE is required");
+    if (p->reps > REPS_MAX) return tb_fail(err, "--reps: at most %d", REPS_MAX);
     const tb_kernel *sel[TB_KERNELS_MAX];
-    int nsel = 1, rc, max_threads = max_of(p->threads, p->nthreads);
-    rc = p->kernels ? tb_select_kernels(p->kernels, sel, TB_KERNELS_MAX, &nsel, err)
-                    : tb_select_kernel(NULL, &sel[0], err);
+    int nsel = 1, max_threads = max_of(p->threads, p->nthreads);
+    int rc = p->kernels ? tb_select_kernels(p->kernels, sel, TB_KERNELS_MAX, &nsel, err)
+                        : tb_select_kernel(NULL, &sel[0], err);
     tb_model m;
-    if (!rc)
-        rc = tb_open_engine_model(p->model, p->seed, sel, nsel, NULL, p->prompt, p->tokens,
-                                  p->head_f16, max_threads, &m, err);
+    if (!rc) rc = open_model(p, sel, nsel, max_threads, &m, err);
     if (rc) return rc;
-    tb_energy *energy = tb_energy_open(NULL);
-    tb_counters *counters = tb_counters_open();
-    *doc = start_doc(p, &m.cfg, energy, counters);
-    tb_pool **pools = calloc((size_t)p->nthreads, sizeof(tb_pool *));
-    for (int ti = 0; ti < p->nthreads; ti++) pools[ti] = tb_pool_create(p->threads[ti]);
-    tb_pool *build_pool = tb_pool_create(max_threads);
-    for (int ki = 0; ki < nsel && !rc; ki++)
-        rc = bench_kernel(p, &m, sel[ki], build_pool, pools, *doc, energy, counters, obs, err);
+    bench_ctx b = {p,
+                   calloc((size_t)p->nthreads, sizeof(tb_pool *)),
+                   tb_pool_create(max_threads),
+                   tb_energy_open(NULL),
+                   tb_counters_open(),
+                   obs};
+    *doc = start_doc(p, &m.cfg, b.energy, b.counters);
+    for (int ti = 0; ti < p->nthreads; ti++) b.pools[ti] = tb_pool_create(p->threads[ti]);
+    for (int ki = 0; ki < nsel && !rc; ki++) rc = bench_kernel(&b, &m, sel[ki], *doc, err);
     cJSON_AddNumberToObject(*doc, "peak_rss_bytes", (double)tb_peak_rss());
-    for (int ti = 0; ti < p->nthreads; ti++) tb_pool_destroy(pools[ti]);
-    tb_pool_destroy(build_pool);
-    free(pools);
-    tb_model_free(&m);
-    tb_energy_close(energy);
-    tb_counters_close(counters);
+    for (int ti = 0; ti < p->nthreads; ti++) tb_pool_destroy(b.pools[ti]);
+    tb_pool_destroy(b.build_pool);
+    free(b.pools);
+    if (!p->sample_layers) tb_model_free(&m);
+    tb_energy_close(b.energy);
+    tb_counters_close(b.counters);
     if (rc) cJSON_Delete(*doc), *doc = NULL;
     return rc;
 }

@@ -109,6 +109,9 @@ typedef struct {
     int head_f16; // output head through the FP16 baseline (else f32)
     uint64_t seed;
     int roofline_mib;
+    // Layer-sampled: time the configuration with a few of its layers and extrapolate to all of
+    // them (for models larger than this machine's memory); every figure is labelled so.
+    int sample_layers;
 } tb_bench_model_params;
 void tb_bench_model_defaults(tb_bench_model_params *p);
 int tb_bench_model_run(const tb_bench_model_params *p, const tb_observer *obs, cJSON **doc,

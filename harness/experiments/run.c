@@ -1,0 +1,260 @@
+// tritbench run EXPERIMENT: every point of an experiment, each written as one result document
+// under results/<cpu>/<experiment>/, resumable: a point whose file exists with the same
+// configuration (hash) and revision is kept, unless forced.
+#include "run.h"
+
+#include "results.h"
+#include "tb_clock.h"
+#include "tb_version.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void tb_run_defaults(tb_run_params *p)
+{
+    *p = (tb_run_params){.results_dir = "results"};
+}
+
+// The configuration of a point, as stored in its document and hashed for resuming.
+static cJSON *point_config(const tb_point *pt)
+{
+    cJSON *c = cJSON_CreateObject();
+    const tb_step *s = pt->step;
+    cJSON_AddStringToObject(c, "run",
+                            pt->kind == TB_STEP_BENCH_KERNELS ? "bench-kernels"
+                            : pt->kind == TB_STEP_BENCH_MODEL ? "bench-model"
+                                                              : "validate-model");
+    cJSON_AddStringToObject(c, "kernels", s->kernels);
+    cJSON_AddNumberToObject(c, "seed", (double)s->seed);
+    if (pt->kind == TB_STEP_BENCH_KERNELS) {
+        const tb_bench_kernels_params *b = &pt->params.bench_kernels;
+        cJSON_AddItemToObject(c, "shape", cJSON_CreateIntArray(b->shapes[0], 2));
+        cJSON_AddNumberToObject(c, "m", b->m[0]);
+        cJSON_AddNumberToObject(c, "threads", b->threads[0]);
+        cJSON_AddStringToObject(c, "weights", b->cold ? "cold" : "hot");
+        cJSON_AddNumberToObject(c, "rounds", b->rounds);
+        cJSON_AddNumberToObject(c, "block_ms", b->block_ms);
+    } else if (pt->kind == TB_STEP_BENCH_MODEL) {
+        const tb_bench_model_params *b = &pt->params.bench_model;
+        cJSON_AddStringToObject(c, "model", b->model);
+        cJSON_AddItemToObject(c, "threads", cJSON_CreateIntArray(b->threads, b->nthreads));
+        cJSON_AddNumberToObject(c, "prompt", b->prompt);
+        cJSON_AddNumberToObject(c, "tokens", b->tokens);
+        cJSON_AddNumberToObject(c, "reps", b->reps);
+        cJSON_AddStringToObject(c, "head", b->head_f16 ? "f16" : "f32");
+        cJSON_AddBoolToObject(c, "layer_sampled", pt->sampled);
+    } else {
+        const tb_validate_model_params *v = &pt->params.validate_model;
+        cJSON_AddStringToObject(c, "model", v->model);
+        cJSON_AddNumberToObject(c, "tokens", v->tokens);
+    }
+    return c;
+}
+
+// 64-bit FNV-1a of the configuration's compact JSON, as 16 hex digits.
+static void config_hash(const cJSON *config, char hex[17])
+{
+    char *text = cJSON_PrintUnformatted(config);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *c = text; c && *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+    snprintf(hex, 17, "%016llx", (unsigned long long)h);
+    cJSON_free(text);
+}
+
+// "decode/125M/threads=2" -> "FOLDER/decode_125M_threads=2.json"
+static void point_path(const char *folder, const char *key, char *path, size_t len)
+{
+    snprintf(path, len, "%s/", folder);
+    size_t used = strlen(path);
+    for (const char *c = key; *c && used + 6 < len; c++) path[used++] = *c == '/' ? '_' : *c;
+    snprintf(path + used, len - used, ".json");
+}
+
+static int field_is(const cJSON *o, const char *key, const char *want)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
+    return s && strcmp(s, want) == 0;
+}
+
+// 1 if path holds this point's finished result for this configuration and revision.
+static int already_done(const char *path, const char *hash)
+{
+    if (access(path, R_OK) != 0) return 0;
+    char err[512];
+    cJSON *doc = tb_results_read(path, err, sizeof err);
+    const cJSON *pt = cJSON_GetObjectItem(doc, "point");
+    int same = pt && !cJSON_GetObjectItem(doc, "failed") && field_is(pt, "config_hash", hash) &&
+               field_is(pt, "revision", TB_GIT_REVISION);
+    cJSON_Delete(doc);
+    return same;
+}
+
+// Runs one point's runner. A point too large for this machine gets a document saying so.
+static int run_point(const tb_point *pt, const tb_observer *obs, cJSON **doc, tb_error *err)
+{
+    if (pt->skipped) {
+        *doc = cJSON_CreateObject();
+        char why[160];
+        snprintf(why, sizeof why, "needs about %.1f GiB, more than this machine has available",
+                 (double)pt->bytes_needed / (1u << 30));
+        cJSON_AddStringToObject(*doc, "skipped", why);
+        return TB_OK;
+    }
+    switch (pt->kind) {
+    case TB_STEP_BENCH_KERNELS:
+        return tb_bench_kernels_run(&pt->params.bench_kernels, obs, doc, err);
+    case TB_STEP_BENCH_MODEL:
+        return tb_bench_model_run(&pt->params.bench_model, obs, doc, err);
+    case TB_STEP_VALIDATE_MODEL:
+        return tb_validate_model_run(&pt->params.validate_model, obs, doc, err);
+    }
+    return tb_fail(err, "unknown step kind");
+}
+
+static const char *point_kind(const tb_point *pt)
+{
+    return pt->kind == TB_STEP_BENCH_KERNELS ? "kernels"
+           : pt->kind == TB_STEP_BENCH_MODEL ? "model"
+                                             : "accuracy";
+}
+
+// Runs a point and writes its document (a failed runner's message too, so a rerun retries it).
+static const char *run_and_write(const tb_experiment *e, const tb_point *pt, cJSON *config,
+                                 const char *hash, const char *path, const tb_observer *obs,
+                                 char *why, size_t why_len)
+{
+    cJSON *doc = NULL;
+    tb_error err = {""};
+    int rc = run_point(pt, obs, &doc, &err);
+    if (!doc) {
+        doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(doc, "failed", err.msg);
+        snprintf(why, why_len, "%s", err.msg);
+    }
+    cJSON *p = cJSON_AddObjectToObject(doc, "point");
+    cJSON_AddStringToObject(p, "experiment", e->name);
+    cJSON_AddStringToObject(p, "step", pt->step->name);
+    cJSON_AddStringToObject(p, "key", pt->key);
+    cJSON_AddStringToObject(p, "config_hash", hash);
+    cJSON_AddStringToObject(p, "revision", TB_GIT_REVISION);
+    cJSON_AddBoolToObject(p, "layer_sampled", pt->sampled);
+    cJSON_AddItemToObject(p, "config", cJSON_Duplicate(config, 1));
+    int wrote = tb_results_write_path(doc, path, point_kind(pt)) == 0;
+    cJSON_Delete(doc);
+    if (!wrote) return snprintf(why, why_len, "cannot write %s", path), "failed";
+    if (rc == TB_BAD_INPUT) return "failed";
+    if (rc == TB_CHECK_FAILED) return snprintf(why, why_len, "a check failed"), "check-failed";
+    return pt->skipped ? "skipped" : "done";
+}
+
+// The progress line: "[point i/n, ETA 4m10s] key: what the runner says", the time left scaled
+// from the estimates by how the points so far compared with theirs.
+typedef struct {
+    const tb_observer *outer;
+    char prefix[256];
+} point_progress;
+
+static void on_runner_progress(void *ctx, const char *what, int done, int total)
+{
+    point_progress *pp = ctx;
+    char line[512];
+    snprintf(line, sizeof line, "%s: %s", pp->prefix, what);
+    tb_observe(pp->outer, line, done, total);
+}
+
+static void set_progress(point_progress *pp, const tb_point *pt, int i, int n, double left_est,
+                         double scale)
+{
+    double left = left_est * scale;
+    snprintf(pp->prefix, sizeof pp->prefix, "[point %d/%d, ETA %dm%02ds] %s", i + 1, n,
+             (int)(left / 60), (int)left % 60, pt->key);
+    tb_observe(pp->outer, pp->prefix, 0, 1);
+}
+
+static cJSON *start_doc(const tb_experiment *e, const char *folder)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "experiment", e->name);
+    cJSON_AddStringToObject(doc, "file", e->path);
+    cJSON_AddStringToObject(doc, "description", e->description);
+    cJSON_AddStringToObject(doc, "folder", folder);
+    cJSON_AddStringToObject(doc, "revision", TB_GIT_REVISION);
+    cJSON_AddArrayToObject(doc, "points");
+    return doc;
+}
+
+static cJSON *point_entry(const tb_point *pt, const char *status, const char *path, double seconds,
+                          const char *why)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "key", pt->key);
+    cJSON_AddStringToObject(o, "status", status);
+    cJSON_AddStringToObject(o, "file", path);
+    cJSON_AddNumberToObject(o, "bytes_needed", (double)pt->bytes_needed);
+    cJSON_AddNumberToObject(o, "seconds_estimate", pt->seconds_estimate);
+    if (seconds >= 0) cJSON_AddNumberToObject(o, "seconds", seconds);
+    cJSON_AddBoolToObject(o, "layer_sampled", pt->sampled);
+    if (why[0]) cJSON_AddStringToObject(o, "reason", why);
+    return o;
+}
+
+static void summarize(cJSON *doc)
+{
+    static const char *const statuses[] = {"done",   "kept",         "skipped",
+                                           "failed", "check-failed", "planned"};
+    cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
+    for (size_t s = 0; s < sizeof statuses / sizeof statuses[0]; s++) {
+        int n = 0;
+        const cJSON *pt;
+        cJSON_ArrayForEach(pt, cJSON_GetObjectItem(doc, "points")) n +=
+            strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(pt, "status")), statuses[s]) == 0;
+        cJSON_AddNumberToObject(sum, statuses[s], n);
+    }
+}
+
+int tb_run_experiment(const tb_run_params *p, const tb_observer *obs, cJSON **doc, tb_error *err)
+{
+    *doc = NULL;
+    tb_experiment *e = malloc(sizeof *e);
+    tb_point *points = malloc(sizeof(tb_point) * TB_EXP_POINTS_MAX);
+    char *folder = NULL;
+    int rc = !e || !points ? tb_fail(err, "out of memory")
+                           : tb_experiment_load(p->experiment, NULL, e, err);
+    if (!rc && !(folder = tb_results_folder(p->results_dir, e->name)))
+        rc = tb_fail(err, "out of memory");
+    int n = rc ? 0 : tb_experiment_points(e, points, TB_EXP_POINTS_MAX), failed = 0;
+    if (!rc) *doc = start_doc(e, folder);
+    double left_est = 0, spent = 0, spent_est = 0;
+    point_progress pp = {obs, ""};
+    tb_observer inner = {on_runner_progress, &pp};
+    for (int i = 0; i < n; i++) left_est += points[i].seconds_estimate;
+    for (int i = 0; i < n; i++) {
+        const tb_point *pt = &points[i];
+        char path[1024], hash[17], why[800] = "";
+        const char *status = "planned";
+        double seconds = -1;
+        left_est -= pt->seconds_estimate;
+        if (p->only && strncmp(pt->key, p->only, strlen(p->only)) != 0) continue;
+        cJSON *config = point_config(pt);
+        config_hash(config, hash);
+        point_path(folder, pt->key, path, sizeof path);
+        if (!p->force && already_done(path, hash)) {
+            status = "kept";
+        } else if (!p->dry_run) {
+            set_progress(&pp, pt, i, n, left_est + pt->seconds_estimate,
+                         spent_est > 0 ? spent / spent_est : 1);
+            double t0 = tb_now();
+            status = run_and_write(e, pt, config, hash, path, &inner, why, sizeof why);
+            seconds = tb_now() - t0, spent += seconds, spent_est += pt->seconds_estimate;
+            failed += strstr(status, "failed") != NULL;
+        }
+        cJSON_Delete(config);
+        cJSON_AddItemToArray(cJSON_GetObjectItem(*doc, "points"),
+                             point_entry(pt, status, path, seconds, why));
+    }
+    if (*doc) summarize(*doc);
+    free(e), free(points), free(folder);
+    return rc ? rc : failed ? TB_CHECK_FAILED : TB_OK;
+}
