@@ -93,9 +93,9 @@ static void render_accuracy(const cJSON *doc)
     {
         char *b = cJSON_PrintUnformatted(cJSON_GetObjectItem(r, "base"));
         char *n = cJSON_PrintUnformatted(cJSON_GetObjectItem(r, "new"));
-        printf("accuracy regression: %s: kernel %s, field %s: %s -> %s (%s)\n",
-               tb_jstr(r, "point"), tb_jstr(r, "kernel"), tb_jstr(r, "field"), b ? b : "?",
-               n ? n : "?", tb_jstr(r, "why"));
+        printf("accuracy regression: %s: kernel %s, field %s: %s -> %s (%s)\n", tb_jstr(r, "point"),
+               tb_jstr(r, "kernel"), tb_jstr(r, "field"), b ? b : "?", n ? n : "?",
+               tb_jstr(r, "why"));
         cJSON_free(b);
         cJSON_free(n);
     }

@@ -41,7 +41,8 @@ static point_ref *index_points(const tb_result_set *set, tb_error *err)
         if (rc == TB_OK) rc = tb_result_point_id(refs[i].f, refs[i].id, POINT_ID_LEN, err);
         for (int j = 0; j < i && rc == TB_OK; j++)
             if (strcmp(refs[j].id, refs[i].id) == 0)
-                rc = tb_fail(err, "%s: field 'point' repeats the point of %s (%s): a set holds one "
+                rc = tb_fail(err,
+                             "%s: field 'point' repeats the point of %s (%s): a set holds one "
                              "run of each point",
                              refs[i].f->path, refs[j].f->path, refs[i].id);
         if (rc != TB_OK) return free(refs), NULL;
@@ -173,8 +174,9 @@ static int compare_sets(const tb_compare_params *p, const tb_result_set *base,
     }
     cJSON_AddBoolToObject(*doc, "cross_cpu", rows.cross_cpu);
     if (rows.cross_cpu)
-        cJSON_AddStringToObject(*doc, "note", "BASE and NEW come from different CPUs "
-                                              "(info.cpu_slug): ratios only, never a failure");
+        cJSON_AddStringToObject(*doc, "note",
+                                "BASE and NEW come from different CPUs "
+                                "(info.cpu_slug): ratios only, never a failure");
     return summarize(*doc, &rows);
 }
 

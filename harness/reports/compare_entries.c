@@ -49,7 +49,10 @@ static const kind_desc *find_kind(const char *kind)
     return NULL;
 }
 
-int tb_compare_known_kind(const char *kind) { return find_kind(kind) != NULL; }
+int tb_compare_known_kind(const char *kind)
+{
+    return find_kind(kind) != NULL;
+}
 
 // The entries of one document, with their identities.
 typedef struct {
@@ -80,13 +83,13 @@ static int entry_key(entry_list *l, int i, tb_error *err)
     char *key = l->keys[i];
     size_t used = 0;
     key[0] = '\0';
-    if (!cJSON_IsObject(e)) return tb_fail(err, "%s: field '%s[%d]' must be an object",
-                                           l->f->path, l->kd->list, i);
+    if (!cJSON_IsObject(e))
+        return tb_fail(err, "%s: field '%s[%d]' must be an object", l->f->path, l->kd->list, i);
     for (const id_field *f = l->kd->ids; f->name; f++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, f->name);
         if (f->is_string ? !cJSON_IsString(v) : !cJSON_IsNumber(v))
-            return field_error(l, i, f->name, f->is_string ? "must be a string" : "must be a number",
-                               err);
+            return field_error(l, i, f->name,
+                               f->is_string ? "must be a string" : "must be a number", err);
         if (f->is_string)
             used += snprintf(key + used, KEY_LEN - used, "%s%s", used ? " " : "", v->valuestring);
         else
@@ -95,8 +98,8 @@ static int entry_key(entry_list *l, int i, tb_error *err)
     }
     for (int j = 0; j < i; j++)
         if (strcmp(l->keys[j], key) == 0)
-            return tb_fail(err, "%s: field '%s[%d]' repeats %s[%d] (%s)", l->f->path,
-                           l->kd->list, i, l->kd->list, j, key);
+            return tb_fail(err, "%s: field '%s[%d]' repeats %s[%d] (%s)", l->f->path, l->kd->list,
+                           i, l->kd->list, j, key);
     return TB_OK;
 }
 
@@ -105,8 +108,7 @@ static int read_list(entry_list *l, const tb_result_file *f, const kind_desc *kd
 {
     *l = (entry_list){f, kd, NULL, NULL, 0};
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(f->doc, kd->list);
-    if (!list && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(f->doc, "skipped")))
-        return TB_OK;
+    if (!list && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(f->doc, "skipped"))) return TB_OK;
     if (!cJSON_IsArray(list))
         return tb_fail(err, "%s: field '%s' %s", f->path, kd->list,
                        list ? "must be an array" : "is missing");
@@ -184,8 +186,8 @@ static void add_test(cJSON *row, const tb_compare_params *p, double ratio, const
     tb_mw_result mw;
     if (!b->n || !n->n || tb_mann_whitney(n->samples, n->n, b->samples, b->n, &mw) != 0) {
         cJSON_AddNullToObject(row, "p");
-        cJSON_AddStringToObject(row, "verdict", isnan(ratio) ? "untested (no time)"
-                                                              : "untested (no samples)");
+        cJSON_AddStringToObject(row, "verdict",
+                                isnan(ratio) ? "untested (no time)" : "untested (no samples)");
         return;
     }
     const char *v = verdict(p, ratio, &mw);
@@ -195,8 +197,9 @@ static void add_test(cJSON *row, const tb_compare_params *p, double ratio, const
     cJSON_AddStringToObject(row, "test", mw.method == TB_MW_EXACT ? "exact" : "normal");
     cJSON_AddBoolToObject(row, "too_few_samples", mw.min_p >= p->alpha);
     cJSON_AddStringToObject(row, "verdict", v);
-    cJSON_AddBoolToObject(row, "fails", strcmp(v, "slower") == 0 && p->fail_on_slowdown_pct >= 0 &&
-                                            slowdown_pct > p->fail_on_slowdown_pct);
+    cJSON_AddBoolToObject(row, "fails",
+                          strcmp(v, "slower") == 0 && p->fail_on_slowdown_pct >= 0 &&
+                              slowdown_pct > p->fail_on_slowdown_pct);
 }
 
 static void add_speed_row(tb_compare_rows *rows, const char *point, const char *entry,
@@ -227,7 +230,8 @@ static int speed_rows(tb_compare_rows *rows, const char *point, const entry_list
         const metric *m = &base->kd->metrics[k];
         figure b, n;
         int rc = read_figure(base, i, m, &b, err);
-        if (rc == TB_OK) rc = read_figure(nw, j, m, &n, err);
+        if (rc == TB_OK)
+            rc = read_figure(nw, j, m, &n, err);
         else
             n = (figure){NAN, NULL, 0};
         if (rc == TB_OK) add_speed_row(rows, point, base->keys[i], m, &b, &n);
@@ -278,7 +282,10 @@ static void add_regression(tb_compare_rows *rows, const char *point, const char 
     cJSON_AddItemToArray(rows->accuracy, row);
 }
 
-static double num_or_nan(const cJSON *v) { return cJSON_IsNumber(v) ? v->valuedouble : NAN; }
+static double num_or_nan(const cJSON *v)
+{
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
 
 // The accuracy checks of one kernel present in both sets.
 static void accuracy_checks(tb_compare_rows *rows, const char *point, const char *kernel,
@@ -300,8 +307,8 @@ static void accuracy_checks(tb_compare_rows *rows, const char *point, const char
         add_regression(rows, point, kernel, "nmse", F(b, "nmse"), F(n, "nmse"),
                        "nmse above nmse_bound");
     if (num_or_nan(F(n, "kl_vs_float")) > TB_COMPARE_KL_FACTOR * num_or_nan(F(b, "kl_vs_float")))
-        add_regression(rows, point, kernel, "kl_vs_float", F(b, "kl_vs_float"),
-                       F(n, "kl_vs_float"), "kl_vs_float more than 3x BASE's (TB_COMPARE_KL_FACTOR)");
+        add_regression(rows, point, kernel, "kl_vs_float", F(b, "kl_vs_float"), F(n, "kl_vs_float"),
+                       "kl_vs_float more than 3x BASE's (TB_COMPARE_KL_FACTOR)");
     const cJSON *bt = F(b, "argmax_tokens"), *nt = F(n, "argmax_tokens");
     if (bt && nt && !cJSON_Compare(bt, nt, 1))
         add_regression(rows, point, kernel, "argmax_tokens", bt, nt, "greedy tokens changed");

@@ -184,8 +184,7 @@ int tb_result_point_id(const tb_result_file *f, char *id, size_t len, tb_error *
     const char *experiment =
         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(point, "experiment"));
     const char *key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(point, "key"));
-    if (!experiment)
-        return tb_fail(err, "%s: field 'point.experiment' must be a string", f->path);
+    if (!experiment) return tb_fail(err, "%s: field 'point.experiment' must be a string", f->path);
     if (!key) return tb_fail(err, "%s: field 'point.key' must be a string", f->path);
     int n = snprintf(id, len, "%s:%s", experiment, key);
     if (n < 0 || (size_t)n >= len)
