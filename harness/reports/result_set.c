@@ -61,7 +61,25 @@ static char **list_folder(const char *path, int *n, tb_error *err)
 
 static int read_tree(tb_result_set *set, const char *path, int depth, tb_error *err);
 
-// Reads the result documents in a folder, sub-folders first in name order.
+// One entry of a folder: a sub-folder, or a file with a result's name (others are skipped).
+static int read_child(tb_result_set *set, const char *path, const char *name, int depth,
+                      tb_error *err)
+{
+    size_t len = strlen(path) + strlen(name) + 2;
+    char *child = malloc(len);
+    if (!child) return tb_fail(err, "%s: out of memory", path);
+    snprintf(child, len, "%s/%s", path, name);
+    struct stat st;
+    int rc = TB_OK;
+    if (stat(child, &st) == 0 && S_ISDIR(st.st_mode))
+        rc = read_tree(set, child, depth + 1, err);
+    else if (tb_results_is_result_name(name))
+        rc = add_file(set, child, err);
+    free(child);
+    return rc;
+}
+
+// Reads the result documents in a folder, in name order.
 static int read_folder(tb_result_set *set, const char *path, int depth, tb_error *err)
 {
     if (depth > TB_RESULT_SET_MAX_DEPTH)
@@ -71,18 +89,7 @@ static int read_folder(tb_result_set *set, const char *path, int depth, tb_error
     char **names = list_folder(path, &n, err);
     if (!names) return TB_BAD_INPUT;
     for (int i = 0; i < n; i++) {
-        size_t len = strlen(path) + strlen(names[i]) + 2;
-        char *child = malloc(len);
-        if (!child) rc = tb_fail(err, "%s: out of memory", path);
-        if (rc == TB_OK) {
-            snprintf(child, len, "%s/%s", path, names[i]);
-            struct stat st;
-            if (stat(child, &st) == 0 && S_ISDIR(st.st_mode))
-                rc = read_tree(set, child, depth + 1, err);
-            else if (tb_results_is_result_name(names[i]))
-                rc = add_file(set, child, err);
-        }
-        free(child);
+        if (rc == TB_OK) rc = read_child(set, path, names[i], depth, err);
         free(names[i]);
     }
     free(names);
