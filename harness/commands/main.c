@@ -30,6 +30,9 @@ static const command commands[] = {
     {"info", cmd_info,
      "this machine's fingerprint as results record it: CPU, ISA, caches, OS,\n"
      "             compiler, revision, and which energy/counter sources exist (or why not)"},
+    {"compare", cmd_compare,
+     "two result sets (files or folders) side by side: speed ratios with a\n"
+     "             significance test, accuracy regressions (exit 1)"},
 };
 
 static void usage(FILE *f)

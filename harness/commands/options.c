@@ -147,3 +147,30 @@ int tb_parse_options(const char *cmd, const char *help, const tb_option *opts, i
         return tb_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     return 0;
 }
+
+// 1 if argument a ("--name" without "=value") is an option of the table that takes a value.
+static int takes_value(const tb_option *opts, int nopts, const char *a)
+{
+    if (strncmp(a, "--", 2) != 0 || strchr(a, '=')) return 0;
+    for (int i = 0; i < nopts; i++)
+        if (strcmp(a + 2, opts[i].name) == 0) return opts[i].type != TB_OPT_FLAG;
+    return 0;
+}
+
+int tb_take_operands(const tb_option *opts, int nopts, int *argc, char **argv,
+                     const char **operands, int max)
+{
+    int n = 0, kept = 1, i = 1;
+    for (; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            argv[kept++] = argv[i];
+            if (takes_value(opts, nopts, argv[i]) && i + 1 < *argc) argv[kept++] = argv[++i];
+        } else {
+            if (n < max) operands[n] = argv[i];
+            n++;
+        }
+    }
+    while (i < *argc) argv[kept++] = argv[i++];
+    *argc = kept;
+    return n;
+}

@@ -67,4 +67,11 @@ typedef struct {
 int tb_parse_options(const char *cmd, const char *help, const tb_option *opts, int nopts, int argc,
                      char **argv, void *out, int *rest);
 
+// Commands with operands (`compare BASE NEW`): moves the arguments of argv[1..*argc) that are
+// neither options nor their values into operands[0..max), in order, and closes the gap, so
+// that tb_parse_options sees options only. Stops at "--". Returns how many there were (more
+// than max are counted, not stored).
+int tb_take_operands(const tb_option *opts, int nopts, int *argc, char **argv,
+                     const char **operands, int max);
+
 #endif
