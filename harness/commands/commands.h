@@ -49,5 +49,6 @@ int cmd_bench_model(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

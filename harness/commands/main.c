@@ -27,6 +27,9 @@ static const command commands[] = {
     {"info", cmd_info,
      "this machine's fingerprint as results record it: CPU, ISA, caches, OS,\n"
      "             compiler, revision, and which energy/counter sources exist (or why not)"},
+    {"report", cmd_report,
+     "result files or folders -> report.md with tables against the published\n"
+     "             values and gnuplot figures, several CPUs side by side"},
 };
 
 static void usage(FILE *f)

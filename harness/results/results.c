@@ -30,8 +30,7 @@ static int valid_kind(const char *kind)
     return 1;
 }
 
-// mkdir -p; 0 or -1 with a message on stderr.
-static int mkdir_p(const char *path)
+int tb_mkdir_p(const char *path)
 {
     char *p = strdup(path);
     if (!p) return -1;
@@ -137,7 +136,7 @@ char *tb_results_write(cJSON *doc, const char *dir, const char *kind)
     cJSON_free(text);
 
     snprintf(path, cap, "%s/%s", dir, slug);
-    int rc = mkdir_p(path);
+    int rc = tb_mkdir_p(path);
     for (int attempt = 1; rc == 0; attempt++) {
         if (attempt == 1)
             snprintf(path, cap, "%s/%s/%s-%s.json", dir, slug, kind, stamp);
