@@ -33,6 +33,9 @@ static const command commands[] = {
     {"compare", cmd_compare,
      "two result sets (files or folders) side by side: speed ratios with a\n"
      "             significance test, accuracy regressions (exit 1)"},
+    {"report", cmd_report,
+     "result files or folders -> report.md with tables against the published\n"
+     "             values and gnuplot figures, several CPUs side by side"},
 };
 
 static void usage(FILE *f)

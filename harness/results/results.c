@@ -30,8 +30,7 @@ static int valid_kind(const char *kind)
     return 1;
 }
 
-// mkdir -p; 0 or -1 with a message on stderr.
-static int mkdir_p(const char *path)
+int tb_mkdir_p(const char *path)
 {
     char *p = strdup(path);
     if (!p) return -1;
@@ -149,7 +148,7 @@ char *tb_results_write(cJSON *doc, const char *dir, const char *kind)
         return NULL;
     }
     snprintf(path, cap, "%s/%s", dir, slug);
-    int rc = mkdir_p(path);
+    int rc = tb_mkdir_p(path);
     for (int attempt = 1; rc == 0; attempt++) {
         if (attempt == 1)
             snprintf(path, cap, "%s/%s/%s-%s.json", dir, slug, kind, stamp);
@@ -192,7 +191,7 @@ int tb_results_write_path(cJSON *doc, const char *path, const char *kind)
     char *body = doc_text(doc), *folder = strdup(path);
     char *slash = folder ? strrchr(folder, '/') : NULL;
     if (slash) *slash = '\0';
-    int rc = !body || !folder ? -1 : slash ? mkdir_p(folder) : 0;
+    int rc = !body || !folder ? -1 : slash ? tb_mkdir_p(folder) : 0;
     if (rc == 0) rc = tb_write_file_atomic(path, body);
     free(body), free(folder);
     return rc;

@@ -33,4 +33,7 @@ cJSON *tb_results_read(const char *path, char *err, size_t err_len);
 // temporary file of an unfinished write (".tmp." infix). Listings should skip the others.
 int tb_results_is_result_name(const char *name);
 
+// mkdir -p: creates path and its missing parents. 0, or -1 with a message on stderr.
+int tb_mkdir_p(const char *path);
+
 #endif

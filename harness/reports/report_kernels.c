@@ -1,0 +1,155 @@
+// The kernel sections of the report: GMAC/s and roofline fraction per kernel, shape and m, and
+// per CPU the figure for choosing a kernel (speed vs bits per weight vs logit error).
+#include "report_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FIELD(o, k) cJSON_GetObjectItemCaseSensitive(o, k)
+#define NUM(o, k)   cJSON_GetNumberValue(FIELD(o, k))
+#define STR(o, k)   cJSON_GetStringValue(FIELD(o, k))
+
+static int is_kernels(const cJSON *doc)
+{
+    return strcmp(tb_result_kind(doc), "kernels") == 0;
+}
+
+// The shape a CPU's figures use: 2560x6912 (2B4T down) if measured, else the largest.
+static void figure_shape(const tb_report_ctx *c, int cpu, int *n, int *k)
+{
+    *n = *k = 0;
+    for (int d = 0; d < c->set->nfiles; d++) {
+        const cJSON *doc = c->set->files[d].doc, *e;
+        if (!is_kernels(doc) || tb_report_cpu_index(c, doc) != cpu) continue;
+        cJSON_ArrayForEach(e, FIELD(doc, "entries"))
+        {
+            int en = (int)NUM(e, "n"), ek = (int)NUM(e, "k");
+            if (*n == 2560 && *k == 6912) return;
+            if ((en == 2560 && ek == 6912) || (double)en * ek > (double)*n * *k) *n = en, *k = ek;
+        }
+    }
+}
+
+static void table_row(tb_report_ctx *c, tb_grid *g, const char *cpu, const cJSON *e)
+{
+    char shape[32], m[16], threads[16], h[2][160], v[2][48];
+    snprintf(shape, sizeof shape, "%dx%d", (int)NUM(e, "n"), (int)NUM(e, "k"));
+    snprintf(m, sizeof m, "%d", (int)NUM(e, "m"));
+    snprintf(threads, sizeof threads, "%d", (int)NUM(e, "threads"));
+    const char *keys[] = {shape, m, STR(e, "weights"), threads, STR(e, "kernel")};
+    snprintf(h[0], sizeof h[0], "%s GMAC/s", cpu);
+    snprintf(h[1], sizeof h[1], "%s roof %%", cpu);
+    if (FIELD(e, "error")) {
+        snprintf(v[0], sizeof v[0], "failed validation");
+        snprintf(v[1], sizeof v[1], "-");
+    } else {
+        snprintf(v[0], sizeof v[0], "%.2f", NUM(e, "gmacs"));
+        snprintf(v[1], sizeof v[1], "%.1f", 100 * NUM(e, "roofline_fraction"));
+    }
+    tb_grid_set(g, keys, tb_grid_col(g, h[0]), v[0]);
+    tb_grid_set(g, keys, tb_grid_col(g, h[1]), v[1]);
+    (void)c;
+}
+
+static int kernels_table(tb_report_ctx *c)
+{
+    static const char *const key_names[] = {"shape (n x k)", "m", "weights", "threads", "kernel"};
+    tb_grid *g = tb_grid_new(5, key_names);
+    for (int cpu = 0; cpu < c->ncpu; cpu++) {
+        char h[160];
+        snprintf(h, sizeof h, "%s GMAC/s", c->cpus[cpu]);
+        tb_grid_col(g, h);
+        snprintf(h, sizeof h, "%s roof %%", c->cpus[cpu]);
+        tb_grid_col(g, h);
+    }
+    for (int d = 0; d < c->set->nfiles; d++) {
+        const cJSON *doc = c->set->files[d].doc, *e;
+        if (!is_kernels(doc)) continue;
+        cJSON_ArrayForEach(e, FIELD(doc, "entries")) table_row(c, g, tb_result_cpu_slug(doc), e);
+    }
+    int rows = tb_grid_rows(g);
+    if (rows) {
+        tb_sb_printf(&c->md, "## Kernels\n\nGMAC/s (m n k / median time) and weight bandwidth as "
+                             "a fraction of the read bandwidth measured in the same run (roof %%; "
+                             "above 100 %% the weights come from cache). Hot: one weight copy, "
+                             "cache-resident; cold: copies rotated through DRAM.\n\n");
+        tb_grid_markdown(g, &c->md);
+    }
+    tb_grid_free(g);
+    return rows;
+}
+
+// Rows "m gmacs roof%" of one CPU, kernel and thread count at the figure shape.
+static int m_series(tb_report_ctx *c, tb_sbuf *b, int *n, int cpu, const char *weights,
+                    const char *kernel, int threads)
+{
+    int fn, fk, started = 0;
+    figure_shape(c, cpu, &fn, &fk);
+    for (int d = 0; d < c->set->nfiles; d++) {
+        const cJSON *doc = c->set->files[d].doc, *e;
+        if (!is_kernels(doc) || tb_report_cpu_index(c, doc) != cpu) continue;
+        cJSON_ArrayForEach(e, FIELD(doc, "entries"))
+        {
+            if (FIELD(e, "error") || (int)NUM(e, "n") != fn || (int)NUM(e, "k") != fk ||
+                strcmp(STR(e, "weights"), weights) || strcmp(STR(e, "kernel"), kernel) ||
+                (int)NUM(e, "threads") != threads)
+                continue;
+            if (!started++) {
+                char t[256];
+                snprintf(t, sizeof t, "%s%s%s, %dx%d, %d thr", kernel, c->ncpu > 1 ? " @ " : "",
+                         c->ncpu > 1 ? c->cpus[cpu] : "", fn, fk, threads);
+                tb_sb_printf(b, "%s\"%s\"\n", *n ? "\n\n" : "", t);
+                (*n)++;
+            }
+            tb_sb_printf(b, "%g %g %g\n", NUM(e, "m"), NUM(e, "gmacs"),
+                         100 * NUM(e, "roofline_fraction"));
+        }
+    }
+    return started;
+}
+
+// Whether (kernel, threads) was seen before entry e of document d (so each series is made once).
+static int seen_before(const tb_report_ctx *c, int d, const cJSON *e, int cpu, const char *weights)
+{
+    for (int i = 0; i <= d; i++) {
+        const cJSON *doc = c->set->files[i].doc, *x;
+        if (!is_kernels(doc) || tb_report_cpu_index(c, doc) != cpu) continue;
+        for (x = FIELD(doc, "entries")->child; x && x != e; x = x->next)
+            if (!strcmp(STR(x, "kernel"), STR(e, "kernel")) &&
+                NUM(x, "threads") == NUM(e, "threads") && !strcmp(STR(x, "weights"), weights))
+                return 1;
+    }
+    return 0;
+}
+
+static int m_figure(tb_report_ctx *c, const char *weights)
+{
+    tb_sbuf b = {0};
+    int n = 0;
+    for (int cpu = 0; cpu < c->ncpu; cpu++)
+        for (int d = 0; d < c->set->nfiles; d++) {
+            const cJSON *doc = c->set->files[d].doc, *e;
+            if (!is_kernels(doc) || tb_report_cpu_index(c, doc) != cpu) continue;
+            cJSON_ArrayForEach(e, FIELD(doc, "entries")) if (!strcmp(STR(e, "weights"), weights) &&
+                                                             !seen_before(c, d, e, cpu, weights))
+                m_series(c, &b, &n, cpu, weights, STR(e, "kernel"), (int)NUM(e, "threads"));
+        }
+    int rc = TB_OK;
+    if (n) {
+        char what[128], title[512], name[64];
+        snprintf(what, sizeof what, "Kernels vs m, %s weights", weights);
+        tb_report_title(c, what, -1, title, sizeof title);
+        snprintf(name, sizeof name, "kernels-m-%s", weights);
+        rc = tb_report_figure(c, "kernels_vs_m", name, title, &b, n);
+    }
+    tb_sb_free(&b);
+    return rc;
+}
+
+int tb_report_kernels(tb_report_ctx *c)
+{
+    if (!kernels_table(c)) return TB_OK;
+    if (m_figure(c, "hot") || m_figure(c, "cold")) return TB_BAD_INPUT;
+    return tb_report_choice(c);
+}
