@@ -44,6 +44,17 @@ expect 1 "accuracy: 2 regressions" compare "$fx/accuracy/new.json" "$fx/accuracy
 
 # (d) two CPUs: the slowdown of (a) measured on another CPU gives ratios, never a failure.
 expect 0 "different CPUs" compare "$fx/cpus/base" "$fx/cpus/new" --fail-on-slowdown 10
+# Accuracy across CPUs: an exact kernel's logits, its greedy tokens, a PASS turned FAIL and an
+# NMSE over its bound hold on every CPU and still fail; a float baseline's KL does not.
+other=$(mktemp -d)
+sed 's/"cpu_slug": *"[^"]*"/"cpu_slug": "another-cpu"/' "$fx/accuracy/new.json" >"$other/new.json"
+expect 1 "accuracy: 4 regressions" compare "$fx/accuracy/base.json" "$other/new.json"
+expect 1 "kernel i2_avx2, field logits_fnv1a" compare "$fx/accuracy/base.json" "$other/new.json"
+json_check_out() { tb compare "$fx/accuracy/base.json" "$other/new.json" --json >"$other/c.json" 2>/dev/null; }
+json_check_out
+json_check "$other/c.json" "across CPUs: the float baseline's KL is listed but does not fail" \
+  'd["cross_cpu"] and [r["any_cpu"] for r in d["accuracy"] if r["field"] == "kl_vs_float"] == [False] and d["summary"]["accuracy_regressions"] == 4'
+rm -rf "$other"
 expect 0 "0.833" compare "$fx/cpus/base" "$fx/cpus/new" --fail-on-slowdown 10
 
 # Unmatched points and entries are listed, not an error.

@@ -31,7 +31,8 @@ static const char *help =
     "\n"
     "Exit status: 0 no regression; 1 an accuracy regression (or a failing slowdown); 2 bad\n"
     "usage or a malformed, foreign or mismatched document. Sets from different CPUs\n"
-    "(info.cpu_slug) give ratios only and never fail.\n";
+    "(info.cpu_slug) give speed ratios only; only accuracy checks that hold on every CPU\n"
+    "(an exact kernel's bit-identical logits, derived bounds) fail across CPUs.\n";
 
 typedef struct {
     tb_compare_params run;

@@ -60,6 +60,14 @@ static void render(const cJSON *doc)
            (int)tb_jnum(s, "done"), (int)tb_jnum(s, "kept"), (int)tb_jnum(s, "skipped"),
            (int)tb_jnum(s, "failed"), (int)tb_jnum(s, "check-failed"), (int)tb_jnum(s, "planned"));
     printf("results: %s/\n", tb_jstr(doc, "folder"));
+    const cJSON *report = cJSON_GetObjectItem(doc, "report");
+    const cJSON *fig = cJSON_GetObjectItem(report, "figures");
+    if (report)
+        printf("report: %s (figures: %s)\n", tb_jstr(report, "report"),
+               cJSON_IsTrue(cJSON_GetObjectItem(fig, "available")) ? "PNG files beside it"
+                                                                   : tb_jstr(fig, "reason"));
+    if (cJSON_GetObjectItem(doc, "report_error"))
+        printf("report failed: %s\n", tb_jstr(doc, "report_error"));
 }
 
 int cmd_run(int argc, char **argv)

@@ -133,6 +133,10 @@ static int model_points(const tb_step *s, tb_point *points, int n, int max)
         p->sampled = s->sampling == TB_SAMPLE_ALWAYS || (too_big && s->sampling == TB_SAMPLE_AUTO);
         p->skipped = too_big && s->sampling == TB_SAMPLE_NEVER;
         b->sample_layers = p->sampled;
+        // Layer-sampled: the model is built and run at 2 and 6 layers instead of all of them.
+        tb_config c;
+        if (p->sampled && tb_config_find(s->models[i], &c) == 0)
+            p->seconds_estimate *= 8.0 / c.n_layers;
         snprintf(p->key, sizeof p->key, "%s/%s%s", s->name, s->models[i],
                  p->sampled ? "/layer-sampled" : "");
     }

@@ -3,6 +3,7 @@
 // configuration (hash) and revision is kept, unless forced.
 #include "run.h"
 
+#include "report.h"
 #include "results.h"
 #include "tb_clock.h"
 #include "tb_version.h"
@@ -120,7 +121,8 @@ static const char *point_kind(const tb_point *pt)
                                              : "accuracy";
 }
 
-// Runs a point and writes its document (a failed runner's message too, so a rerun retries it).
+// Runs a point and writes its document. A runner that fails writes nothing (its message goes
+// into the run's document), so a rerun tries the point again.
 static const char *run_and_write(const tb_experiment *e, const tb_point *pt, cJSON *config,
                                  const char *hash, const char *path, const tb_observer *obs,
                                  char *why, size_t why_len)
@@ -128,11 +130,7 @@ static const char *run_and_write(const tb_experiment *e, const tb_point *pt, cJS
     cJSON *doc = NULL;
     tb_error err = {""};
     int rc = run_point(pt, obs, &doc, &err);
-    if (!doc) {
-        doc = cJSON_CreateObject();
-        cJSON_AddStringToObject(doc, "failed", err.msg);
-        snprintf(why, why_len, "%s", err.msg);
-    }
+    if (!doc) return snprintf(why, why_len, "%s", err.msg), "failed";
     cJSON *p = cJSON_AddObjectToObject(doc, "point");
     cJSON_AddStringToObject(p, "experiment", e->name);
     cJSON_AddStringToObject(p, "step", pt->step->name);
@@ -144,9 +142,28 @@ static const char *run_and_write(const tb_experiment *e, const tb_point *pt, cJS
     int wrote = tb_results_write_path(doc, path, point_kind(pt)) == 0;
     cJSON_Delete(doc);
     if (!wrote) return snprintf(why, why_len, "cannot write %s", path), "failed";
-    if (rc == TB_BAD_INPUT) return "failed";
     if (rc == TB_CHECK_FAILED) return snprintf(why, why_len, "a check failed"), "check-failed";
     return pt->skipped ? "skipped" : "done";
+}
+
+// The experiment's report, from every point document of its folder: FOLDER/report/report.md
+// and its figures; published tables from the folder "published" beside the experiment file.
+static int write_report(const tb_experiment *e, const char *folder, cJSON *doc, tb_error *err)
+{
+    char out[1100], published[600];
+    snprintf(out, sizeof out, "%s/report", folder);
+    const char *slash = strrchr(e->path, '/');
+    snprintf(published, sizeof published, "%.*s/published", slash ? (int)(slash - e->path) : 1,
+             slash ? e->path : ".");
+    const char *inputs[] = {folder};
+    tb_report_params rp;
+    tb_report_defaults(&rp);
+    rp.inputs = inputs, rp.ninputs = 1, rp.out_dir = out;
+    rp.published = access(published, R_OK) == 0 ? published : NULL;
+    cJSON *rdoc = NULL;
+    int rc = tb_report_run(&rp, &rdoc, err);
+    if (rdoc) cJSON_AddItemToObject(doc, "report", rdoc);
+    return rc;
 }
 
 // The progress line: "[point i/n, ETA 4m10s] key: what the runner says", the time left scaled
@@ -255,6 +272,12 @@ int tb_run_experiment(const tb_run_params *p, const tb_observer *obs, cJSON **do
                              point_entry(pt, status, path, seconds, why));
     }
     if (*doc) summarize(*doc);
+    // A report needs at least one point document in the folder.
+    if (!rc && !p->dry_run && access(folder, F_OK) == 0) {
+        tb_error rerr;
+        if (write_report(e, folder, *doc, &rerr) != TB_OK)
+            cJSON_AddStringToObject(*doc, "report_error", rerr.msg), failed++;
+    }
     free(e), free(points), free(folder);
     return rc ? rc : failed ? TB_CHECK_FAILED : TB_OK;
 }

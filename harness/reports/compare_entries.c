@@ -269,10 +269,16 @@ static int check_accuracy_fields(const entry_list *l, int i, tb_error *err)
     return TB_OK;
 }
 
+// A regression row. any_cpu: the check holds on every CPU, so it fails a comparison across CPUs
+// too: an exact kernel's logits are the same floats everywhere (exact integer dots, the same
+// float operations in the same order), and every kernel's NMSE bound and status are derived from
+// arithmetic; a float baseline's logits, KL and greedy tokens follow its CPU's float units.
 static void add_regression(tb_compare_rows *rows, const char *point, const char *kernel,
-                           const char *field, const cJSON *b, const cJSON *n, const char *why)
+                           const char *field, const cJSON *b, const cJSON *n, const char *why,
+                           int any_cpu)
 {
     cJSON *row = cJSON_CreateObject();
+    cJSON_AddBoolToObject(row, "any_cpu", any_cpu);
     cJSON_AddStringToObject(row, "point", point);
     cJSON_AddStringToObject(row, "kernel", kernel);
     cJSON_AddStringToObject(row, "field", field);
@@ -295,23 +301,25 @@ static void accuracy_checks(tb_compare_rows *rows, const char *point, const char
     const char *bs = F(b, "status")->valuestring, *ns = F(n, "status")->valuestring;
     if (strcmp(bs, "PASS") == 0 && strcmp(ns, "FAIL") == 0)
         add_regression(rows, point, kernel, "status", F(b, "status"), F(n, "status"),
-                       "PASS became FAIL");
+                       "PASS became FAIL", 1);
     if (strcmp(bs, "SKIP") == 0 || strcmp(ns, "SKIP") == 0) return; // no figures to compare
+    const int exact = cJSON_IsTrue(F(b, "exact"));
     const cJSON *bh = F(b, "logits_fnv1a"), *nh = F(n, "logits_fnv1a");
     if (cJSON_IsTrue(F(b, "exact")) && bh && nh && strcmp(bh->valuestring, nh->valuestring) != 0)
         add_regression(rows, point, kernel, "logits_fnv1a", bh, nh,
-                       "exact kernel: logits no longer bit-identical to BASE's");
+                       "exact kernel: logits no longer bit-identical to BASE's", 1);
     double nmse = num_or_nan(F(n, "nmse")), bound = num_or_nan(F(n, "nmse_bound"));
     double bnmse = num_or_nan(F(b, "nmse")), bbound = num_or_nan(F(b, "nmse_bound"));
     if (nmse > bound && !(bnmse > bbound))
         add_regression(rows, point, kernel, "nmse", F(b, "nmse"), F(n, "nmse"),
-                       "nmse above nmse_bound");
+                       "nmse above nmse_bound", 1);
     if (num_or_nan(F(n, "kl_vs_float")) > TB_COMPARE_KL_FACTOR * num_or_nan(F(b, "kl_vs_float")))
         add_regression(rows, point, kernel, "kl_vs_float", F(b, "kl_vs_float"), F(n, "kl_vs_float"),
-                       "kl_vs_float more than 3x BASE's (TB_COMPARE_KL_FACTOR)");
+                       "kl_vs_float more than 3x BASE's (TB_COMPARE_KL_FACTOR)", exact);
     const cJSON *bt = F(b, "argmax_tokens"), *nt = F(n, "argmax_tokens");
     if (bt && nt && !cJSON_Compare(bt, nt, 1))
-        add_regression(rows, point, kernel, "argmax_tokens", bt, nt, "greedy tokens changed");
+        add_regression(rows, point, kernel, "argmax_tokens", bt, nt, "greedy tokens changed",
+                       exact);
 #undef F
 }
 

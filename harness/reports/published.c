@@ -96,6 +96,10 @@ static int is_tsv(const struct dirent *d)
 
 int tb_published_load(tb_published *pub, const char *dir, tb_error *err)
 {
+    if (!dir) { // no published tables: the report shows measurements only
+        *pub = (tb_published){0};
+        return TB_OK;
+    }
     struct dirent **names;
     int n = scandir(dir, &names, is_tsv, alphasort);
     if (n < 0) return tb_fail(err, "%s: cannot read the folder of published tables", dir);

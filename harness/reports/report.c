@@ -79,8 +79,8 @@ int tb_report_write(tb_report_ctx *c, const char *name, const tb_sbuf *text)
 
 static void header(tb_report_ctx *c)
 {
-    tb_sb_printf(&c->md, "# tritbench report\n\n%d result documents from %d CPU%s:\n\n", c->set->nfiles,
-                 c->ncpu, c->ncpu > 1 ? "s" : "");
+    tb_sb_printf(&c->md, "# tritbench report\n\n%d result documents from %d CPU%s:\n\n",
+                 c->set->nfiles, c->ncpu, c->ncpu > 1 ? "s" : "");
     for (int i = 0; i < c->ncpu; i++) {
         const cJSON *info = NULL;
         for (int d = 0; d < c->set->nfiles && !info; d++)

@@ -13,7 +13,7 @@ typedef struct {
     const char *const *inputs; // result files or folders
     int ninputs;
     const char *out_dir;   // where report.md, the data files and the PNGs go (created)
-    const char *published; // folder of the published tables (*.tsv)
+    const char *published; // folder of the published tables (*.tsv); NULL: none
     const char *plots;     // folder of the gnuplot scripts
     const char *gnuplot;   // the gnuplot program (a name found on PATH, or a path)
 } tb_report_params;

@@ -185,8 +185,8 @@ static void skipped_list(tb_report_ctx *c)
         const char *exp =
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(point, "experiment"));
         if (!any++) tb_sb_printf(&c->md, "Points not run:\n\n");
-        tb_sb_printf(&c->md, "- `%s` %s %s: skipped (%s)\n", tb_result_cpu_slug(doc), exp ? exp : "",
-                     key ? key : c->set->files[d].path, why);
+        tb_sb_printf(&c->md, "- `%s` %s %s: skipped (%s)\n", tb_result_cpu_slug(doc),
+                     exp ? exp : "", key ? key : c->set->files[d].path, why);
     }
     if (any) tb_sb_printf(&c->md, "\n");
 }
