@@ -55,6 +55,7 @@ typedef struct {
     int passes;
     double ternary_bytes, ternary_params, embed_bytes, kv_bytes, weight_read;
     int no_layer_cost; // layer-sampled: the larger model was not slower (noise): no estimate
+    double sampled_decode_tps[2]; // layer-sampled: what the two samples measured
 } measured;
 enum { R_PREFILL_S, R_DECODE_S, R_TTFT_S, R_JOULES, R_KV };
 #define REPS_MAX (TB_LIST_MAX * 8)
@@ -78,8 +79,10 @@ static void measure(const tb_bench_model_params *p, tb_transformer *t, tb_energy
     for (int r = -1; r < p->reps; r++) { // r = -1: the warm-up, dropped
         tb_sampler greedy = {0, 0};
         tb_gen_stats st;
-        tb_generate_tokens(t, ids, p->prompt, ids + p->prompt, p->tokens, &greedy, probe, energy,
-                           NULL, &st);
+        // Layer-sampled: every step starts from emptied caches, as in the whole model, whose
+        // weights are many times the last-level cache (the samples' would fit in it).
+        tb_generate_tokens(t, ids, p->prompt, ids + p->prompt, p->tokens, &greedy, probe,
+                           p->sample_layers ? 1 : TB_PROBE_EVERY, energy, NULL, &st);
         if (r < 0) continue;
         f->rep[R_PREFILL_S][r] = st.prefill_s;
         f->rep[R_DECODE_S][r] = (st.first_step_s + st.steady_s) / steps;
@@ -103,6 +106,15 @@ static double extrapolate(double lo, double hi, double x)
     return lo + (x - SAMPLE_LAYERS_LO) * (hi - lo) / (SAMPLE_LAYERS_HI - SAMPLE_LAYERS_LO);
 }
 
+// Per repetition: values[r] = num / rep[field][r] (a rate), or the field itself (num = 0).
+static double median_of(const measured *f, int field, double num, cJSON **samples)
+{
+    double v[REPS_MAX];
+    for (int r = 0; r < f->reps; r++) v[r] = num > 0 ? num / f->rep[field][r] : f->rep[field][r];
+    if (samples) *samples = cJSON_CreateDoubleArray(v, f->reps);
+    return tb_quantile(v, f->reps, 0.5);
+}
+
 // The full model's figures from runs of SAMPLE_LAYERS_LO and SAMPLE_LAYERS_HI layers.
 static void extrapolate_measured(const measured *lo, const measured *hi, int layers, measured *f)
 {
@@ -114,6 +126,8 @@ static void extrapolate_measured(const measured *lo, const measured *hi, int lay
                                : extrapolate(lo->rep[k][r], hi->rep[k][r], layers);
     for (int r = 0; r < f->reps; r++)
         if (!(hi->rep[R_DECODE_S][r] > lo->rep[R_DECODE_S][r])) f->no_layer_cost = 1;
+    f->sampled_decode_tps[0] = 1 / median_of(lo, R_DECODE_S, 0, NULL);
+    f->sampled_decode_tps[1] = 1 / median_of(hi, R_DECODE_S, 0, NULL);
     f->bw = lo->bw > hi->bw ? lo->bw : hi->bw;
     f->passes = lo->passes + hi->passes;
     f->ternary_bytes = extrapolate(lo->ternary_bytes, hi->ternary_bytes, layers);
@@ -121,15 +135,6 @@ static void extrapolate_measured(const measured *lo, const measured *hi, int lay
     f->embed_bytes = extrapolate(lo->embed_bytes, hi->embed_bytes, layers);
     f->kv_bytes = extrapolate(lo->kv_bytes, hi->kv_bytes, layers);
     f->weight_read = extrapolate(lo->weight_read, hi->weight_read, layers);
-}
-
-// Per repetition: values[r] = num / rep[field][r] (a rate), or the field itself (num = 0).
-static double median_of(const measured *f, int field, double num, cJSON **samples)
-{
-    double v[REPS_MAX];
-    for (int r = 0; r < f->reps; r++) v[r] = num > 0 ? num / f->rep[field][r] : f->rep[field][r];
-    if (samples) *samples = cJSON_CreateDoubleArray(v, f->reps);
-    return tb_quantile(v, f->reps, 0.5);
 }
 
 static void rates_to_json(cJSON *o, const tb_bench_model_params *p, const measured *f)
@@ -162,6 +167,9 @@ static cJSON *entry_to_json(const tb_bench_model_params *p, const tb_kernel *kn,
         return o;
     }
     rates_to_json(o, p, f);
+    if (f->sampled_decode_tps[0] > 0)
+        cJSON_AddItemToObject(o, "layer_samples_decode_tokens_per_s",
+                              cJSON_CreateDoubleArray(f->sampled_decode_tps, 2));
     double jpt = median_of(f, R_JOULES, 0, NULL);
     if (jpt >= 0) {
         cJSON_AddNumberToObject(o, "energy_j_per_token", jpt);

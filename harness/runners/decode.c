@@ -15,11 +15,12 @@ static void add_joules(tb_gen_stats *st, double j)
 }
 
 void tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int *out, int n,
-                        tb_sampler *s, tb_bw_probe *probe, tb_energy *energy, tb_profile *prof,
-                        tb_gen_stats *st)
+                        tb_sampler *s, tb_bw_probe *probe, int probe_every, tb_energy *energy,
+                        tb_profile *prof, tb_gen_stats *st)
 {
     const int V = t->cfg.vocab_size;
     *st = (tb_gen_stats){.steps = n - 1};
+    if (probe && probe_every == 1) tb_bw_probe_pass(probe, t->pool);
     double t0 = tb_now();
     float *lg = tb_transformer_forward(t, prompt, n_prompt, 0, 0);
     st->prefill_s = tb_now() - t0;
@@ -27,7 +28,7 @@ void tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int 
     st->ttft_s = tb_now() - t0;
     tb_energy_start(energy);
     for (int i = 1; i < n; i++) {
-        if (probe && i % TB_PROBE_EVERY == 0) {
+        if (probe && i % probe_every == 0) {
             add_joules(st, tb_energy_package_joules(energy));
             tb_bw_probe_pass(probe, t->pool);
             tb_energy_start(energy);

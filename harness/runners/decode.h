@@ -26,12 +26,15 @@ typedef struct {
 } tb_gen_stats;
 
 // Prefill of prompt[0..n_prompt) gives out[0]; decode step i (1 <= i < n) forwards out[i-1] at
-// position n_prompt + i - 1 and samples out[i]. Every TB_PROBE_EVERY steps a pass of the
-// bandwidth probe (if not NULL) runs between two steps, outside the timed and metered time, so
-// the roofline sees the conditions the steps saw. energy (NULL: none) meters the decode steps;
-// prof (NULL: off) times the phases of the steady steps.
+// position n_prompt + i - 1 and samples out[i]. Every probe_every steps a pass of the bandwidth
+// probe (if not NULL) runs between two steps, outside the timed and metered time, so the
+// roofline sees the conditions the steps saw (TB_PROBE_EVERY). With probe_every = 1 a pass also
+// runs before the prefill: every step then starts with caches emptied by the probe's buffer
+// (4x the last-level cache), as in a model far larger than the cache (layer sampling).
+// energy (NULL: none) meters the decode steps; prof (NULL: off) times the phases of the steady
+// steps.
 void tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int *out, int n,
-                        tb_sampler *s, tb_bw_probe *probe, tb_energy *energy, tb_profile *prof,
-                        tb_gen_stats *st);
+                        tb_sampler *s, tb_bw_probe *probe, int probe_every, tb_energy *energy,
+                        tb_profile *prof, tb_gen_stats *st);
 
 #endif

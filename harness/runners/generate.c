@@ -81,8 +81,8 @@ static void generate(const tb_generate_params *p, tb_transformer *t, double load
     for (int r = 0; r < PROBE_PASSES_AROUND; r++) tb_bw_probe_pass(probe, t->pool);
     tb_profile prof = {{0}};
     tb_gen_stats st;
-    tb_generate_tokens(t, p->prompt, p->n_prompt, out, p->tokens, &sampler, probe, NULL,
-                       p->profile ? &prof : NULL, &st);
+    tb_generate_tokens(t, p->prompt, p->n_prompt, out, p->tokens, &sampler, probe, TB_PROBE_EVERY,
+                       NULL, p->profile ? &prof : NULL, &st);
     for (int r = 0; r < PROBE_PASSES_AROUND; r++) tb_bw_probe_pass(probe, t->pool);
     *doc = start_doc(p, t);
     cJSON_AddItemToObject(*doc, "tokens", cJSON_CreateIntArray(out, p->tokens));
