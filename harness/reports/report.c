@@ -103,6 +103,7 @@ static int run_sections(tb_report_ctx *c, tb_error *err)
         return tb_fail(err, "%s: cannot create the folder", c->p->out_dir);
     c->figures = find_gnuplot(c);
     header(c);
+    tb_report_machines(c);
     if (tb_report_models(c) || tb_report_kernels(c)) return TB_BAD_INPUT;
     return tb_report_write(c, "report.md", &c->md);
 }
@@ -136,6 +137,7 @@ int tb_report_run(const tb_report_params *p, cJSON **doc, tb_error *err)
     cJSON_Delete(c.files);
     free(c.rows);
     tb_sb_free(&c.md);
+    tb_sb_free(&c.sampling);
     tb_published_free(&c.pub);
     tb_result_set_free(&set);
     return rc;

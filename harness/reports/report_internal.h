@@ -81,6 +81,7 @@ typedef struct {
     tb_model_row *rows;
     int nrows;
     tb_sbuf md;
+    tb_sbuf sampling; // the table of layer-sampled runs against whole ones, if any
     cJSON *files;  // paths written
     int figures;   // gnuplot found
     char why[256]; // why not
@@ -93,6 +94,7 @@ int tb_report_float_kind(const char *kernel);
 
 // Sections of report.md, each only when the results hold its kind of data.
 int tb_report_models(tb_report_ctx *c);  // paper tables, skipped points, energy, threads
+void tb_report_machines(tb_report_ctx *c); // the CPUs, their bandwidth and energy source
 int tb_report_kernels(tb_report_ctx *c); // kernels table and figures, kernel choice figures
 // Per CPU, the figure of speed vs bits per weight vs logit error (report_choice.c).
 int tb_report_choice(tb_report_ctx *c);

@@ -60,7 +60,38 @@ static void add_entry(tb_model_row *r, const cJSON *e)
     }
 }
 
-static int collect(tb_report_ctx *c)
+// The decode rate of a kernel in a row filled by whole runs, or NAN.
+static double row_rate(const tb_model_row *r, const char *kernel)
+{
+    int kind = tb_report_float_kind(kernel);
+    if (kind == 2) return r->fp16;
+    return kind == 0 && strcmp(r->kernel, kernel) == 0 ? r->tern : NAN;
+}
+
+// A layer-sampled document of a model, CPU and thread count that a whole run also measured: a
+// check of the sampling (a row of its own table), not a row of the paper table.
+static void sampling_check(tb_report_ctx *c, const tb_model_row *r, const cJSON *e)
+{
+    const char *kernel = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "kernel"));
+    double sampled =
+        cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "decode_tokens_per_s"));
+    double whole = row_rate(r, kernel);
+    if (isnan(whole) || isnan(sampled)) return;
+    if (!c->sampling.s)
+        tb_sb_printf(&c->sampling,
+                     "### Layer sampling against whole runs\n\nThe same model, CPU and "
+                     "threads run whole and layer-sampled (2 and 6 layers timed, every step "
+                     "from emptied caches, extrapolated): how far the estimate is off.\n\n"
+                     "| CPU | model | threads | kernel | whole tok/s | layer-sampled tok/s | "
+                     "difference |\n|---|---|---:|---|---:|---:|---:|\n");
+    tb_sb_printf(&c->sampling, "| `%s` | %s | %d | %s | %.2f | %.2f | %+.1f %% |\n",
+                 c->cpus[r->cpu], r->size, r->threads, kernel, whole, sampled,
+                 100 * (sampled / whole - 1));
+}
+
+// Model documents into rows: whole runs first, then layer-sampled ones, which fill rows no
+// whole run measured and are checks of the sampling where one did.
+static int collect_pass(tb_report_ctx *c, int sampled_pass)
 {
     for (int d = 0; d < c->set->nfiles; d++) {
         const cJSON *doc = c->set->files[d].doc;
@@ -72,17 +103,28 @@ static int collect(tb_report_ctx *c)
             cJSON_GetObjectItemCaseSensitive(params, "config"), "name"));
         char label[96];
         sampled_label(params, label, sizeof label);
+        if ((label[0] != '\0') != sampled_pass) continue;
         const cJSON *e;
         cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "entries"))
         {
             int threads = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "threads"));
-            tb_model_row *r = find_row(c, tb_report_cpu_index(c, doc), size, threads);
+            int cpu = tb_report_cpu_index(c, doc), known = c->nrows;
+            tb_model_row *r = find_row(c, cpu, size, threads);
             if (!r) return tb_fail(c->err, "out of memory");
+            if (sampled_pass && (r - c->rows) < known && !r->sampled[0]) {
+                sampling_check(c, r, e);
+                continue;
+            }
             if (label[0]) snprintf(r->sampled, sizeof r->sampled, "%s", label);
             add_entry(r, e);
         }
     }
     return TB_OK;
+}
+
+static int collect(tb_report_ctx *c)
+{
+    return collect_pass(c, 0) || collect_pass(c, 1) ? TB_BAD_INPUT : TB_OK;
 }
 
 static int row_order(const void *a, const void *b)
@@ -232,6 +274,7 @@ int tb_report_models(tb_report_ctx *c)
     if (collect(c)) return TB_BAD_INPUT;
     qsort(c->rows, (size_t)c->nrows, sizeof *c->rows, row_order);
     if (c->nrows) paper_table(c);
+    if (c->sampling.s) tb_sb_printf(&c->md, "%s\n", c->sampling.s);
     skipped_list(c);
     if (c->nrows) {
         if (tb_report_model_figures(c)) return TB_BAD_INPUT;

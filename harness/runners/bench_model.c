@@ -322,6 +322,15 @@ static int open_model(const tb_bench_model_params *p, const tb_kernel *const *se
     if (m->cfg.n_layers < SAMPLE_LAYERS_HI)
         return tb_fail(err, "--model: %s has %d layers, fewer than the %d layer sampling times",
                        p->model, m->cfg.n_layers, SAMPLE_LAYERS_HI);
+    tb_config sample = m->cfg;
+    sample.n_layers = SAMPLE_LAYERS_HI; // the larger sample must fit
+    for (int i = 0; i < nsel; i++) {
+        int rc = tb_check_memory(&sample,
+                                 tb_transformer_bytes_needed(&sample, sel[i], p->prompt + p->tokens,
+                                                             p->prompt, p->head_f16, max_threads),
+                                 err);
+        if (rc) return rc;
+    }
     return tb_check_sequence(&m->cfg, NULL, p->prompt, p->tokens, err);
 }
 
