@@ -272,7 +272,7 @@ static void energy_table(tb_report_ctx *c)
 int tb_report_models(tb_report_ctx *c)
 {
     if (collect(c)) return TB_BAD_INPUT;
-    qsort(c->rows, (size_t)c->nrows, sizeof *c->rows, row_order);
+    if (c->nrows) qsort(c->rows, (size_t)c->nrows, sizeof *c->rows, row_order);
     if (c->nrows) paper_table(c);
     if (c->sampling.s) tb_sb_printf(&c->md, "%s\n", c->sampling.s);
     skipped_list(c);

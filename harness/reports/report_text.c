@@ -145,7 +145,7 @@ void tb_grid_markdown(tb_grid *g, tb_sbuf *out)
 {
     int w = g->nkeys + g->ncols;
     g_nkeys = g->nkeys;
-    qsort(g->rows, (size_t)g->nrows, sizeof *g->rows, row_cmp);
+    if (g->nrows) qsort(g->rows, (size_t)g->nrows, sizeof *g->rows, row_cmp);
     for (int i = 0; i < w; i++) tb_sb_printf(out, "| %s ", g->names[i]);
     tb_sb_printf(out, "|\n");
     for (int i = 0; i < w; i++) tb_sb_printf(out, "|%s", i < g->nkeys ? "---" : "---:");
