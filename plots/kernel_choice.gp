@@ -8,7 +8,7 @@ set title title noenhanced
 set xlabel 'bits per weight (scale included)'
 set ylabel 'GMAC/s at m = 1'
 set logscale xy
-set xrange [1:40]
+set xrange [1:200]
 set offsets 0, 0, graph 0.2, graph 0.2
 set grid xtics ytics mxtics mytics lc rgb '#dddddd'
 set key top right noenhanced
