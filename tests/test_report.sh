@@ -45,17 +45,22 @@ x86=intel-core-i7-fixture arm=arm-neoverse-n1-fixture
 contains "$md" "both CPUs side by side" "^| model | threads | $arm kernel .* $x86 kernel "
 contains "$md" "measured row with speedup" "^| 350M | 2 | i2_neon_sdot | 98.00 | 28.00 | 3.50x | i2_avx512vnni | 140.00 | 40.00 | 3.50x |"
 contains "$md" "published i7-13700H and M2 Ultra values" "| 350M | 2 .*| 56.67 | 172.95 | 3.05 | 185.56 | 281.51 | 1.52 |"
-contains "$md" "layer-sampled label" "| 1B | 2 | i2_neon_sdot | 49.00 (layer-sampled: 2 and 4 of 24 layers timed, extrapolated) |"
+contains "$md" "layer-sampled label" "| 1B | 2 | i2_neon_sdot | 49.00 (layer-sampled: 2 and 4 of 24 layers timed, extrapolated) | 11.90 (layer-sampled) |"
 contains "$md" "skipped point with its reason" "$x86.*tg/70B/threads=2: skipped (needs 61.2 GiB, 22.9 GiB available)"
 contains "$md" "energy unavailable reason" "| 125M | 1 | unavailable (no /sys/class/powercap (virtual machine?)) | unavailable"
 contains "$md" "energy measured" "| 125M | 2 | .* | 0.125 | 1.023 |"
 contains "$md" "kernels table" "^| 2560x6912 | 1 | cold | 1 | i2_avx512vnni | - | - | 36.00 | 36.0 |"
 contains "$md" "kernel without accuracy data" "| lut2_neon | 2.00 | 24.50 | no accuracy data |"
 if command -v gnuplot >/dev/null; then
-  for f in tg-vs-size tg-vs-threads kernels-m-hot kernels-m-cold choice-1 choice-2; do
+  for f in tg-vs-size tg-vs-threads kernels-m-hot-1t kernels-m-cold-1t choice-1 choice-2; do
     is_png "$dir/r/$f.png"
     contains "$md" "figure $f in the report" "!\[.*\]($f.png)"
   done
+  # Series rows go by ascending m (a line drawn 1, 32, 8 doubles back on itself).
+  if ! awk '/^"/ { last = 0; next } NF >= 3 { if ($1 < last) bad = 1; last = $1 } END { exit bad }' \
+      "$dir/r/kernels-m-hot-1t.dat"; then
+    echo "FAIL: kernels-m-hot-1t.dat rows not sorted by m"; fails=$((fails + 1))
+  fi
   if ls "$dir/r" | grep -q '\.tmp\.'; then
     echo "FAIL: temporary files left in $dir/r"; fails=$((fails + 1))
   fi

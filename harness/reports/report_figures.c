@@ -118,7 +118,7 @@ static void size_series(tb_report_ctx *c, tb_sbuf *b, int *n, int fp16)
                 snprintf(t, sizeof t, "%s %s (measured)", c->cpus[cpu], fp16 ? "FP16" : "ternary");
                 block_start(b, n, t);
             }
-            tb_sb_printf(b, "%g %g %d\n", x, y, !fp16 && r->sampled[0]);
+            tb_sb_printf(b, "%g %g %d\n", x, y, r->sampled[0] != 0);
         }
     }
 }
@@ -189,7 +189,7 @@ static int threads_figure(tb_report_ctx *c)
                 double y = fp16 ? c->rows[j].fp16 : c->rows[j].tern;
                 if (!isnan(y))
                     tb_sb_printf(&b, "%d %g %d\n", c->rows[j].threads, y,
-                                 !fp16 && c->rows[j].sampled[0]);
+                                 c->rows[j].sampled[0] != 0);
             }
         }
     }

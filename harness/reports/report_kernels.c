@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FIELD(o, k) cJSON_GetObjectItemCaseSensitive(o, k)
@@ -15,8 +16,9 @@ static int is_kernels(const cJSON *doc)
     return strcmp(tb_result_kind(doc), "kernels") == 0;
 }
 
-// The shape a CPU's figures use: 2560x6912 (2B4T down) if measured, else the largest.
-static void figure_shape(const tb_report_ctx *c, int cpu, int *n, int *k)
+// The shape a CPU's figure for these weights uses: 2560x6912 (2B4T down) if measured, else the
+// largest.
+static void figure_shape(const tb_report_ctx *c, int cpu, const char *weights, int *n, int *k)
 {
     *n = *k = 0;
     for (int d = 0; d < c->set->nfiles; d++) {
@@ -26,6 +28,7 @@ static void figure_shape(const tb_report_ctx *c, int cpu, int *n, int *k)
         {
             int en = (int)NUM(e, "n"), ek = (int)NUM(e, "k");
             if (*n == 2560 && *k == 6912) return;
+            if (strcmp(STR(e, "weights"), weights)) continue;
             if ((en == 2560 && ek == 6912) || (double)en * ek > (double)*n * *k) *n = en, *k = ek;
         }
     }
@@ -80,12 +83,25 @@ static int kernels_table(tb_report_ctx *c)
     return rows;
 }
 
-// Rows "m gmacs roof%" of one CPU, kernel and thread count at the figure shape.
+// One point of a kernels-vs-m series.
+typedef struct {
+    double m, gmacs, roof;
+} m_point;
+
+static int m_point_cmp(const void *a, const void *b)
+{
+    double x = ((const m_point *)a)->m, y = ((const m_point *)b)->m;
+    return (x > y) - (x < y);
+}
+
+// The series "m gmacs roof%" (sorted by m) of one CPU, kernel and thread count at the figure
+// shape; 1 if it has points.
 static int m_series(tb_report_ctx *c, tb_sbuf *b, int *n, int cpu, const char *weights,
                     const char *kernel, int threads)
 {
-    int fn, fk, started = 0;
-    figure_shape(c, cpu, &fn, &fk);
+    m_point pts[64];
+    int fn, fk, np = 0;
+    figure_shape(c, cpu, weights, &fn, &fk);
     for (int d = 0; d < c->set->nfiles; d++) {
         const cJSON *doc = c->set->files[d].doc, *e;
         if (!is_kernels(doc) || tb_report_cpu_index(c, doc) != cpu) continue;
@@ -93,20 +109,18 @@ static int m_series(tb_report_ctx *c, tb_sbuf *b, int *n, int cpu, const char *w
         {
             if (FIELD(e, "error") || (int)NUM(e, "n") != fn || (int)NUM(e, "k") != fk ||
                 strcmp(STR(e, "weights"), weights) || strcmp(STR(e, "kernel"), kernel) ||
-                (int)NUM(e, "threads") != threads)
+                (int)NUM(e, "threads") != threads || np == (int)(sizeof pts / sizeof pts[0]))
                 continue;
-            if (!started++) {
-                char t[256];
-                snprintf(t, sizeof t, "%s%s%s, %dx%d, %d thr", kernel, c->ncpu > 1 ? " @ " : "",
-                         c->ncpu > 1 ? c->cpus[cpu] : "", fn, fk, threads);
-                tb_sb_printf(b, "%s\"%s\"\n", *n ? "\n\n" : "", t);
-                (*n)++;
-            }
-            tb_sb_printf(b, "%g %g %g\n", NUM(e, "m"), NUM(e, "gmacs"),
-                         100 * NUM(e, "roofline_fraction"));
+            pts[np++] = (m_point){NUM(e, "m"), NUM(e, "gmacs"), 100 * NUM(e, "roofline_fraction")};
         }
     }
-    return started;
+    if (!np) return 0;
+    qsort(pts, (size_t)np, sizeof pts[0], m_point_cmp);
+    tb_sb_printf(b, "%s\"%s%s%s\"\n", *n ? "\n\n" : "", kernel, c->ncpu > 1 ? " @ " : "",
+                 c->ncpu > 1 ? c->cpus[cpu] : "");
+    (*n)++;
+    for (int i = 0; i < np; i++) tb_sb_printf(b, "%g %g %g\n", pts[i].m, pts[i].gmacs, pts[i].roof);
+    return 1;
 }
 
 // Whether (kernel, threads) was seen before entry e of document d (so each series is made once).
@@ -123,33 +137,66 @@ static int seen_before(const tb_report_ctx *c, int d, const cJSON *e, int cpu, c
     return 0;
 }
 
-static int m_figure(tb_report_ctx *c, const char *weights)
+// One figure per thread count (a figure of every kernel at every thread count is unreadable):
+// speed and roof fraction against m, one series per kernel (and CPU).
+static int m_figure(tb_report_ctx *c, const char *weights, int threads)
 {
     tb_sbuf b = {0};
-    int n = 0;
+    int n = 0, fn = 0, fk = 0;
     for (int cpu = 0; cpu < c->ncpu; cpu++)
         for (int d = 0; d < c->set->nfiles; d++) {
             const cJSON *doc = c->set->files[d].doc, *e;
             if (!is_kernels(doc) || tb_report_cpu_index(c, doc) != cpu) continue;
-            cJSON_ArrayForEach(e, FIELD(doc, "entries")) if (!strcmp(STR(e, "weights"), weights) &&
-                                                             !seen_before(c, d, e, cpu, weights))
-                m_series(c, &b, &n, cpu, weights, STR(e, "kernel"), (int)NUM(e, "threads"));
+            cJSON_ArrayForEach(e, FIELD(doc, "entries"))
+            {
+                if (strcmp(STR(e, "weights"), weights) || (int)NUM(e, "threads") != threads ||
+                    seen_before(c, d, e, cpu, weights))
+                    continue;
+                if (m_series(c, &b, &n, cpu, weights, STR(e, "kernel"), threads) && !fn)
+                    figure_shape(c, cpu, weights, &fn, &fk);
+            }
         }
     int rc = TB_OK;
     if (n) {
-        char what[128], title[512], name[64];
-        snprintf(what, sizeof what, "Kernels vs m, %s weights", weights);
+        char what[160], title[512], name[64];
+        snprintf(what, sizeof what, "Kernels vs m, %dx%d, %s weights, %d thread%s", fn, fk, weights,
+                 threads, threads == 1 ? "" : "s");
         tb_report_title(c, what, -1, title, sizeof title);
-        snprintf(name, sizeof name, "kernels-m-%s", weights);
+        snprintf(name, sizeof name, "kernels-m-%s-%dt", weights, threads);
         rc = tb_report_figure(c, "kernels_vs_m", name, title, &b, n);
     }
     tb_sb_free(&b);
     return rc;
 }
 
+// The thread counts measured with these weights, ascending, deduplicated; how many.
+static int thread_counts(const tb_report_ctx *c, const char *weights, int *t, int max)
+{
+    int nt = 0;
+    for (int d = 0; d < c->set->nfiles; d++) {
+        const cJSON *doc = c->set->files[d].doc, *e;
+        if (!is_kernels(doc)) continue;
+        cJSON_ArrayForEach(e, FIELD(doc, "entries"))
+        {
+            int th = (int)NUM(e, "threads"), i = 0;
+            if (strcmp(STR(e, "weights"), weights)) continue;
+            while (i < nt && t[i] < th) i++;
+            if ((i < nt && t[i] == th) || nt == max) continue;
+            memmove(t + i + 1, t + i, (size_t)(nt - i) * sizeof *t);
+            t[i] = th, nt++;
+        }
+    }
+    return nt;
+}
+
 int tb_report_kernels(tb_report_ctx *c)
 {
+    static const char *const weights[] = {"hot", "cold"};
     if (!kernels_table(c)) return TB_OK;
-    if (m_figure(c, "hot") || m_figure(c, "cold")) return TB_BAD_INPUT;
+    for (int w = 0; w < 2; w++) {
+        int t[16], nt = thread_counts(c, weights[w], t, 16);
+        for (int i = 0; i < nt; i++)
+            if (m_figure(c, weights[w], t[i])) return TB_BAD_INPUT;
+    }
     return tb_report_choice(c);
 }

@@ -156,7 +156,8 @@ static void cpu_cells(tb_report_ctx *c, tb_grid *g, const tb_model_row *r, const
         snprintf(s, sizeof s, "%.2f%s%s", r->tern, r->sampled[0] ? " " : "", r->sampled);
         tb_grid_set(g, keys, tb_grid_col(g, h[1]), s);
     }
-    cell(g, keys, h[2], "%.2f", r->fp16);
+    // The FP16 kernel ran in the same layer-sampled document; the ternary cell says how.
+    cell(g, keys, h[2], r->sampled[0] ? "%.2f (layer-sampled)" : "%.2f", r->fp16);
     cell(g, keys, h[3], "%.2fx", r->tern / r->fp16);
 }
 
