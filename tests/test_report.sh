@@ -49,6 +49,7 @@ contains "$md" "layer-sampled label" "| 1B | 2 | i2_neon_sdot | 49.00 (layer-sam
 contains "$md" "skipped point with its reason" "$x86.*tg/70B/threads=2: skipped (needs 61.2 GiB, 22.9 GiB available)"
 contains "$md" "energy unavailable reason" "| 125M | 1 | unavailable (no /sys/class/powercap (virtual machine?)) | unavailable"
 contains "$md" "energy measured" "| 125M | 2 | .* | 0.125 | 1.023 |"
+contains "$md" "ternary kernels end to end against i2" "^| 350M | 2 | lut3_avx512 | - | - | - | - | 1.67 | 70.00 | 420.0 | 0.50x |"
 contains "$md" "kernels table" "^| 2560x6912 | 1 | cold | 1 | i2_avx512vnni | - | - | 36.00 | 36.0 |"
 contains "$md" "kernel without accuracy data" "| lut2_neon | 2.00 | 24.50 | no accuracy data |"
 if command -v gnuplot >/dev/null; then

@@ -27,15 +27,17 @@ static double nmse_of(const tb_report_ctx *c, int cpu, const char *kernel)
 
 // The m = 1 entries of cpu the figure uses: weights cold if any, the fewest threads, and the
 // shape 2560x6912 if measured, else the largest.
-static int pick(const cJSON *e, const char *weights, int threads, double nk)
+static int pick(const cJSON *e, const char *weights, int threads, const int *nk)
 {
     return !FIELD(e, "error") && NUM(e, "m") == 1 && !strcmp(STR(e, "weights"), weights) &&
-           (int)NUM(e, "threads") == threads && NUM(e, "n") * NUM(e, "k") == nk;
+           (int)NUM(e, "threads") == threads && (int)NUM(e, "n") == nk[0] &&
+           (int)NUM(e, "k") == nk[1];
 }
 
-static void choose(const tb_report_ctx *c, int cpu, const char **weights, int *threads, double *nk)
+// nk: the shape {n, k} (2560x6912 and 6912x2560 are two shapes of one size).
+static void choose(const tb_report_ctx *c, int cpu, const char **weights, int *threads, int *nk)
 {
-    *weights = "hot", *threads = 1 << 30, *nk = 0;
+    *weights = "hot", *threads = 1 << 30, nk[0] = nk[1] = 0;
     int shape_2b4t = 0;
     for (int d = 0; d < c->set->nfiles; d++) {
         const cJSON *doc = c->set->files[d].doc, *e;
@@ -46,8 +48,8 @@ static void choose(const tb_report_ctx *c, int cpu, const char **weights, int *t
             if (!strcmp(STR(e, "weights"), "cold")) *weights = "cold";
             if ((int)NUM(e, "threads") < *threads) *threads = (int)NUM(e, "threads");
             int is_2b4t = NUM(e, "n") == 2560 && NUM(e, "k") == 6912;
-            if (!shape_2b4t && (is_2b4t || NUM(e, "n") * NUM(e, "k") > *nk))
-                *nk = NUM(e, "n") * NUM(e, "k"), shape_2b4t = is_2b4t;
+            if (!shape_2b4t && (is_2b4t || NUM(e, "n") * NUM(e, "k") > (double)nk[0] * nk[1]))
+                nk[0] = (int)NUM(e, "n"), nk[1] = (int)NUM(e, "k"), shape_2b4t = is_2b4t;
         }
     }
 }
@@ -118,9 +120,9 @@ static int choice_data(tb_report_ctx *c, int cpu, tb_sbuf *b, tb_grid *g, char *
 {
     const char *weights;
     int threads, with_nmse = 0, rows = 0;
-    double nk;
+    int nk[2];
     choice_point pt[TB_CHOICE_MAX];
-    choose(c, cpu, &weights, &threads, &nk);
+    choose(c, cpu, &weights, &threads, nk);
     char h[3][160];
     snprintf(h[0], sizeof h[0], "%s bits/weight", c->cpus[cpu]);
     snprintf(h[1], sizeof h[1], "%s GMAC/s", c->cpus[cpu]);

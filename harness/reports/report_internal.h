@@ -97,6 +97,8 @@ int tb_report_models(tb_report_ctx *c);  // paper tables, skipped points, energy
 void tb_report_machines(tb_report_ctx *c); // the CPUs, their bandwidth and energy source
 int tb_report_kernels(tb_report_ctx *c); // kernels table and figures, kernel choice figures
 // Per CPU, the figure of speed vs bits per weight vs logit error (report_choice.c).
+// The ternary kernels of the model points side by side, against the packed i2 kernel.
+int tb_report_ternary_kernels(tb_report_ctx *c);
 int tb_report_choice(tb_report_ctx *c);
 // The figures of tokens/s against model size (with the published values) and threads.
 int tb_report_model_figures(tb_report_ctx *c);

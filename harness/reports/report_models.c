@@ -281,5 +281,5 @@ int tb_report_models(tb_report_ctx *c)
         if (tb_report_model_figures(c)) return TB_BAD_INPUT;
         energy_table(c);
     }
-    return TB_OK;
+    return tb_report_ternary_kernels(c);
 }
