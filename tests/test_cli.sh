@@ -59,6 +59,12 @@ expect 0 "GMAC/s" bench kernels --kernel naive,i2_scalar --shape 64,256 --rounds
 tb bench kernels --kernel i2_scalar,lut2_scalar --shape 64,300 --m 1,3 --threads $threads --rounds 3 --block-ms 1 --roofline-mib 4 --json --out "$dir/bench.json" >"$dir/bench-stdout.json" 2>/dev/null
 json_check "$dir/bench.json" "bench kernels: every entry timed" \
   "len(d['entries']) == 2 * 2 * $nthreads and all('error' not in e and e['gmacs'] > 0 and e['median_s'] > 0 for e in d['entries']) and d['parameters']['baseline'] == 'i2_scalar'"
+# Each case's roof is probed on at least its working set (one hot copy: a cache roof), and
+# every entry says which roof bounds it and how close it came.
+json_check "$dir/bench.json" "bench kernels: roofs sized to the work" \
+  "all(e['roof']['buffer_bytes'] >= e['roof']['work_bytes'] > 0 and e['roof']['kind'] == 'cache' and e['roof']['passes'] >= 3 and e['bound_by'] in ('bandwidth', 'compute') and e['roof_fraction'] > 0 and ('compute_roof' in e) for e in d['entries'])"
+json_check "$dir/bench.json" "bench kernels: portable kernels have no compute roof, with the reason" \
+  "all(e['compute_roof'] is None and ('portable C' in e['compute_roof_reason'] or 'table lookups' in e['compute_roof_reason']) and e['bound_by'] == 'bandwidth' for e in d['entries'])"
 json_check "$dir/bench-stdout.json" "bench kernels --json prints the same document" \
   "d['entries'][0]['kernel'] == 'i2_scalar' and len(d['entries']) == 2 * 2 * $nthreads"
 # Cold weights: kernels with different numbers of weight copies, interleaved. Packing ~2x the
@@ -67,10 +73,14 @@ if [ -z "${TB_CLI_WRAPPER:-}" ]; then
   tb bench kernels --kernel i2_scalar,f32_blas --shape 512,512 --cold --rounds 3 --block-ms 1 --roofline-mib 4 --out "$dir/cold.json" >/dev/null 2>&1
   json_check "$dir/cold.json" "bench kernels --cold rotates weight copies" \
     "all('error' not in e and e['weight_copies'] > 1 and e['weights'] == 'cold' for e in d['entries'])"
+  json_check "$dir/cold.json" "bench kernels --cold: a DRAM roof on all the copies" \
+    "all(e['roof']['kind'] == 'dram' and e['roof']['buffer_bytes'] >= e['roof']['work_bytes'] >= e['weight_copies'] * e['weight_gbs'] * e['median_s'] * 1e9 * 0.999 for e in d['entries'])"
 fi
 tb bench model --model tiny --prompt 4 --tokens 3 --reps 1 --threads $threads --kernel i2_scalar,naive --roofline-mib 4 --out "$dir/model.json" >/dev/null 2>&1
 json_check "$dir/model.json" "bench model: every kernel and thread count measured" \
   "len(d['entries']) == 2 * $nthreads and all(e['decode_tokens_per_s'] > 0 and e['prefill_tokens_per_s'] > 0 for e in d['entries'])"
+json_check "$dir/model.json" "bench model: the roof is probed on at least the bytes a token streams" \
+  "all(e['roof']['buffer_bytes'] >= e['roof']['work_bytes'] >= e['bytes_read_per_token'] and abs(e['roof']['best_gbs'] * 1e9 - e['read_bandwidth_bytes_per_s']) <= 1e-9 * e['read_bandwidth_bytes_per_s'] for e in d['entries'])"
 # 20 tokens: probe passes between decode steps too (2 before, 2 inside each of 2 reps, 2 after).
 tb bench model --model tiny --prompt 4 --tokens 20 --reps 1 --threads $threads --kernel i2_scalar --roofline-mib 4 --json >"$dir/passes.json" 2>/dev/null
 json_check "$dir/passes.json" "bench model: probe passes between the decode steps" \
@@ -80,6 +90,11 @@ json_check "$dir/passes.json" "bench model: probe passes between the decode step
 fixtures=$(dirname "$0")/fixtures
 expect 0 "slug:" info
 expect 0 '"cpu_slug"' info --json
+# The roofs on their own: a small buffer (a cache roof), compute paths, likwid skipped.
+expect 0 "read bandwidth, GB/s" info --bandwidth --mib 8 --no-likwid --threads 1
+expect 0 '"kind":.*"cache"' info --bandwidth --mib 8 --no-likwid --json
+expect 0 "compute peak, GMAC/s" info --compute
+expect 2 "describe another machine" info --bandwidth --cpuinfo "$(dirname "$0")/fixtures/cpuinfo-neoverse-n1.txt"
 expect 0 "arm-neoverse-n1" info --cpuinfo "$fixtures/cpuinfo-neoverse-n1.txt" --sysfs "$fixtures/sysfs-arm"
 expect 0 '"part_name":.*"Neoverse-N1"' info --json --cpuinfo "$fixtures/cpuinfo-neoverse-n1.txt"
 expect 2 "unknown option '--bogus'" info --bogus

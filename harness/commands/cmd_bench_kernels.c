@@ -15,9 +15,11 @@ static const char *help =
     "interleaving the kernels round by round. A call is what an engine does per token: prepare\n"
     "the activations (padding, row sums, LUT tables; 'prep%' is its share) on one thread, then\n"
     "every row split across the threads. Every kernel is validated on the shape first; one that\n"
-    "fails gets no time. The run also measures the streaming read bandwidth (a buffer of 4x the\n"
-    "last-level cache) for each thread count: 'roof%' is weight GB/s over it (above 100 % the\n"
-    "weights come from cache).\n"
+    "fails gets no time. Each case is measured against two roofs probed in the same run: the\n"
+    "read bandwidth on a buffer as large as its working set ('roof:' line; all weight copies\n"
+    "when cold, one copy when hot: a cache roof), and the peak of each kernel's multiply-\n"
+    "accumulate instruction path. 'roof%' is the rate reached against the lower of the two at\n"
+    "the kernel's MACs per weight byte; 'bound' says which ('bw' or 'cpu').\n"
     "  --kernel LIST     kernels to time (default: all this CPU runs, baselines included)\n"
     "  --model CONFIG    every distinct linear shape of a model configuration (default 2B4T:\n"
     "                    2560x2560, 640x2560, 6912x2560, 2560x6912)\n"
@@ -30,8 +32,8 @@ static const char *help =
     "  --cold            rotate weight copies larger than twice the last-level cache, so the\n"
     "                    weights come from DRAM (default: hot, one cache-resident copy)\n"
     "  --seed S          seed of the random data (default 1)\n"
-    "  --roofline-mib N  buffer of the bandwidth measurement (default: 4x the last-level cache,\n"
-    "                    at least 256 MiB; smaller measures a cache)\n"
+    "  --roofline-mib N  bandwidth probe of at least N MiB (default: exactly the bytes each case\n"
+    "                    streams: all weight copies when cold, one copy when hot, a cache roof)\n"
     "  --json            the results document on standard output instead of the tables\n"
     "  --out FILE        also write the document to FILE (atomically)\n"
     "  --save            also write it to results/<cpu>/kernels-<time>.json\n"
@@ -73,11 +75,13 @@ static void render_entry(const cJSON *e)
         return;
     }
     double med = tb_jnum(e, "median_s");
-    printf("  %-14s %10.1f %10.1f %6.1f %6.1f %8.1f %7.1f %6.0f %7.3f %.3fx\n",
+    const char *bound = tb_jstr(e, "bound_by");
+    printf("  %-14s %10.1f %10.1f %6.1f %6.1f %8.1f %7.1f %6.0f %5s %7.3f %.3fx\n",
            tb_jstr(e, "kernel"), med * 1e6, tb_jnum(e, "min_s") * 1e6,
            100 * tb_jnum(e, "iqr_s") / med, 100 * tb_jnum(e, "prepare_median_s") / med,
-           tb_jnum(e, "gmacs"), tb_jnum(e, "weight_gbs"), 100 * tb_jnum(e, "roofline_fraction"),
-           tb_jnum(e, "bits_per_weight"), tb_jnum(e, "ratio_vs_baseline"));
+           tb_jnum(e, "gmacs"), tb_jnum(e, "weight_gbs"), 100 * tb_jnum(e, "roof_fraction"),
+           bound && !strcmp(bound, "compute") ? "cpu" : "bw", tb_jnum(e, "bits_per_weight"),
+           tb_jnum(e, "ratio_vs_baseline"));
 }
 
 // A header per thread count and per case (shape, m), then a row per kernel.
@@ -100,20 +104,22 @@ static void render(const cJSON *doc)
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "entries"))
     {
         int t = (int)tb_jnum(e, "threads");
-        if (t != threads) {
-            char key[16];
-            snprintf(key, sizeof key, "%d", t);
-            printf("\nthreads %d: streaming read bandwidth %.1f GB/s (%.0f MiB buffer)\n", t,
-                   tb_jnum(cJSON_GetObjectItem(doc, "roofline"), key) / 1e9,
-                   tb_jnum(par, "roofline_bytes") / (1 << 20));
-        }
         if (t != threads || tb_jnum(e, "n") != n || tb_jnum(e, "k") != k || tb_jnum(e, "m") != m) {
             threads = t, n = (int)tb_jnum(e, "n"), k = (int)tb_jnum(e, "k"),
             m = (int)tb_jnum(e, "m");
             printf("\n  shape n=%d k=%d m=%d, %d thread%s (%.1f MMAC)\n", n, k, m, t,
                    t > 1 ? "s" : "", (double)m * n * k / 1e6);
-            printf("  %-14s %10s %10s %6s %6s %8s %7s %6s %7s %s\n", "kernel", "median_us",
-                   "min_us", "iqr%", "prep%", "GMAC/s", "GB/s", "roof%", "bits/w", "vs baseline");
+            const cJSON *roof = cJSON_GetObjectItem(e, "roof");
+            if (roof)
+                printf("  roof: %s read bandwidth %.1f GB/s (best of %d passes, median %.1f) on a "
+                       "%.0f MiB buffer for %.0f MiB of weights\n",
+                       tb_jstr(roof, "kind"), tb_jnum(roof, "best_gbs"),
+                       (int)tb_jnum(roof, "passes"), tb_jnum(roof, "median_gbs"),
+                       tb_jnum(roof, "buffer_bytes") / (1 << 20),
+                       tb_jnum(roof, "work_bytes") / (1 << 20));
+            printf("  %-14s %10s %10s %6s %6s %8s %7s %6s %5s %7s %s\n", "kernel", "median_us",
+                   "min_us", "iqr%", "prep%", "GMAC/s", "GB/s", "roof%", "bound", "bits/w",
+                   "vs baseline");
         }
         render_entry(e);
     }

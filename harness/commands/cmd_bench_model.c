@@ -14,9 +14,10 @@ static const char *help =
     "Prefill tokens/s (the prompt in one forward call), decode tokens/s (one token a call),\n"
     "time to first token, joules per token where an energy source exists, weight bytes, bytes\n"
     "read per decoded token (weights and KV cache) against the read bandwidth, and peak RSS.\n"
-    "The bandwidth probe of each entry runs before, between (every 8 decode steps, outside the\n"
-    "timed and metered time) and after its repetitions; bw-limit% is against its best pass,\n"
-    "med% against its median pass.\n"
+    "The bandwidth probe of each entry reads a buffer at least as large as what a decode step\n"
+    "streams (weights, head, KV cache; capped at the plateau, see 'info --bandwidth'), before,\n"
+    "between (every 8 decode steps, outside the timed and metered time) and after its\n"
+    "repetitions; bw-limit% is against its best pass, med% against its median pass.\n"
     "  --model CONFIG|FILE  a configuration (2B4T, 125M ... 100B, tiny) or a GGUF file\n"
     "  --kernel LIST        kernels (default: the best this CPU runs)\n"
     "  --threads LIST       thread counts (default 1)\n"
@@ -87,10 +88,14 @@ static void render(const cJSON *doc)
                cJSON_GetArrayItem(cJSON_GetObjectItem(sampled, "layers_timed"), 0)->valueint,
                cJSON_GetArrayItem(cJSON_GetObjectItem(sampled, "layers_timed"), 1)->valueint,
                (int)tb_jnum(sampled, "layers"));
-    printf("peak RSS %.1f MB. bw GB/s: best pass of the read-bandwidth probe, run before, between "
-           "(every %d decode steps, untimed) and after the entry's repetitions; bw-limit%%: decode "
-           "against bw / MB a token; med%%: against the median pass\n",
-           tb_jnum(doc, "peak_rss_bytes") / 1e6, TB_PROBE_EVERY);
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "entries"), 0);
+    const cJSON *roof = cJSON_GetObjectItem(first, "roof");
+    printf("peak RSS %.1f MB. bw GB/s: best pass of the read-bandwidth probe (%.0f MiB buffer for "
+           "%.0f MiB streamed a step), run before, between (every %d decode steps, untimed) and "
+           "after the entry's repetitions; bw-limit%%: decode against bw / MB a token; med%%: "
+           "against the median pass\n",
+           tb_jnum(doc, "peak_rss_bytes") / 1e6, tb_jnum(roof, "buffer_bytes") / (1 << 20),
+           tb_jnum(roof, "work_bytes") / (1 << 20), TB_PROBE_EVERY);
 }
 
 int cmd_bench_model(int argc, char **argv)

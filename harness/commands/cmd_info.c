@@ -7,6 +7,7 @@
 
 static const char *help =
     "usage: tritbench info [--json] [--out FILE] [--cpuinfo FILE] [--sysfs DIR]\n"
+    "       tritbench info --bandwidth [--mib LIST] [--no-likwid] [--compute] [--threads LIST]\n"
     "\n"
     "Shows what every result records about the machine: CPU vendor and model, family/model/\n"
     "stepping (x86) or implementer/part (ARM), the ISA features that matter to the kernels,\n"
@@ -17,11 +18,21 @@ static const char *help =
     "  --out FILE       also write the document to FILE (atomically)\n"
     "  --cpuinfo FILE   parse this /proc/cpuinfo text instead of the live one (ISA features\n"
     "                   then come from its flags line)\n"
-    "  --sysfs DIR      read caches, topology, cpufreq and powercap under DIR instead of /sys\n";
+    "  --sysfs DIR      read caches, topology, cpufreq and powercap under DIR instead of /sys\n"
+    "\n"
+    "The roofs results are measured against (harness/measuring/roofline.h, compute_roof.h):\n"
+    "  --bandwidth      streaming read bandwidth at each buffer size and thread count, beside\n"
+    "                   likwid-bench's load kernel on the same size (if installed): commands\n"
+    "                   probe exactly the bytes their work streams, capped at the plateau\n"
+    "  --mib LIST       buffer sizes in MiB (default 64,256,1024 and the plateau)\n"
+    "  --no-likwid      do not run likwid-bench\n"
+    "  --compute        peak multiply-accumulate rate of every compute path this CPU has\n"
+    "  --threads LIST   thread counts (default 1)\n";
 
 typedef struct {
     tb_info_params run;
-    int json;
+    tb_roofs_params roofs;
+    int json, no_likwid;
     const char *out;
 } info_options;
 
@@ -30,6 +41,12 @@ static const tb_option options[] = {
     TB_OPT_STRING_ROW("out", info_options, out),
     TB_OPT_STRING_ROW("cpuinfo", info_options, run.cpuinfo),
     TB_OPT_STRING_ROW("sysfs", info_options, run.sysfs),
+    TB_OPT_FLAG_ROW("bandwidth", info_options, roofs.bandwidth),
+    TB_OPT_INTS_ROW("mib", info_options, roofs.mib, roofs.nmib, 1, 1 << 20, 1, TB_LIST_MAX),
+    TB_OPT_FLAG_ROW("no-likwid", info_options, no_likwid),
+    TB_OPT_FLAG_ROW("compute", info_options, roofs.compute),
+    TB_OPT_INTS_ROW("threads", info_options, roofs.threads, roofs.nthreads, 1, TB_THREADS_MAX, 1,
+                    TB_LIST_MAX),
 };
 
 static const char *str(const cJSON *o, const char *key)
@@ -185,11 +202,57 @@ static void print_info(const cJSON *info)
     print_system(info);
 }
 
+static void print_roofs(const cJSON *doc)
+{
+    const cJSON *e;
+    if (cJSON_GetObjectItem(doc, "bandwidth")) {
+        printf("read bandwidth, GB/s (best of the passes; commands cap their probe at %.0f MiB)\n",
+               tb_jnum(doc, "plateau_bytes") / (1 << 20));
+        printf("  %10s %7s %6s %8s %8s %8s %9s  %s\n", "buffer MiB", "threads", "kind", "best",
+               "median", "min", "likwid", "likwid test");
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "bandwidth"))
+        {
+            char lk[32] = "-";
+            if (cJSON_GetObjectItem(e, "likwid_gbs"))
+                snprintf(lk, sizeof lk, "%.1f", tb_jnum(e, "likwid_gbs"));
+            printf("  %10.0f %7d %6s %8.1f %8.1f %8.1f %9s  %s\n",
+                   tb_jnum(e, "buffer_bytes") / (1 << 20), (int)tb_jnum(e, "threads"),
+                   tb_jstr(e, "kind"), tb_jnum(e, "best_gbs"), tb_jnum(e, "median_gbs"),
+                   tb_jnum(e, "min_gbs"), lk,
+                   cJSON_GetObjectItem(e, "likwid_reason") ? tb_jstr(e, "likwid_reason")
+                                                           : tb_jstr(e, "likwid_test"));
+        }
+    }
+    if (cJSON_GetObjectItem(doc, "compute")) {
+        printf("compute peak, GMAC/s (8-bit products for the integer paths, FP32 lanes for FMA)\n");
+        printf("  %7s %-16s %10s\n", "threads", "path", "GMAC/s");
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "compute"))
+            printf("  %7d %-16s %10.1f\n", (int)tb_jnum(e, "threads"), tb_jstr(e, "path"),
+                   tb_jnum(e, "peak_gmacs"));
+    }
+}
+
 int cmd_info(int argc, char **argv)
 {
     info_options o = {0};
+    tb_roofs_defaults(&o.roofs);
     int rc = tb_parse_options("info", help, options, TB_COUNT(options), argc, argv, &o, NULL);
     if (rc) return rc < 0 ? 0 : rc;
+    if (o.roofs.bandwidth || o.roofs.compute) {
+        if (o.run.cpuinfo || o.run.sysfs)
+            return tb_usage_error("info", "--cpuinfo and --sysfs describe another machine; its "
+                                          "roofs cannot be measured here");
+        o.roofs.likwid = !o.no_likwid;
+        tb_progress prog;
+        tb_observer obs = tb_progress_observer(&prog, 1);
+        cJSON *doc;
+        tb_error err;
+        rc = tb_roofs_run(&o.roofs, &obs, &doc, &err);
+        tb_progress_done(&prog);
+        if (rc) return tb_run_error("info", rc, &err);
+        if (!o.json) print_roofs(doc);
+        return tb_output(doc, o.json, o.out, TB_OK);
+    }
     cJSON *doc;
     tb_error err;
     if ((rc = tb_info_run(&o.run, &doc, &err))) return tb_run_error("info", rc, &err);

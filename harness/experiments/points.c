@@ -2,7 +2,9 @@
 // a rough time estimate (for --dry-run; the estimates assume ~10 GB/s of read bandwidth).
 #include "experiment.h"
 
+#include "bench_case.h"
 #include "model.h"
+#include "roofline.h"
 #include "select.h"
 #include "transformer.h"
 
@@ -23,6 +25,31 @@ static tb_point *next(tb_point *points, int *n, int max, const tb_step *s, tb_st
     memset(p, 0, sizeof *p);
     p->step = s, p->kind = kind;
     return p;
+}
+
+// Memory of a kernels point: every kernel's weight copies are set up at once (they are timed
+// interleaved), plus the bandwidth probe on the largest working set.
+static uint64_t kernels_need(const tb_step *s, int n, int k, int cold)
+{
+    uint64_t sum = 0, most = 0;
+    const int all = strcmp(s->kernels, "all") == 0;
+    char list[sizeof s->kernels], *save = NULL, *name = NULL;
+    snprintf(list, sizeof list, "%s", s->kernels);
+    for (int i = 0;; i++) {
+        const tb_kernel *kn;
+        if (all) {
+            if (i == tb_kernel_count()) break;
+            kn = tb_kernel_at(i);
+            if (!tb_kernel_supported(kn, NULL, 0)) continue;
+        } else {
+            name = strtok_r(i ? NULL : list, ",", &save);
+            if (!name) break;
+            if (!(kn = tb_kernel_find(name))) continue;
+        }
+        uint64_t b = (uint64_t)kn->packed_size(n, k) * (uint64_t)tb_bench_copies(kn, n, k, cold);
+        sum += b, most = b > most ? b : most;
+    }
+    return sum + tb_roof_buffer_bytes(most, (size_t)s->roofline_mib << 20);
 }
 
 static int bench_kernels_points(const tb_step *s, tb_point *points, int n, int max)
@@ -64,6 +91,7 @@ static int bench_kernels_points(const tb_step *s, tb_point *points, int n, int m
                                                    .cold = w,
                                                    .seed = s->seed,
                                                    .roofline_mib = s->roofline_mib};
+                    p->bytes_needed = kernels_need(s, shapes[sh][0], shapes[sh][1], w);
                     snprintf(p->key, sizeof p->key, "%s/%dx%d/m=%d/threads=%d/%s", s->name,
                              shapes[sh][0], shapes[sh][1], s->m[q], s->threads[t],
                              w ? "cold" : "hot");
@@ -89,6 +117,7 @@ static uint64_t model_need(const tb_step *s, const char *model, int threads, dou
         if (!kn) continue;
         uint64_t b = tb_transformer_bytes_needed(&c, kn, s->prompt + s->tokens, s->prompt,
                                                  s->head_f16, threads);
+        b += b < tb_roof_plateau_bytes() ? b : tb_roof_plateau_bytes(); // the bandwidth probe
         need = b > need ? b : need;
         double params = (double)tb_model_ternary_params(&c);
         double bytes_per_token = params * 8.0 * (double)kn->packed_size(256, 256) / (256 * 256 * 8);

@@ -17,16 +17,33 @@ size_t tb_last_level_cache_bytes(void)
     return v > 0 ? (size_t)v : (size_t)64 << 20;
 }
 
-size_t tb_roofline_bytes(int mib)
+size_t tb_roof_plateau_bytes(void)
 {
-    if (mib > 0) return (size_t)mib << 20;
-    size_t b = 4 * tb_last_level_cache_bytes();
-    return b < ((size_t)256 << 20) ? (size_t)256 << 20 : b;
+    size_t b = tb_align_up(8 * tb_last_level_cache_bytes(), (size_t)1 << 20);
+    return b > ((size_t)4 << 30) ? b : (size_t)4 << 30;
 }
+
+size_t tb_roof_buffer_bytes(size_t work_bytes, size_t min_bytes)
+{
+    const size_t mib = (size_t)1 << 20;
+    size_t b = work_bytes > min_bytes ? work_bytes : min_bytes;
+    if (b > tb_roof_plateau_bytes()) b = tb_roof_plateau_bytes();
+    return b < mib ? mib : tb_align_up(b, mib);
+}
+
+const char *tb_roof_kind(size_t buffer_bytes)
+{
+    return buffer_bytes <= tb_last_level_cache_bytes() ? "cache" : "dram";
+}
+
+// A pass reads at least this many bytes: a cache-sized buffer is swept several times, so that
+// a pass lasts long enough to time.
+#define PASS_MIN_BYTES ((size_t)64 << 20)
 
 struct tb_bw_probe {
     uint64_t *buf;
     size_t words;
+    int sweeps;    // of the buffer per pass
     int streams;   // of the next pass: 4 or 8
     double *rates; // bytes/s of each pass
     int *threads;  // and its thread count
@@ -76,13 +93,15 @@ static void read_part(void *ctx, int t, int nthreads)
     tb_bw_probe *j = ctx;
     size_t w0 = j->words * (size_t)t / (size_t)nthreads;
     size_t w1 = j->words * (size_t)(t + 1) / (size_t)nthreads;
-    uint64_t s;
+    uint64_t s = 0;
+    for (int sweep = 0; sweep < j->sweeps; sweep++) {
 #if defined(__x86_64__)
-    if (tb_cpu_features() & TB_ISA_AVX2)
-        s = sum_avx2(j->buf + w0, w1 - w0, j->streams);
-    else
+        if (tb_cpu_features() & TB_ISA_AVX2)
+            s += sum_avx2(j->buf + w0, w1 - w0, j->streams);
+        else
 #endif
-        s = sum_portable(j->buf + w0, w1 - w0);
+            s += sum_portable(j->buf + w0, w1 - w0);
+    }
     j->sink[t % 64] += s;
 }
 
@@ -91,6 +110,7 @@ tb_bw_probe *tb_bw_probe_open(size_t bytes)
     tb_bw_probe *p = calloc(1, sizeof *p);
     if (!p) abort();
     p->words = bytes / sizeof(uint64_t);
+    p->sweeps = bytes >= PASS_MIN_BYTES ? 1 : (int)((PASS_MIN_BYTES + bytes - 1) / bytes);
     p->buf = tb_alloc(p->words * sizeof(uint64_t));
     for (size_t w = 0; w < p->words; w++) p->buf[w] = w; // touch every page before timing
     p->streams = 4;
@@ -110,7 +130,7 @@ double tb_bw_probe_pass(tb_bw_probe *p, tb_pool *pool)
 {
     double t0 = tb_now();
     tb_pool_run(pool, read_part, p);
-    double rate = (double)(p->words * sizeof(uint64_t)) / (tb_now() - t0);
+    double rate = (double)p->sweeps * (double)(p->words * sizeof(uint64_t)) / (tb_now() - t0);
     p->streams = p->streams == 4 ? 8 : 4;
     if (p->n == p->cap) {
         p->cap = p->cap ? 2 * p->cap : 16;
@@ -164,4 +184,41 @@ double tb_read_bandwidth(tb_pool *pool, size_t bytes, int reps)
     double best = tb_bw_probe_best(p, tb_pool_threads(pool));
     tb_bw_probe_close(p);
     return best;
+}
+
+size_t tb_bw_probe_bytes(const tb_bw_probe *p)
+{
+    return p->words * sizeof(uint64_t);
+}
+
+cJSON *tb_roof_to_json(const tb_bw_probe *p, int threads, size_t work_bytes)
+{
+    double *v = malloc((size_t)(p->n + 1) * sizeof(double));
+    if (!v) abort();
+    int n = rates_at(p, threads, v);
+    cJSON *o = cJSON_CreateObject();
+    size_t bytes = tb_bw_probe_bytes(p);
+    cJSON_AddStringToObject(o, "kind", tb_roof_kind(bytes));
+    cJSON_AddNumberToObject(o, "buffer_bytes", (double)bytes);
+    cJSON_AddNumberToObject(o, "work_bytes", (double)work_bytes);
+    if (bytes < work_bytes)
+        cJSON_AddStringToObject(o, "note",
+                                "buffer capped at the plateau (roofline.h): 8x the "
+                                "last-level cache, at least 4 GiB");
+#if defined(__x86_64__)
+    cJSON_AddStringToObject(o, "pattern",
+                            tb_cpu_features() & TB_ISA_AVX2
+                                ? "read, each thread its slice in 4 or 8 interleaved sequential "
+                                  "streams (alternate passes), AVX2 loads, prefetch 2 KB ahead"
+                                : "read, each thread its slice in one sequential stream");
+#else
+    cJSON_AddStringToObject(o, "pattern", "read, each thread its slice in one sequential stream");
+#endif
+    cJSON_AddNumberToObject(o, "threads", threads);
+    cJSON_AddNumberToObject(o, "passes", n);
+    cJSON_AddNumberToObject(o, "best_gbs", n ? tb_quantile(v, n, 1.0) / 1e9 : 0);
+    cJSON_AddNumberToObject(o, "median_gbs", n ? tb_quantile(v, n, 0.5) / 1e9 : 0);
+    cJSON_AddNumberToObject(o, "min_gbs", n ? tb_quantile(v, n, 0.0) / 1e9 : 0);
+    free(v);
+    return o;
 }

@@ -3,6 +3,7 @@
 #ifndef TB_ROOFLINE_H
 #define TB_ROOFLINE_H
 
+#include <cjson/cJSON.h>
 #include "tb_pool.h"
 
 #include <stddef.h>
@@ -32,9 +33,27 @@ double tb_bw_probe_median(const tb_bw_probe *p, int threads);
 // Best of reps passes of a fresh probe.
 double tb_read_bandwidth(tb_pool *pool, size_t bytes, int reps);
 
-// The buffer size the benchmarks use: 4x the last-level cache, at least 256 MiB; or `mib` MiB
-// when mib > 0 (their --roofline-mib option: small buffers for quick runs and emulators,
-// where the figure then measures a cache, as the output says).
-size_t tb_roofline_bytes(int mib);
+// One roof for every command: the probe's buffer is sized to the work it bounds, never
+// smaller. The bandwidth a workload gets depends on its working set (on a Zen 4 VM 2 threads
+// read 47 GB/s from 256 MB but 33 GB/s from 1 GB), so a probe smaller than the work would
+// report a roof the work cannot reach, and one far larger a roof it can beat.
+//   decode:        the bytes a token streams (weights, head, KV cache);
+//   cold kernels:  the rotated weight copies;
+//   hot kernels:   one weight copy, which sits in a cache: a cache roof, labelled so.
+// The buffer is work_bytes rounded up to a MiB, raised to min_bytes if that is larger (layer
+// sampling needs a buffer that empties the caches; --roofline-mib asks for a larger probe),
+// and capped at the plateau: far beyond the last-level cache the bandwidth no longer depends on
+// the size (`tritbench info --bandwidth` shows it per machine), and a 14 GB FP16 model cannot
+// be probed with a second 14 GB. A capped roof says so.
+size_t tb_roof_buffer_bytes(size_t work_bytes, size_t min_bytes);
+// The plateau: 8x the last-level cache, at least 4 GiB.
+size_t tb_roof_plateau_bytes(void);
+// "cache" if a buffer of these bytes fits the last-level cache, else "dram".
+const char *tb_roof_kind(size_t buffer_bytes);
+// Bytes of the probe's buffer.
+size_t tb_bw_probe_bytes(const tb_bw_probe *p);
+// What a result stores about its roof at one thread count: {kind, buffer_bytes, work_bytes,
+// pattern, threads, passes, best_gbs, median_gbs, min_gbs}; best is the roof.
+cJSON *tb_roof_to_json(const tb_bw_probe *p, int threads, size_t work_bytes);
 
 #endif

@@ -32,11 +32,16 @@ void tb_bench_data_free(tb_bench_data *d)
     free(d->w), free(d->x), free(d->xs), tb_free(d->y);
 }
 
+int tb_bench_copies(const tb_kernel *kn, int n, int k, int cold)
+{
+    return cold ? (int)(2 * tb_last_level_cache_bytes() / kn->packed_size(n, k)) + 2 : 1;
+}
+
 int tb_bench_operand_make(tb_bench_operand *o, const tb_kernel *kn, const tb_bench_data *d,
                           int cold, char *err, size_t err_len)
 {
     *o = (tb_bench_operand){.kn = kn, .packed_bytes = kn->packed_size(d->n, d->k)};
-    o->ncopies = cold ? (int)(2 * tb_last_level_cache_bytes() / o->packed_bytes) + 2 : 1;
+    o->ncopies = tb_bench_copies(kn, d->n, d->k, cold);
     o->packed = calloc((size_t)o->ncopies, sizeof(void *));
     if (!o->packed) abort();
     o->act = tb_alloc(kn->act_size(d->m, d->k));

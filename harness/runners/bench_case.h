@@ -28,6 +28,8 @@ typedef struct {
     size_t packed_bytes;
     void *act;
 } tb_bench_operand;
+// Weight copies of a kernel's operand: 1 hot; cold, enough to exceed twice the last-level cache.
+int tb_bench_copies(const tb_kernel *kn, int n, int k, int cold);
 int tb_bench_operand_make(tb_bench_operand *o, const tb_kernel *kn, const tb_bench_data *d,
                           int cold, char *err, size_t err_len);
 void tb_bench_operand_free(tb_bench_operand *o);

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 // Passes of the bandwidth probe per thread count; the best one is the roof.
-#define ROOFLINE_PASSES 10
+#define ROOFLINE_PASSES 5 // per case
 
 typedef struct {
     tb_bench_data data;
@@ -94,15 +94,16 @@ int tb_bench_kernels_gbench(const tb_bench_kernels_params *p, const char *out_pa
     char name[256];
     for (int t = 0; t < p->nthreads; t++) {
         pools[t] = tb_pool_create(p->threads[t]);
-        double bw =
-            tb_read_bandwidth(pools[t], tb_roofline_bytes(p->roofline_mib), ROOFLINE_PASSES);
-        fprintf(stderr, "threads %d: streaming read bandwidth %.1f GB/s\n", p->threads[t],
-                bw / 1e9);
         for (int s = 0; s < nshapes; s++)
             for (int q = 0; q < p->nm; q++)
                 for (int i = 0; i < nsel; i++, c++) {
-                    c->pool = pools[t], c->bandwidth = bw;
+                    c->pool = pools[t];
                     setup_case(c, sel[i], p->m[q], shapes[s][0], shapes[s][1], p->cold, p->seed);
+                    // Each case's roof on a buffer as large as its working set (roofline.h).
+                    size_t work = c->op.packed_bytes * (size_t)c->op.ncopies;
+                    c->bandwidth = tb_read_bandwidth(
+                        pools[t], tb_roof_buffer_bytes(work, (size_t)p->roofline_mib << 20),
+                        ROOFLINE_PASSES);
                     snprintf(name, sizeof name, "%s/n=%d/k=%d/m=%d/threads=%d/%s", sel[i]->name,
                              shapes[s][0], shapes[s][1], p->m[q], p->threads[t],
                              p->cold ? "cold" : "hot");

@@ -4,9 +4,12 @@
 // in back-to-back sweeps. Each round runs a short block of every kernel in turn (rotating who
 // goes first), drops the block's first call to re-warm caches, and keeps the block's median.
 // Figures are medians over rounds; ratios are medians of per-round ratios, which hold to a few
-// percent where absolute times move by 30 %. The same run measures the streaming read
-// bandwidth for every thread count, so each figure carries its roofline.
+// percent where absolute times move by 30 %. Each case measures its bandwidth roofs in the same
+// rounds (a probe pass after every round), on buffers sized to the work (roofline.h): hot, each
+// kernel's own copy (a cache roof: one kernel's weights may sit in L2 and another's in L3);
+// cold, one DRAM probe on the largest set of rotated copies (they differ by two copies).
 #include "bench_case.h"
+#include "compute_roof.h"
 #include "info.h"
 #include "model.h"
 #include "roofline.h"
@@ -24,8 +27,10 @@
 // Calls of one block, at least (a median needs some) and at most (tiny shapes).
 #define BLOCK_CALLS_MIN 3
 #define BLOCK_CALLS_MAX 100000
-// Passes of the bandwidth probe per thread count; the best one is the roof.
-#define ROOFLINE_PASSES 10
+// Probe passes of a case before its rounds (more run after each round); the best is the roof.
+#define ROOF_PASSES_BEFORE 2
+// Passes of each compute-roof probe per thread count (about 20 ms each); the best is the peak.
+#define COMPUTE_PASSES 5
 
 void tb_bench_kernels_defaults(tb_bench_kernels_params *p)
 {
@@ -51,6 +56,7 @@ typedef struct {
     char (*verdict)[640]; // "" unchecked, "ok" passed, else why it failed
     tb_energy *energy;
     tb_counters *counters;
+    double peak[TB_PATH_COUNT]; // MAC/s of each compute path at the current thread count
 } plan;
 
 // One kernel in one case: its operand and what the rounds measured.
@@ -95,7 +101,7 @@ static cJSON *start_doc(const plan *pl)
     cJSON *par = cJSON_AddObjectToObject(doc, "parameters");
     cJSON_AddNumberToObject(par, "seed", (double)p->seed);
     cJSON_AddNumberToObject(par, "rounds", p->rounds);
-    cJSON_AddNumberToObject(par, "roofline_bytes", (double)tb_roofline_bytes(p->roofline_mib));
+    cJSON_AddNumberToObject(par, "roofline_min_bytes", (double)p->roofline_mib * (1 << 20));
     cJSON_AddNumberToObject(par, "block_ms", p->block_ms);
     cJSON *jw = cJSON_AddArrayToObject(par, "weights");
     cJSON_AddItemToArray(jw, cJSON_CreateString(p->cold ? "cold" : "hot"));
@@ -110,6 +116,8 @@ static cJSON *start_doc(const plan *pl)
     for (int i = 0; i < pl->nsel; i++)
         cJSON_AddItemToArray(jk, cJSON_CreateString(pl->sel[i]->name));
     cJSON_AddObjectToObject(doc, "roofline");
+    // Per thread count, GMAC/s of each compute path the kernels use (compute_roof.h).
+    cJSON_AddObjectToObject(doc, "compute_roof");
     cJSON_AddArrayToObject(doc, "entries");
     return doc;
 }
@@ -165,8 +173,35 @@ static void time_block(plan *pl, entry *e, int r, tb_pool *pool, const tb_bench_
     free(tm);
 }
 
+// The compute roof of the entry's kernel and which roof bounds it: the lower of the compute
+// peak and of the MAC rate the bandwidth roof allows at this arithmetic intensity (MACs per
+// weight byte); roof_fraction is the achieved rate against that bound.
+static void bound_to_json(cJSON *o, const plan *pl, const entry *e, const tb_bench_data *d,
+                          double median_s, double bw)
+{
+    const double macs = (double)d->m * d->n * d->k, rate = macs / median_s;
+    const double bw_rate = bw * macs / (double)e->op.packed_bytes;
+    tb_compute_path path = tb_compute_path_of(e->op.kn);
+    double peak = path == TB_PATH_NONE ? 0 : pl->peak[path];
+    if (peak > 0) {
+        cJSON *c = cJSON_AddObjectToObject(o, "compute_roof");
+        cJSON_AddStringToObject(c, "path", tb_compute_path_name(path));
+        cJSON_AddNumberToObject(c, "peak_gmacs", peak / 1e9);
+        cJSON_AddNumberToObject(c, "fraction", rate / peak);
+    } else {
+        cJSON_AddNullToObject(o, "compute_roof");
+        cJSON_AddStringToObject(o, "compute_roof_reason",
+                                path == TB_PATH_NONE ? tb_compute_path_none_reason(e->op.kn)
+                                                     : "the CPU lacks its path");
+    }
+    int compute = peak > 0 && peak < bw_rate;
+    cJSON_AddStringToObject(o, "bound_by", compute ? "compute" : "bandwidth");
+    cJSON_AddNumberToObject(o, "roof_fraction", rate / (compute ? peak : bw_rate));
+}
+
+// roof: the entry's bandwidth roof (NULL for an entry that failed validation).
 static cJSON *entry_to_json(const plan *pl, const entry *e, const tb_bench_data *d, int threads,
-                            double bw)
+                            const cJSON *roof)
 {
     const int rounds = pl->p->rounds;
     cJSON *o = cJSON_CreateObject();
@@ -181,6 +216,7 @@ static cJSON *entry_to_json(const plan *pl, const entry *e, const tb_bench_data 
         cJSON_AddStringToObject(o, "error", e->why);
         return o;
     }
+    double bw = cJSON_GetNumberValue(cJSON_GetObjectItem(roof, "best_gbs")) * 1e9;
     double med = tb_quantile(e->round_time, rounds, 0.5);
     double iqr =
         tb_quantile(e->round_time, rounds, 0.75) - tb_quantile(e->round_time, rounds, 0.25);
@@ -194,6 +230,8 @@ static cJSON *entry_to_json(const plan *pl, const entry *e, const tb_bench_data 
     cJSON_AddNumberToObject(o, "bits_per_weight",
                             8.0 * (double)e->op.packed_bytes / ((double)d->n * d->k));
     cJSON_AddNumberToObject(o, "roofline_fraction", gbs / bw);
+    cJSON_AddItemToObject(o, "roof", cJSON_Duplicate(roof, 1));
+    bound_to_json(o, pl, e, d, med, bw);
     cJSON_AddNumberToObject(o, "ratio_vs_baseline", tb_quantile(e->round_ratio, rounds, 0.5));
     // The samples behind the medians, for tests of significance (tritbench compare).
     cJSON_AddItemToObject(o, "round_median_s", cJSON_CreateDoubleArray(e->round_time, rounds));
@@ -205,9 +243,48 @@ static cJSON *entry_to_json(const plan *pl, const entry *e, const tb_bench_data 
     return o;
 }
 
-// The interleaved rounds of one case.
+// The bandwidth probes of a case: probe[owner[q]] is entry q's, sized to work[owner[q]].
+typedef struct {
+    tb_bw_probe *probe[TB_KERNELS_MAX];
+    size_t work[TB_KERNELS_MAX];
+    int owner[TB_KERNELS_MAX];
+} case_roofs;
+
+// Hot: a probe per entry on its one copy; cold: one probe, on the largest set of copies.
+static void open_roofs(const plan *pl, const entry *e, tb_pool *pool, case_roofs *cr)
+{
+    memset(cr, 0, sizeof *cr);
+    int first = -1;
+    for (int q = 0; q < pl->nsel; q++) {
+        if (e[q].why) continue;
+        size_t w = e[q].op.packed_bytes * (size_t)e[q].op.ncopies;
+        int o = pl->p->cold && first >= 0 ? first : q;
+        if (first < 0) first = q;
+        cr->owner[q] = o;
+        if (w > cr->work[o]) cr->work[o] = w;
+    }
+    for (int q = 0; q < pl->nsel; q++) {
+        if (e[q].why || cr->owner[q] != q) continue;
+        cr->probe[q] =
+            tb_bw_probe_open(tb_roof_buffer_bytes(cr->work[q], (size_t)pl->p->roofline_mib << 20));
+        for (int r = 0; r < ROOF_PASSES_BEFORE; r++) tb_bw_probe_pass(cr->probe[q], pool);
+    }
+}
+
+static void roofs_pass(const plan *pl, case_roofs *cr, tb_pool *pool)
+{
+    for (int q = 0; q < pl->nsel; q++)
+        if (cr->probe[q]) tb_bw_probe_pass(cr->probe[q], pool);
+}
+
+static void close_roofs(const plan *pl, case_roofs *cr)
+{
+    for (int q = 0; q < pl->nsel; q++) tb_bw_probe_close(cr->probe[q]);
+}
+
+// The interleaved rounds of one case, probe passes after each.
 static void run_rounds(plan *pl, entry *e, int bi, tb_pool *pool, const tb_bench_data *d,
-                       const tb_observer *obs)
+                       case_roofs *cr, const tb_observer *obs)
 {
     const int rounds = pl->p->rounds, nsel = pl->nsel;
     char what[160];
@@ -221,12 +298,30 @@ static void run_rounds(plan *pl, entry *e, int bi, tb_pool *pool, const tb_bench
         }
         for (int q = 0; q < nsel; q++)
             if (!e[q].why) e[q].round_ratio[r] = e[bi].round_time[r] / e[q].round_time[r];
+        roofs_pass(pl, cr, pool);
     }
 }
 
-// One (shape, m) at one thread count: every kernel set up, timed and added to entries.
-static int run_case(plan *pl, int s, int q, tb_pool *pool, double bw, cJSON *entries,
-                    const tb_observer *obs, tb_error *err)
+// The doc's roofline per thread count: the best DRAM roof any case saw (cache roofs are not
+// this machine's read bandwidth).
+static void note_roofline(cJSON *doc, int threads, const cJSON *roof)
+{
+    if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(roof, "kind")), "dram") != 0) return;
+    double bw = cJSON_GetNumberValue(cJSON_GetObjectItem(roof, "best_gbs")) * 1e9;
+    cJSON *all = cJSON_GetObjectItem(doc, "roofline");
+    char key[16];
+    snprintf(key, sizeof key, "%d", threads);
+    cJSON *seen = cJSON_GetObjectItem(all, key);
+    if (!seen)
+        cJSON_AddNumberToObject(all, key, bw);
+    else if (bw > seen->valuedouble)
+        cJSON_SetNumberValue(seen, bw);
+}
+
+// One (shape, m) at one thread count: every kernel set up, timed and added to the entries
+// with its roofs.
+static int run_case(plan *pl, int s, int q, tb_pool *pool, cJSON *doc, const tb_observer *obs,
+                    tb_error *err)
 {
     const int nsel = pl->nsel;
     tb_bench_data d;
@@ -238,13 +333,25 @@ static int run_case(plan *pl, int s, int q, tb_pool *pool, double bw, cJSON *ent
         rc = setup_entry(pl, &e[k], k, ((size_t)s * pl->p->nm + q) * nsel + k, &d, pool, obs, err);
     }
     if (!rc && e[bi].why) rc = tb_fail(err, "baseline %s: %s", pl->base->name, e[bi].why);
-    if (!rc) run_rounds(pl, e, bi, pool, &d, obs);
+    case_roofs cr;
+    const int threads = tb_pool_threads(pool);
+    if (!rc) {
+        open_roofs(pl, e, pool, &cr);
+        run_rounds(pl, e, bi, pool, &d, &cr, obs);
+    }
     for (int k = 0; k < nsel; k++) {
-        if (!rc)
-            cJSON_AddItemToArray(entries, entry_to_json(pl, &e[k], &d, tb_pool_threads(pool), bw));
+        if (!rc) {
+            const int o = cr.owner[k];
+            cJSON *roof = e[k].why ? NULL : tb_roof_to_json(cr.probe[o], threads, cr.work[o]);
+            if (roof) note_roofline(doc, threads, roof);
+            cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "entries"),
+                                 entry_to_json(pl, &e[k], &d, threads, roof));
+            cJSON_Delete(roof);
+        }
         tb_bench_operand_free(&e[k].op);
         free(e[k].round_time);
     }
+    if (!rc) close_roofs(pl, &cr);
     free(e);
     tb_bench_data_free(&d);
     return rc;
@@ -254,14 +361,23 @@ static int run_threads(plan *pl, int ti, cJSON *doc, const tb_observer *obs, tb_
 {
     const tb_bench_kernels_params *p = pl->p;
     tb_pool *pool = tb_pool_create(p->threads[ti]);
-    double bw = tb_read_bandwidth(pool, tb_roofline_bytes(p->roofline_mib), ROOFLINE_PASSES);
-    char key[16];
-    snprintf(key, sizeof key, "%d", p->threads[ti]);
-    cJSON_AddNumberToObject(cJSON_GetObjectItem(doc, "roofline"), key, bw);
+    memset(pl->peak, 0, sizeof pl->peak);
+    for (int k = 0; k < pl->nsel; k++) {
+        tb_compute_path path = tb_compute_path_of(pl->sel[k]);
+        if (path != TB_PATH_NONE && pl->peak[path] == 0) {
+            tb_observe(obs, "compute roof", k + 1, pl->nsel);
+            pl->peak[path] = tb_compute_peak(path, pool, COMPUTE_PASSES);
+            char key[16];
+            snprintf(key, sizeof key, "%d", p->threads[ti]);
+            cJSON *cr = cJSON_GetObjectItem(doc, "compute_roof"),
+                  *at = cJSON_GetObjectItem(cr, key);
+            if (!at) at = cJSON_AddObjectToObject(cr, key);
+            cJSON_AddNumberToObject(at, tb_compute_path_name(path), pl->peak[path] / 1e9);
+        }
+    }
     int rc = TB_OK;
     for (int s = 0; s < pl->nshapes && !rc; s++)
-        for (int q = 0; q < p->nm && !rc; q++)
-            rc = run_case(pl, s, q, pool, bw, cJSON_GetObjectItem(doc, "entries"), obs, err);
+        for (int q = 0; q < p->nm && !rc; q++) rc = run_case(pl, s, q, pool, doc, obs, err);
     tb_pool_destroy(pool);
     return rc;
 }

@@ -53,6 +53,7 @@ typedef struct {
     double rep[REP_FIELDS][TB_LIST_MAX * 8]; // [field][repetition]
     double bw, bw_median;
     int passes;
+    cJSON *roof; // the roof of this entry (roofline.h), owned
     double ternary_bytes, ternary_params, embed_bytes, kv_bytes, weight_read;
     int no_layer_cost; // layer-sampled: the larger model was not slower (noise): no estimate
     double sampled_decode_tps[2]; // layer-sampled: what the two samples measured
@@ -74,7 +75,13 @@ static void measure(const tb_bench_model_params *p, tb_transformer *t, tb_energy
     if (!ids) abort();
     make_prompt(ids, p->prompt, t->cfg.vocab_size);
     f->reps = p->reps;
-    tb_bw_probe *probe = tb_bw_probe_open(tb_roofline_bytes(p->roofline_mib));
+    // The roof on the bytes a decode step streams; layer-sampled, at least twice the last-level
+    // cache, so that a pass empties the caches before every step.
+    size_t work = tb_transformer_weight_read_bytes(t) + t->kv_bytes;
+    size_t least = (size_t)p->roofline_mib << 20;
+    if (p->sample_layers && least < 2 * tb_last_level_cache_bytes())
+        least = 2 * tb_last_level_cache_bytes();
+    tb_bw_probe *probe = tb_bw_probe_open(tb_roof_buffer_bytes(work, least));
     for (int r = 0; r < PROBE_PASSES_AROUND; r++) tb_bw_probe_pass(probe, t->pool);
     for (int r = -1; r < p->reps; r++) { // r = -1: the warm-up, dropped
         tb_sampler greedy = {0, 0};
@@ -94,6 +101,7 @@ static void measure(const tb_bench_model_params *p, tb_transformer *t, tb_energy
     int nthr = tb_pool_threads(t->pool);
     f->bw = tb_bw_probe_best(probe, nthr), f->bw_median = tb_bw_probe_median(probe, nthr);
     f->passes = tb_bw_probe_passes(probe, nthr);
+    f->roof = tb_roof_to_json(probe, nthr, work);
     tb_bw_probe_close(probe);
     f->ternary_bytes = (double)t->ternary_bytes, f->ternary_params = (double)t->ternary_params;
     f->embed_bytes = (double)t->embed_bytes, f->kv_bytes = (double)t->kv_bytes;
@@ -128,8 +136,8 @@ static void extrapolate_measured(const measured *lo, const measured *hi, int lay
         if (!(hi->rep[R_DECODE_S][r] > lo->rep[R_DECODE_S][r])) f->no_layer_cost = 1;
     f->sampled_decode_tps[0] = 1 / median_of(lo, R_DECODE_S, 0, NULL);
     f->sampled_decode_tps[1] = 1 / median_of(hi, R_DECODE_S, 0, NULL);
-    f->bw = lo->bw > hi->bw ? lo->bw : hi->bw;
-    f->passes = lo->passes + hi->passes;
+    // The roof of the larger sample, which streams the most (its probe ran at its steps).
+    f->roof = cJSON_Duplicate(hi->roof, 1);
     f->ternary_bytes = extrapolate(lo->ternary_bytes, hi->ternary_bytes, layers);
     f->ternary_params = extrapolate(lo->ternary_params, hi->ternary_params, layers);
     f->embed_bytes = extrapolate(lo->embed_bytes, hi->embed_bytes, layers);
@@ -190,6 +198,7 @@ static cJSON *entry_to_json(const tb_bench_model_params *p, const tb_kernel *kn,
     cJSON_AddNumberToObject(o, "kv_cache_bytes", f->kv_bytes);
     tb_decode_limit_to_json(o, (uint64_t)f->weight_read, median_of(f, R_KV, 0, NULL), f->bw,
                             f->bw_median, f->passes, 1 / median_of(f, R_DECODE_S, 0, NULL));
+    cJSON_AddItemToObject(o, "roof", cJSON_Duplicate(f->roof, 1));
     return o;
 }
 
@@ -297,6 +306,7 @@ static int bench_kernel(const bench_ctx *b, const tb_model *whole, const tb_kern
         cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "entries"),
                              entry_to_json(p, kn, p->threads[ti], &f[ti], b->energy, b->counters));
     }
+    for (int i = 0; i < p->nthreads * 3; i++) cJSON_Delete(f[i].roof);
     free(f);
     return rc;
 }

@@ -30,7 +30,8 @@ typedef struct {
 // probe (if not NULL) runs between two steps, outside the timed and metered time, so the
 // roofline sees the conditions the steps saw (TB_PROBE_EVERY). With probe_every = 1 a pass also
 // runs before the prefill: every step then starts with caches emptied by the probe's buffer
-// (4x the last-level cache), as in a model far larger than the cache (layer sampling).
+// (at least twice the last-level cache), as in a model far larger than the cache (layer
+// sampling).
 // energy (NULL: none) meters the decode steps; prof (NULL: off) times the phases of the steady
 // steps.
 void tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int *out, int n,

@@ -77,7 +77,9 @@ static void generate(const tb_generate_params *p, tb_transformer *t, double load
     int *out = malloc((size_t)p->tokens * sizeof(int));
     if (!out) abort();
     tb_sampler sampler = {(float)p->temperature, p->seed ^ SAMPLING_SEED_MIX};
-    tb_bw_probe *probe = tb_bw_probe_open(tb_roofline_bytes(0));
+    // The roof on the bytes a decode step streams (roofline.h).
+    size_t work = tb_transformer_weight_read_bytes(t) + t->kv_bytes;
+    tb_bw_probe *probe = tb_bw_probe_open(tb_roof_buffer_bytes(work, 0));
     for (int r = 0; r < PROBE_PASSES_AROUND; r++) tb_bw_probe_pass(probe, t->pool);
     tb_profile prof = {{0}};
     tb_gen_stats st;
@@ -89,6 +91,7 @@ static void generate(const tb_generate_params *p, tb_transformer *t, double load
     cJSON_AddNumberToObject(*doc, "prompt_tokens", p->n_prompt);
     cJSON_AddNumberToObject(*doc, "load_seconds", load_s);
     speeds_to_json(*doc, &st, t, probe, p->n_prompt);
+    cJSON_AddItemToObject(*doc, "roof", tb_roof_to_json(probe, tb_pool_threads(t->pool), work));
     if (p->profile) profile_to_json(*doc, &prof, &st);
     tb_bw_probe_close(probe);
     free(out);

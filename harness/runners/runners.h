@@ -51,6 +51,21 @@ typedef struct {
 } tb_info_params;
 int tb_info_run(const tb_info_params *p, cJSON **doc, tb_error *err);
 
+// ---- tritbench info --bandwidth --compute: this machine's roofs ----
+typedef struct {
+    int bandwidth;              // probe the read bandwidth at each size and thread count
+    int mib[TB_LIST_MAX], nmib; // buffer sizes (nmib = 0: 64 MiB, 256 MiB, 1 GiB, the plateau)
+    int likwid;                 // also run likwid-bench's load kernel on the same sizes
+    int compute;                // probe the peak of every compute path this CPU has
+    int threads[TB_LIST_MAX], nthreads;
+    int passes; // of each probe; the best is the roof
+} tb_roofs_params;
+void tb_roofs_defaults(tb_roofs_params *p);
+// {"kind": "roofs", "info", "bandwidth": [{threads, buffer_bytes, kind, best_gbs, median_gbs,
+// min_gbs, passes, likwid_test, likwid_gbs | likwid_reason}], "compute": [{threads, path,
+// peak_gmacs}]}.
+int tb_roofs_run(const tb_roofs_params *p, const tb_observer *obs, cJSON **doc, tb_error *err);
+
 // ---- tritbench validate: kernels against the integer oracle ----
 typedef struct {
     const char *kernel; // a name, or "all"
@@ -87,7 +102,7 @@ typedef struct {
     const char *baseline; // NULL: the best FP16 baseline among the kernels
     int cold;             // rotate weight copies larger than the last-level cache
     uint64_t seed;
-    int roofline_mib; // bandwidth probe buffer; 0: 4x the last-level cache, >= 256 MiB
+    int roofline_mib; // the bandwidth probe reads at least this many MiB (0: exactly the work)
 } tb_bench_kernels_params;
 void tb_bench_kernels_defaults(tb_bench_kernels_params *p);
 int tb_bench_kernels_run(const tb_bench_kernels_params *p, const tb_observer *obs, cJSON **doc,

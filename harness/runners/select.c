@@ -1,6 +1,7 @@
 #include "select.h"
 
 #include "model.h"
+#include "roofline.h"
 #include "transformer.h"
 
 #include <stdarg.h>
@@ -174,6 +175,10 @@ static int check_fits(const tb_config *c, const tb_kernel *const *kns, int nk, i
     for (int i = 0; i < nk; i++) {
         uint64_t need =
             tb_transformer_bytes_needed(c, kns[i], max_seq, n_prompt, head_f16, threads);
+        // The bandwidth probe reads a buffer as large as what a step streams (roofline.h): at
+        // most what the engine holds, at most the plateau.
+        uint64_t probe = need < tb_roof_plateau_bytes() ? need : tb_roof_plateau_bytes();
+        need += probe;
         int rc = tb_check_memory(c, need, err);
         if (rc) return rc;
     }
