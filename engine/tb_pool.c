@@ -169,14 +169,31 @@ void tb_pool_split(int n, int tile, int t, int nthreads, int *row0, int *row1)
     *row1 = (int)(r1 < n ? r1 : n);
 }
 
+// Atomics only so that a setter racing a reader is defined behaviour; the values are meant to
+// be set between products.
+static atomic_int chunk_work = TB_POOL_CHUNK_WORK, guided_div = TB_POOL_GUIDED_DIV;
+
+void tb_chunking_set(tb_chunking c)
+{
+    atomic_store_explicit(&chunk_work, c.chunk_work > 1 ? c.chunk_work : 1, memory_order_relaxed);
+    atomic_store_explicit(&guided_div, c.guided_div > 1 ? c.guided_div : 1, memory_order_relaxed);
+}
+
+tb_chunking tb_chunking_get(void)
+{
+    return (tb_chunking){atomic_load_explicit(&chunk_work, memory_order_relaxed),
+                         atomic_load_explicit(&guided_div, memory_order_relaxed)};
+}
+
 void tb_rows_init(tb_rows *r, const tb_kernel *kn, int m, int n, int k, int threads)
 {
+    tb_chunking c = tb_chunking_get();
     atomic_init(&r->next, 0);
     r->n = n;
     r->tile = kn->n_tile > 0 ? kn->n_tile : 1;
-    r->div = 2 * (threads > 1 ? threads : 1);
+    r->div = c.guided_div * (threads > 1 ? threads : 1);
     double row_work = (double)kn->packed_size(n, k) / n * m;
-    long rows = (long)(TB_POOL_CHUNK_WORK / row_work);
+    long rows = (long)(c.chunk_work / row_work);
     rows = (rows + r->tile - 1) / r->tile * r->tile;
     r->min_rows = (int)(rows < r->tile ? r->tile : rows > n ? n : rows);
 }

@@ -45,11 +45,24 @@ static inline int tb_chunks_take(tb_chunks *c)
 }
 
 // Guided sharing of the rows of one m x n x k product inside a tb_pool_run: each take is a
-// share of the rows still left (left / (2 * threads)), so chunks start large and shrink towards
-// the end: long runs of consecutive rows early (long sequential streams for the memory system)
-// and small ones last (threads finish within a small chunk of each other). A chunk is at least
-// TB_POOL_CHUNK_WORK bytes of packed weights times activation rows, a multiple of kn->n_tile.
-#define TB_POOL_CHUNK_WORK (64 * 1024)
+// share of the rows still left (left / (guided_div * threads)), so chunks start large and
+// shrink towards the end: long runs of consecutive rows early (long sequential streams for the
+// memory system) and small ones last (threads finish within a small chunk of each other). A
+// chunk is at least chunk_work bytes of packed weights times activation rows, a multiple of
+// kn->n_tile.
+typedef struct {
+    int chunk_work; // bytes of packed weights times activation rows, >= 1
+    int guided_div; // >= 1
+} tb_chunking;
+#define TB_POOL_CHUNK_WORK 65536 // the defaults, measured on an Ice Lake server VM
+#define TB_POOL_GUIDED_DIV 2
+
+// The chunking every tb_rows_init uses, process-wide: a runtime parameter so that `tritbench
+// tune` can measure other values. Set it between products, not while one runs; values below 1
+// are taken as 1.
+void tb_chunking_set(tb_chunking c);
+tb_chunking tb_chunking_get(void);
+
 typedef struct {
     atomic_int next;
     int n, tile, min_rows, div;

@@ -100,6 +100,12 @@ static size_t act_bytes(const tb_config *c, const tb_kernel *kn, int batch)
     return a > b ? a : b;
 }
 
+// The kernel of a product of n tokens: the decode kernel for one, the prefill kernel for more.
+static const tb_kernel *kernel_for(const tb_transformer *t, int n)
+{
+    return n == 1 ? t->kn : t->prefill_kn;
+}
+
 uint64_t tb_transformer_bytes_needed(const tb_config *c, const tb_kernel *kn, int max_seq,
                                      int max_batch, int head_f16, int threads)
 {
@@ -126,6 +132,14 @@ uint64_t tb_transformer_bytes_needed(const tb_config *c, const tb_kernel *kn, in
 int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *kn, tb_pool *pool,
                          int max_seq, int max_batch, int head_f16, char *err, size_t err_len)
 {
+    return tb_transformer_build_pair(t, m, kn, kn, pool, max_seq, max_batch, head_f16, err,
+                                     err_len);
+}
+
+int tb_transformer_build_pair(tb_transformer *t, const tb_model *m, const tb_kernel *kn,
+                              const tb_kernel *prefill, tb_pool *pool, int max_seq, int max_batch,
+                              int head_f16, char *err, size_t err_len)
+{
     memset(t, 0, sizeof *t);
     const tb_config *c = &m->cfg;
     if (max_seq < 1 || max_seq > c->seq_len || max_batch < 1 || max_batch > max_seq) {
@@ -133,9 +147,18 @@ int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *
                  max_seq, c->seq_len, max_batch, max_seq);
         return -1;
     }
+    if (!prefill) prefill = kn;
+    if (strcmp(tb_kernel_format(kn), tb_kernel_format(prefill)) != 0) {
+        snprintf(err, err_len,
+                 "decode kernel %s (format %s) and prefill kernel %s (format %s): the weights are "
+                 "packed once, so both kernels must have the same packed format",
+                 kn->name, tb_kernel_format(kn), prefill->name, tb_kernel_format(prefill));
+        return -1;
+    }
     t->cfg = *c;
     t->model = m;
     t->kn = kn;
+    t->prefill_kn = prefill;
     t->pool = pool;
     t->max_seq = max_seq;
     t->max_batch = max_batch;
@@ -198,7 +221,10 @@ int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *
     s->hb2 = tb_alloc(B * hd * sizeof(float));
     s->xq = tb_alloc(B * (size_t)max_int(c->dim, c->hidden_dim));
     s->xs = tb_alloc(B * sizeof(float));
-    s->act = tb_alloc(act_bytes(c, kn, max_batch));
+    // Decode prepares one token, prefill up to max_batch (at least 2, or the prefill kernel
+    // never runs).
+    size_t act_decode = act_bytes(c, kn, 1), act_prefill = act_bytes(c, prefill, max_batch);
+    s->act = tb_alloc(act_decode > act_prefill ? act_decode : act_prefill);
     // Partial softmax of every (head, chunk): one slot per thread (prefill) and one shared
     // (decode); output rows of head_size, then (max, sum) pairs.
     t->att_chunks = t->kv_seq / ATT_CHUNK + 1;
@@ -269,7 +295,7 @@ static void rmsnorm_rows(float *out, const float *x, const float *w, int n, int 
 static void quantize_input(tb_transformer *t, const float *x, int n, int k)
 {
     tb_ref_quantize_rows(x, n, k, t->s.xq, t->s.xs);
-    t->kn->prepare(t->s.xq, t->s.xs, n, k, t->s.act);
+    kernel_for(t, n)->prepare(t->s.xq, t->s.xs, n, k, t->s.act);
 }
 
 // One pool run for the BitLinear products of layer l that read the prepared input: q, k and v
@@ -291,14 +317,15 @@ static void linear_part(void *ctx, int tid, int nthreads)
     linear_job *job = ctx;
     tb_transformer *t = job->t;
     void **packed = t->packed + job->l * TB_N_LINEAR;
+    const tb_kernel *kn = kernel_for(t, job->n);
     int r0, r1;
     for (int p = 0; p < (job->glu ? 1 : job->count); p++) {
         int n, k;
         tb_linear_shape(&t->cfg, job->which[p], &n, &k);
         while (tb_rows_take(&job->rows[p], &r0, &r1)) {
-            tb_run(t->kn, packed[job->which[p]], t->s.act, job->n, n, k, r0, r1, job->y[p]);
+            tb_run(kn, packed[job->which[p]], t->s.act, job->n, n, k, r0, r1, job->y[p]);
             if (!job->glu) continue;
-            tb_run(t->kn, packed[job->which[1]], t->s.act, job->n, n, k, r0, r1, job->y[1]);
+            tb_run(kn, packed[job->which[1]], t->s.act, job->n, n, k, r0, r1, job->y[1]);
             for (int i = 0; i < job->n; i++) {
                 float *g = job->y[0] + (size_t)i * n, *u = job->y[1] + (size_t)i * n;
                 for (int r = r0; r < r1; r++) {
@@ -321,7 +348,8 @@ static void bitlinear(tb_transformer *t, int l, int n, int count, const int *whi
         job.which[i] = which[i];
         job.y[i] = y[i];
         // gate and up share their chunks: twice the work a row
-        tb_rows_init(&job.rows[i], t->kn, n * (glu ? 2 : 1), rows, k, tb_pool_threads(t->pool));
+        tb_rows_init(&job.rows[i], kernel_for(t, n), n * (glu ? 2 : 1), rows, k,
+                     tb_pool_threads(t->pool));
     }
     tb_pool_run(t->pool, linear_part, &job);
 }

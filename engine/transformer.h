@@ -10,8 +10,10 @@
 //   logits = head(final_norm(x))                  (float head: tied embedding, f32 or f16)
 //
 // m tokens at once go through the kernels' GEMM path (prefill), one token through GEMV
-// (decode). Threads come from a tb_pool: matrix rows are split across them, never inside
-// a kernel.
+// (decode), each through its own kernel if asked: a decode kernel for one-token products and a
+// prefill kernel for the others, of one packed format (tb_kernel_format), so that the weights
+// are packed once and either kernel runs on them. Threads come from a tb_pool: matrix rows are
+// split across them, never inside a kernel.
 #ifndef TB_TRANSFORMER_H
 #define TB_TRANSFORMER_H
 
@@ -39,7 +41,6 @@ typedef struct {
     double seconds[TB_PHASE_COUNT]; // summed over forward calls
 } tb_profile;
 
-
 // Positions per block of the key cache (see transformer.c).
 #define ATT_BLOCK 16
 
@@ -64,15 +65,16 @@ typedef struct {
 
 typedef struct {
     tb_config cfg;
-    const tb_model *model; // borrowed: embedding and norms are read from it
-    const tb_kernel *kn;
-    tb_pool *pool;     // borrowed
-    int max_seq;       // KV cache positions
-    int kv_seq;        // max_seq rounded up to whole blocks of ATT_BLOCK positions
-    int att_chunks;    // most chunks of positions attention splits a token's context into
-    int max_batch;     // most tokens per forward call
-    void **packed;     // (n_layers, TB_N_LINEAR) kernel-packed ternary weights
-    const float *head; // (vocab_size, dim) output head in f32 (tied: the embedding)
+    const tb_model *model;       // borrowed: embedding and norms are read from it
+    const tb_kernel *kn;         // decode: products of one token (m == 1); packed the weights
+    const tb_kernel *prefill_kn; // products of several tokens (m > 1); kn's packed format
+    tb_pool *pool;               // borrowed
+    int max_seq;                 // KV cache positions
+    int kv_seq;                  // max_seq rounded up to whole blocks of ATT_BLOCK positions
+    int att_chunks;              // most chunks of positions attention splits a token's context into
+    int max_batch;               // most tokens per forward call
+    void **packed;               // (n_layers, TB_N_LINEAR) kernel-packed ternary weights
+    const float *head;           // (vocab_size, dim) output head in f32 (tied: the embedding)
     // The head in f16, when chosen: packed for the FP16 baseline kernel of this CPU (the same
     // tuned GEMV/GEMM the speedup tables use), else NULL and the f32 head is used.
     const tb_kernel *head_kn;
@@ -99,6 +101,12 @@ typedef struct {
 // message. m must outlive t.
 int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *kn, tb_pool *pool,
                          int max_seq, int max_batch, int head_f16, char *err, size_t err_len);
+// The same with one kernel per product regime: decode (one token) packs the weights and runs
+// the one-token products, prefill (NULL: decode) the products of several tokens. Refused (-1,
+// message) unless both have the same packed format.
+int tb_transformer_build_pair(tb_transformer *t, const tb_model *m, const tb_kernel *decode,
+                              const tb_kernel *prefill, tb_pool *pool, int max_seq, int max_batch,
+                              int head_f16, char *err, size_t err_len);
 void tb_transformer_free(tb_transformer *t);
 
 // Runs tokens[0..n) at positions pos..pos+n-1 (1 <= n <= max_batch, pos + n <= max_seq; the

@@ -48,11 +48,11 @@ void float_prepare_float(const float *x, int m, int k, void *act);
 double f16_error_bound(int k);
 
 #define F32_KERNEL_COMMON                                                                          \
-    .k_block = 1, .exact = 0, .baseline = TB_FLOAT_FP32, .error_bound = f32_error_bound,           \
-    .packed_size = f32_packed_size, .pack = f32_pack, .act_size = float_act_size,                  \
-    .prepare = float_prepare
+    .format = "f32", .k_block = 1, .exact = 0, .baseline = TB_FLOAT_FP32,                          \
+    .error_bound = f32_error_bound, .packed_size = f32_packed_size, .pack = f32_pack,              \
+    .act_size = float_act_size, .prepare = float_prepare
 #define F16_KERNEL_COMMON                                                                          \
-    .k_block = FLOAT_K_ALIGN, .exact = 0, .baseline = TB_FLOAT_FP16,                               \
+    .format = "f16", .k_block = FLOAT_K_ALIGN, .exact = 0, .baseline = TB_FLOAT_FP16,              \
     .error_bound = f16_error_bound, .packed_size = f16_packed_size, .pack = f16_pack,              \
     .act_size = float_act_size, .prepare = float_prepare
 

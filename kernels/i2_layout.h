@@ -122,7 +122,7 @@ void i2_gemm_rows(const void *packed, const void *act, int m, int n, int k, int 
 
 // Designated initialisers shared by every i2 kernel (k_block, packing, activations).
 #define I2_KERNEL_COMMON                                                                           \
-    .k_block = I2_BLOCK, .exact = 1, .packed_size = i2_packed_size, .pack = i2_pack,               \
-    .act_size = i2_act_size, .prepare = i2_prepare
+    .format = "i2", .k_block = I2_BLOCK, .exact = 1, .packed_size = i2_packed_size,                \
+    .pack = i2_pack, .act_size = i2_act_size, .prepare = i2_prepare
 
 #endif

@@ -127,11 +127,13 @@ size_t lut3_act_size(int m, int k);
 void lut3_prepare(const int8_t *x, const float *x_scale, int m, int k, void *act);
 
 #define LUT2_KERNEL_COMMON                                                                         \
-    .k_block = 4, .n_tile = LUT_TILE, .exact = 1, .packed_size = lut2_packed_size,                 \
-    .pack = lut2_pack, .act_size = lut2_act_size, .prepare = lut2_prepare
+    .format = "lut2", .k_block = 4, .n_tile = LUT_TILE, .exact = 1,                                \
+    .packed_size = lut2_packed_size, .pack = lut2_pack, .act_size = lut2_act_size,                 \
+    .prepare = lut2_prepare
 #define LUT3_KERNEL_COMMON                                                                         \
-    .k_block = 6, .n_tile = LUT_TILE, .exact = 1, .packed_size = lut3_packed_size,                 \
-    .pack = lut3_pack, .act_size = lut3_act_size, .prepare = lut3_prepare
+    .format = "lut3", .k_block = 6, .n_tile = LUT_TILE, .exact = 1,                                \
+    .packed_size = lut3_packed_size, .pack = lut3_pack, .act_size = lut3_act_size,                 \
+    .prepare = lut3_prepare
 
 // A SIMD kernel's inner routine: dots[0..31] for tile t0 and, when the kernel does two tiles at
 // once and t1 is not NULL, dots[32..63] for tile t1, against one activation row's tables.

@@ -59,6 +59,7 @@ static void gemv(const void *packed, const void *act, int n, int k, int row0, in
 const tb_kernel tb_kernel_naive = {
     .name = "naive",
     .description = "unpacked int8 weights, plain loop: the integer oracle",
+    .format = "int8",
     .isa = TB_KERNEL_ISA,
     .k_block = 1,
     .n_tile = 1,

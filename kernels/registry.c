@@ -66,24 +66,40 @@ static const tb_kernel *highest_rank(tb_float_format kind, int debug)
     return best;
 }
 
-const tb_kernel *tb_kernel_best(void)
+const char *tb_kernel_format(const tb_kernel *k)
+{
+    return k->format;
+}
+
+const tb_kernel *tb_kernel_override(void)
 {
     const char *want = getenv("TRITBENCH_KERNEL");
-    int debug = getenv("TRITBENCH_DEBUG") != NULL;
     char why[200];
-    if (want && *want) {
-        const tb_kernel *k = tb_kernel_find(want);
-        if (!k)
-            fprintf(stderr,
-                    "tritbench: TRITBENCH_KERNEL=%s: no such kernel here; choosing the best\n",
-                    want);
-        else if (!tb_kernel_supported(k, why, sizeof why))
-            fprintf(stderr, "tritbench: TRITBENCH_KERNEL=%s refused: %s; choosing the best\n", want,
-                    why);
-        else {
-            if (debug) fprintf(stderr, "tritbench: kernel %s (TRITBENCH_KERNEL)\n", k->name);
-            return k;
-        }
+    if (!want || !*want) return NULL;
+    const tb_kernel *k = tb_kernel_find(want);
+    if (!k)
+        fprintf(stderr, "tritbench: TRITBENCH_KERNEL=%s: no such kernel here; choosing the best\n",
+                want);
+    else if (!tb_kernel_supported(k, why, sizeof why))
+        fprintf(stderr, "tritbench: TRITBENCH_KERNEL=%s refused: %s; choosing the best\n", want,
+                why);
+    else
+        return k;
+    return NULL;
+}
+
+const tb_kernel *tb_kernel_ranked(void)
+{
+    return highest_rank(TB_FLOAT_NONE, 0);
+}
+
+const tb_kernel *tb_kernel_best(void)
+{
+    int debug = getenv("TRITBENCH_DEBUG") != NULL;
+    const tb_kernel *k = tb_kernel_override();
+    if (k) {
+        if (debug) fprintf(stderr, "tritbench: kernel %s (TRITBENCH_KERNEL)\n", k->name);
+        return k;
     }
     const tb_kernel *best = highest_rank(TB_FLOAT_NONE, debug);
     if (debug && best)

@@ -61,10 +61,15 @@ typedef enum {
 typedef struct tb_kernel {
     const char *name;        // = file stem = test name = results column
     const char *description; // one line for `tritbench kernels`
-    uint32_t isa;            // TB_ISA_* bits the CPU must have: TB_KERNEL_ISA
-    int k_block;             // weights per packed block along k; k is zero-padded up to it
-    int n_tile;              // weight rows computed together (a tile)
-    int exact;               // 1: integer dot bit-exact with naive; 0: inexact (error_bound)
+    // Packed format: kernels of one format pack the same weights into the same bytes (the same
+    // pack and packed_size), so an engine can pack once and run any kernel of the format on
+    // them. Kernels are named <format>_<isa> ("i2_avx2": format "i2"); the oracle `naive`
+    // holds plain int8 ("int8"). Read it through tb_kernel_format().
+    const char *format;
+    uint32_t isa; // TB_ISA_* bits the CPU must have: TB_KERNEL_ISA
+    int k_block;  // weights per packed block along k; k is zero-padded up to it
+    int n_tile;   // weight rows computed together (a tile)
+    int exact;    // 1: integer dot bit-exact with naive; 0: inexact (error_bound)
     // Preference within its kind, higher is faster; 0 = never chosen automatically. Ternary
     // kernels are ranked against each other (tb_kernel_best), baselines against the baselines
     // of their format (tb_kernel_best_baseline).
@@ -105,6 +110,10 @@ static inline size_t tb_align_up(size_t v, size_t a)
 
 // ---- registry (registry.c) ----
 
+// The packed format of k ("i2", "lut2", "lut3", "f16", "f32", "int8"): two kernels of the same
+// format can run on weights packed by either (tests/test_format.c checks the bytes).
+const char *tb_kernel_format(const tb_kernel *k);
+
 // All kernels built for this architecture, in list order (kernels.inc).
 int tb_kernel_count(void);
 const tb_kernel *tb_kernel_at(int i);
@@ -127,6 +136,13 @@ int tb_kernel_supported(const tb_kernel *k, char *why, size_t why_len);
 // set, prints one line to stderr saying which kernel was picked and why.
 // Never a baseline, unless TRITBENCH_KERNEL names one.
 const tb_kernel *tb_kernel_best(void);
+// The two halves of tb_kernel_best, for callers that choose by other means in between (the
+// harness's tuned dispatch) and print their own debug line:
+// the kernel TRITBENCH_KERNEL names, if set, known and runnable here, else NULL (a name that is
+// unknown or unrunnable is reported on stderr, as tb_kernel_best does);
+const tb_kernel *tb_kernel_override(void);
+// and the highest-ranked ternary kernel this CPU runs (NULL if none), ignoring the variable.
+const tb_kernel *tb_kernel_ranked(void);
 // The highest-ranked baseline of format fmt (TB_FLOAT_FP16 or TB_FLOAT_FP32) this CPU can run;
 // NULL if there is none (or fmt is TB_FLOAT_NONE). Found by trait, not by name, so a new
 // baseline is one line in kernels.inc. Ignores TRITBENCH_KERNEL.

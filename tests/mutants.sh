@@ -139,6 +139,15 @@ mutant any engine/transformer.c engine \
 mutant any engine/transformer.c engine \
   's/        den += w \* ml\[1\];/        den += ml[1];/' \
   "attention: chunk sums merged without their rescaling"
+mutant any engine/transformer.c engine \
+  's/return n == 1 ? t->kn : t->prefill_kn;/return n == 1 ? t->kn : t->kn;/' \
+  "engine: prefill products on the decode kernel"
+mutant any harness/tuning/tune_file.c tune \
+  's/if (t > time_of(r, want))/if (0)/' \
+  "tune file: a choice slower than the fastest of its list accepted"
+mutant any harness/tuning/tune_file.c tune \
+  's/    int ok = same_fields(f, here, "there", "here", why, len) \&\&/    int ok = 1 || (same_fields(f, here, "there", "here", why, len) \&\&/; s/             same_fields(here, f, "here", "there", why, len);/             same_fields(here, f, "here", "there", why, len));/' \
+  "tune file: another CPU's file used"
 mutant x86_64 kernels/i2_layout.c i2_avx512vnni \
   's/(size_t)q \* row_bytes, I2_PREFETCH_AHEAD/row_bytes, I2_PREFETCH_AHEAD/' \
   "i2 driver: a tile reads neighbouring rows, not one row of each run"

@@ -1,7 +1,8 @@
 // The engine against the float reference model on the tiny configurations, for every kernel
 // this CPU runs: logits within the derived bound (engine/model_check.h), greedy continuations
 // equal to the reference's, bit-identical logits across exact kernels, prefill (GEMM path)
-// equal to one-token decodes (GEMV path); plus the thread pool's row split.
+// equal to one-token decodes (GEMV path), any decode and prefill kernel of one packed format
+// bit-identical to one kernel alone; plus the thread pool's row split.
 #include "tb_test.h"
 #include "model.h"
 #include "model_check.h"
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define TB_KERNELS_MAX_TEST 64
 
 // ---- pool ----
 static void count_calls(void *ctx, int t, int nthreads)
@@ -279,6 +282,128 @@ static void test_model(const char *cfg_name, int kv_heads, int threads)
     tb_model_free(&m);
 }
 
+// ---- decode and prefill kernels of one packed format ----
+// Counting stand-ins for the decode and prefill kernels: copies of a real kernel whose entries
+// count their calls (and the rows prepared) before calling the real ones, so the test sees
+// which kernel ran which products.
+static const tb_kernel *probed;
+static int probe_calls[2][3]; // [decode, prefill][gemv, gemm, prepare with m not its regime's]
+
+static void count(int probe, int what)
+{
+    __atomic_add_fetch(&probe_calls[probe][what], 1, __ATOMIC_RELAXED);
+}
+static void d_gemv(const void *p, const void *a, int n, int k, int r0, int r1, float *y)
+{
+    count(0, 0), probed->gemv(p, a, n, k, r0, r1, y);
+}
+static void d_gemm(const void *p, const void *a, int m, int n, int k, int r0, int r1, float *y)
+{
+    count(0, 1), probed->gemm(p, a, m, n, k, r0, r1, y);
+}
+static void d_prepare(const int8_t *x, const float *xs, int m, int k, void *act)
+{
+    if (m != 1) count(0, 2);
+    probed->prepare(x, xs, m, k, act);
+}
+static void p_gemv(const void *p, const void *a, int n, int k, int r0, int r1, float *y)
+{
+    count(1, 0), probed->gemv(p, a, n, k, r0, r1, y);
+}
+static void p_gemm(const void *p, const void *a, int m, int n, int k, int r0, int r1, float *y)
+{
+    count(1, 1), probed->gemm(p, a, m, n, k, r0, r1, y);
+}
+static void p_prepare(const int8_t *x, const float *xs, int m, int k, void *act)
+{
+    if (m == 1) count(1, 2);
+    probed->prepare(x, xs, m, k, act);
+}
+
+#define PAIR_PROMPT 6
+#define PAIR_STEPS  4
+// A prefill of PAIR_PROMPT tokens (all their logits), then PAIR_STEPS greedy decode steps:
+// logits into lg ((PAIR_PROMPT + PAIR_STEPS) x vocab) and the greedy tokens into toks.
+static int run_pair(const tb_model *m, const tb_kernel *d, const tb_kernel *p, tb_pool *pool,
+                    float *lg, int *toks, char *err, size_t err_len)
+{
+    tb_transformer t;
+    if (tb_transformer_build_pair(&t, m, d, p, pool, PAIR_PROMPT + PAIR_STEPS, PAIR_PROMPT, 1, err,
+                                  err_len))
+        return -1;
+    const size_t V = (size_t)m->cfg.vocab_size;
+    const int prompt[PAIR_PROMPT] = {4, 0, 96, 7, 7, 30};
+    memcpy(lg, tb_transformer_forward(&t, prompt, PAIR_PROMPT, 0, 1), PAIR_PROMPT * V * 4);
+    toks[0] = tb_sample_argmax(lg + (PAIR_PROMPT - 1) * V, (int)V);
+    for (int i = 0; i < PAIR_STEPS; i++) {
+        float *row = lg + (PAIR_PROMPT + i) * V;
+        memcpy(row, tb_transformer_forward(&t, &toks[i], 1, PAIR_PROMPT + i, 0), V * 4);
+        toks[i + 1] = tb_sample_argmax(row, (int)V);
+    }
+    tb_transformer_free(&t);
+    return 0;
+}
+
+// Every ordered pair (decode, prefill) of i2 kernels this CPU runs gives the same logits and
+// tokens, bit for bit, as one kernel alone; each product goes to its regime's kernel; two
+// kernels of different formats are refused.
+static void test_kernel_pairs(int threads)
+{
+    tb_config c;
+    char err[600];
+    tb_config_find("tiny", &c);
+    tb_model m;
+    tb_model_synthetic(&c, 5, &m);
+    EXPECT(tb_model_materialize(&m, err, sizeof err) == 0, "%s", err);
+    tb_pool *pool = tb_pool_create(threads);
+    const tb_kernel *i2[TB_KERNELS_MAX_TEST];
+    int n = 0;
+    for (int i = 0; i < tb_kernel_count() && n < TB_KERNELS_MAX_TEST; i++)
+        if (strcmp(tb_kernel_format(tb_kernel_at(i)), "i2") == 0 &&
+            tb_kernel_supported(tb_kernel_at(i), NULL, 0))
+            i2[n++] = tb_kernel_at(i);
+    const size_t V = (size_t)c.vocab_size, bytes = (PAIR_PROMPT + PAIR_STEPS) * V * sizeof(float);
+    float *want = malloc(bytes), *got = malloc(bytes);
+    int want_toks[PAIR_STEPS + 1], got_toks[PAIR_STEPS + 1];
+    EXPECT(n > 0 && run_pair(&m, i2[0], i2[0], pool, want, want_toks, err, sizeof err) == 0,
+           "%d i2 kernels; %s", n, err);
+    for (int a = 0; a < n; a++)
+        for (int b = 0; b < n; b++) {
+            EXPECT(run_pair(&m, i2[a], i2[b], pool, got, got_toks, err, sizeof err) == 0, "%s",
+                   err);
+            EXPECT(memcmp(want, got, bytes) == 0,
+                   "decode %s, prefill %s: logits differ from %s alone", i2[a]->name, i2[b]->name,
+                   i2[0]->name);
+            EXPECT(memcmp(want_toks, got_toks, sizeof want_toks) == 0,
+                   "decode %s, prefill %s: tokens differ", i2[a]->name, i2[b]->name);
+        }
+    printf("  decode x prefill: %d x %d pairs of i2 kernels bit-identical\n", n, n);
+
+    // Which kernel ran what: the decode stand-in only one-token products, the prefill one only
+    // the others; and still the same logits.
+    probed = i2[n - 1];
+    tb_kernel dk = *probed, pk = *probed;
+    dk.gemv = d_gemv, dk.gemm = d_gemm, dk.prepare = d_prepare;
+    pk.gemv = p_gemv, pk.gemm = p_gemm, pk.prepare = p_prepare;
+    memset(probe_calls, 0, sizeof probe_calls);
+    EXPECT(run_pair(&m, &dk, &pk, pool, got, got_toks, err, sizeof err) == 0, "%s", err);
+    EXPECT(memcmp(want, got, bytes) == 0, "counting stand-ins of %s: logits differ", probed->name);
+    EXPECT(probe_calls[0][0] > 0 && probe_calls[0][1] == 0 && probe_calls[0][2] == 0,
+           "decode kernel: %d gemv, %d gemm calls, %d prepares of several tokens",
+           probe_calls[0][0], probe_calls[0][1], probe_calls[0][2]);
+    EXPECT(probe_calls[1][1] > 0 && probe_calls[1][0] == 0 && probe_calls[1][2] == 0,
+           "prefill kernel: %d gemm, %d gemv calls, %d prepares of one token", probe_calls[1][1],
+           probe_calls[1][0], probe_calls[1][2]);
+
+    // Two formats cannot share one packing.
+    const tb_kernel *lut = tb_kernel_find("lut2_scalar");
+    int rc = run_pair(&m, i2[0], lut, pool, got, got_toks, err, sizeof err);
+    EXPECT(rc == -1 && strstr(err, "same packed format"), "i2 + lut2 pair: rc %d, '%s'", rc, err);
+    free(want), free(got);
+    tb_pool_destroy(pool);
+    tb_model_free(&m);
+}
+
 static void test_sampling(void)
 {
     float lg[5] = {0.5f, 3.0f, -1.0f, 3.0f, 2.9f};
@@ -323,6 +448,7 @@ int main(void)
     test_pool_matmul(threads > 1 ? 3 : 1);
     test_thread_invariance(threads > 1 ? 3 : 1);
     test_sampling();
+    test_kernel_pairs(threads);
     // Attention's passes of one query head (tiny), four (tiny256) and two (tiny with 2 KV heads).
     test_model("tiny", 0, threads);
     test_model("tiny256", 0, 1);

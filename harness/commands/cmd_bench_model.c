@@ -5,6 +5,7 @@
 #include "roofline.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char *help =
     "usage: tritbench bench model --model CONFIG|FILE [--kernel A,B,...] [--threads T,...]\n"
@@ -19,7 +20,9 @@ static const char *help =
     "between (every 8 decode steps, outside the timed and metered time) and after its\n"
     "repetitions; bw-limit% is against its best pass, med% against its median pass.\n"
     "  --model CONFIG|FILE  a configuration (2B4T, 125M ... 100B, tiny) or a GGUF file\n"
-    "  --kernel LIST        kernels (default: the best this CPU runs)\n"
+    "  --kernel LIST        kernels, each for every product (default: per thread count the\n"
+    "                       tuned decode and prefill kernels of results/<cpu>/tune.json, else\n"
+    "                       the highest-ranked kernel this CPU runs)\n"
     "  --threads LIST       thread counts (default 1)\n"
     "  --prompt P           prompt tokens (default 128)\n"
     "  --tokens N           decoded tokens a repetition (default 128)\n"
@@ -82,6 +85,12 @@ static void render(const cJSON *doc)
            "decode/s", "spread%", "ttft_ms", "J/token", "MB/token", "bw GB/s", "bw-limit%", "med%");
     const cJSON *e, *sampled = cJSON_GetObjectItem(par, "layer_sampled");
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "entries")) render_entry(e);
+    cJSON_ArrayForEach(e,
+                       cJSON_GetObjectItem(doc, "entries")) if (strcmp(tb_jstr(e, "kernel_choice"),
+                                                                       "--kernel") != 0)
+        printf("%d thread%s: decode kernel %s, prefill kernel %s: %s\n", (int)tb_jnum(e, "threads"),
+               tb_jnum(e, "threads") > 1 ? "s" : "", tb_jstr(e, "decode_kernel"),
+               tb_jstr(e, "prefill_kernel"), tb_jstr(e, "kernel_choice"));
     if (sampled)
         printf("layer-sampled: %d and %d of %d layers timed, every figure extrapolated linearly in "
                "the layer count\n",

@@ -19,7 +19,9 @@ static const char *help =
     "\n"
     "  --model FILE|CONFIG  a GGUF file, or a configuration (2B4T, 125M ... 100B, tiny,\n"
     "                       tiny256) built synthetically from --seed\n"
-    "  --kernel NAME        default: the best kernel this CPU runs\n"
+    "  --kernel NAME        the kernel of every product; default: the tuned decode and prefill\n"
+    "                       kernels of results/<cpu>/tune.json ('tritbench tune'), else the\n"
+    "                       highest-ranked kernel this CPU runs\n"
     "  --prompt-tokens L    comma-separated token ids (default 1)\n"
     "  --tokens N           tokens to generate (default 16)\n"
     "  --threads T          threads (default 1)\n"
@@ -70,9 +72,11 @@ static void render(const cJSON *doc)
     const cJSON *tokens = cJSON_GetObjectItem(doc, "tokens"), *id;
     int threads = (int)tb_jnum(doc, "threads"), n_tokens = cJSON_GetArraySize(tokens);
     int steady = n_tokens - 2, n_prompt = (int)tb_jnum(doc, "prompt_tokens");
-    printf("model %s, kernel %s, %d thread%s, head %s, %s\n", tb_jstr(doc, "model"),
-           tb_jstr(doc, "kernel"), threads, threads > 1 ? "s" : "", tb_jstr(doc, "head"),
+    printf("model %s, kernel %s (prefill %s), %d thread%s, head %s, %s\n", tb_jstr(doc, "model"),
+           tb_jstr(doc, "decode_kernel"), tb_jstr(doc, "prefill_kernel"), threads,
+           threads > 1 ? "s" : "", tb_jstr(doc, "head"),
            tb_jnum(doc, "temperature") > 0 ? "sampling" : "greedy");
+    printf("kernel choice: %s\n", tb_jstr(doc, "kernel_choice"));
     printf("tokens:");
     cJSON_ArrayForEach(id, tokens) printf("%s%d", id == tokens->child ? " " : ",", id->valueint);
     printf("\n");

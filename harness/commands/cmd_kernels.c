@@ -11,7 +11,9 @@ static const char *help =
     "Lists every kernel built for this architecture: name, required ISA, bits per weight\n"
     "(packed bytes of a 2560x2560 matrix, scale included, times 8 / weights), bytes of prepared\n"
     "activations per activation value (LUT kernels keep a table per group: their overhead),\n"
-    "block sizes, exactness, and whether this CPU can run it or the reason it cannot.\n"
+    "block sizes, exactness, and whether this CPU can run it or the reason it cannot; then\n"
+    "the tuned choice per regime and thread count when this CPU's tune file exists\n"
+    "(results/<cpu>/tune.json or TRITBENCH_TUNE=FILE; 'tritbench tune'), or why none applies.\n"
     "  --json       the document on standard output instead of the table\n"
     "  --out FILE   also write the document to FILE (atomically)\n";
 
@@ -46,12 +48,48 @@ static void render(const cJSON *doc)
     }
 }
 
+// The tune file's choices (or why there are none): dispatch follows them on this CPU.
+static void render_tuned(const cJSON *tuned)
+{
+    const char *status = tb_jstr(tuned, "status");
+    if (strcmp(status, "used") != 0) {
+        printf("\ntuned choice: none, dispatch by rank (%s: %s)\n", status,
+               tb_jstr(tuned, "reason"));
+        return;
+    }
+    printf("\ntuned choice (%s): the fastest kernel per regime and thread count, and of each "
+           "format\n",
+           tb_jstr(tuned, "file"));
+    const cJSON *r, *e, *m;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(tuned, "regimes"))
+    {
+        printf("  %-10s %3d thread%s  %-16s", tb_jstr(r, "regime"), (int)tb_jnum(r, "threads"),
+               tb_jnum(r, "threads") > 1 ? "s" : " ", tb_jstr(r, "best"));
+        cJSON_ArrayForEach(m, cJSON_GetObjectItem(r, "best_by_format"))
+            printf(" %s:%s", m->string, m->valuestring);
+        printf("\n");
+    }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(tuned, "engine"))
+    {
+        printf("  engine at %d thread%s: ", (int)tb_jnum(e, "threads"),
+               tb_jnum(e, "threads") > 1 ? "s" : "");
+        if (!cJSON_GetObjectItem(e, "decode")) {
+            printf("not usable: %s\n", tb_jstr(e, "reason"));
+            continue;
+        }
+        printf("decode %s, prefill", tb_jstr(e, "decode"));
+        cJSON_ArrayForEach(m, cJSON_GetObjectItem(e, "prefill"))
+            printf(" m=%s %s", m->string, m->valuestring);
+        printf("\n");
+    }
+}
+
 int cmd_kernels(int argc, char **argv)
 {
     kernels_options o = {0};
     int rc = tb_parse_options("kernels", help, options, TB_COUNT(options), argc, argv, &o, NULL);
     if (rc) return rc < 0 ? 0 : rc;
     cJSON *doc = tb_kernels_doc();
-    if (!o.json) render(doc);
+    if (!o.json) render(doc), render_tuned(cJSON_GetObjectItem(doc, "tuned"));
     return tb_output(doc, o.json, o.out, TB_OK);
 }

@@ -26,6 +26,9 @@ static const command commands[] = {
     {"generate", cmd_generate,
      "run the BitNet b1.58 engine on a model (file or configuration): token ids,\n"
      "             prefill and decode speeds, memory"},
+    {"tune", cmd_tune,
+     "time every ternary kernel per regime (decode cold/hot, prefill buckets) and\n"
+     "             thread count: results/<cpu>/tune.json, which dispatch then follows"},
     {"model", cmd_model, "create a synthetic model file (GGUF), or show a model's shapes"},
     {"info", cmd_info,
      "this machine's fingerprint as results record it: CPU, ISA, caches, OS,\n"
@@ -47,8 +50,9 @@ static void usage(FILE *f)
           "Run 'tritbench COMMAND --help' for a command's options. Every command accepts --json\n"
           "(its result document on standard output) and --out FILE (the document to a file).\n"
           "Environment: TRITBENCH_KERNEL=name overrides the kernel choice, TRITBENCH_DEBUG=1 says\n"
-          "why a kernel was chosen, TRITBENCH_DISABLE=avx512vnni,... hides CPU features (to test\n"
-          "fallbacks).\n"
+          "why a kernel was chosen, TRITBENCH_TUNE=FILE|off the tune file dispatch follows\n"
+          "(default results/<cpu>/tune.json), TRITBENCH_DISABLE=avx512vnni,... hides CPU\n"
+          "features (to test fallbacks).\n"
           "Exit status: 0 success, 1 a check failed, 2 bad usage or input.\n",
           f);
 }

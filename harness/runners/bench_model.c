@@ -162,11 +162,19 @@ static void rates_to_json(cJSON *o, const tb_bench_model_params *p, const measur
     cJSON_AddItemToObject(o, "decode_tokens_per_s_reps", decode_reps);
 }
 
-static cJSON *entry_to_json(const tb_bench_model_params *p, const tb_kernel *kn, int threads,
+// The kernels of one engine (decode and prefill, tb_select_engine_kernels) and the thread counts
+// (bits of indices into the threads list) they were chosen for.
+typedef struct {
+    tb_engine_kernels k;
+    unsigned threads_mask;
+} engine;
+
+static cJSON *entry_to_json(const tb_bench_model_params *p, const engine *e, int threads,
                             const measured *f, const tb_energy *energy, const tb_counters *counters)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "kernel", kn->name);
+    cJSON_AddStringToObject(o, "kernel", e->k.decode->name);
+    tb_engine_kernels_to_json(o, &e->k);
     cJSON_AddNumberToObject(o, "threads", threads);
     if (f->no_layer_cost) {
         cJSON_AddStringToObject(o, "error",
@@ -252,20 +260,22 @@ typedef struct {
     const tb_observer *obs;
 } bench_ctx;
 
-// Every thread count on one kernel and model: f[ti] per thread count.
-static int measure_kernel(const bench_ctx *b, const tb_model *m, const tb_kernel *kn, int *head_f16,
+// Every thread count of one engine on one model: f[ti] per thread count.
+static int measure_kernel(const bench_ctx *b, const tb_model *m, const engine *e, int *head_f16,
                           measured *f, tb_error *err)
 {
     const tb_bench_model_params *p = b->p;
     tb_transformer t;
-    if (tb_transformer_build(&t, m, kn, b->build_pool, p->prompt + p->tokens, p->prompt,
-                             p->head_f16, err->msg, sizeof err->msg))
+    if (tb_transformer_build_pair(&t, m, e->k.decode, e->k.prefill, b->build_pool,
+                                  p->prompt + p->tokens, p->prompt, p->head_f16, err->msg,
+                                  sizeof err->msg))
         return TB_BAD_INPUT;
     *head_f16 = t.head_kn != NULL; // no FP16 kernel on this CPU: the head stays f32
     for (int ti = 0; ti < p->nthreads; ti++) {
+        if (!(e->threads_mask & (1u << ti))) continue;
         char what[128];
-        snprintf(what, sizeof what, "%s, %d layers, %d thread%s", kn->name, m->cfg.n_layers,
-                 p->threads[ti], p->threads[ti] > 1 ? "s" : "");
+        snprintf(what, sizeof what, "%s, %d layers, %d thread%s", e->k.decode->name,
+                 m->cfg.n_layers, p->threads[ti], p->threads[ti] > 1 ? "s" : "");
         tb_observe(b->obs, what, ti, p->nthreads);
         t.pool = b->pools[ti]; // buffers were sized for the largest pool
         measure(p, &t, b->energy, &f[ti]);
@@ -275,8 +285,8 @@ static int measure_kernel(const bench_ctx *b, const tb_model *m, const tb_kernel
     return TB_OK;
 }
 
-// One kernel: measured whole, or at two layer counts and extrapolated.
-static int bench_kernel(const bench_ctx *b, const tb_model *whole, const tb_kernel *kn, cJSON *doc,
+// One engine: measured whole, or at two layer counts and extrapolated.
+static int bench_kernel(const bench_ctx *b, const tb_model *whole, const engine *e, cJSON *doc,
                         tb_error *err)
 {
     const tb_bench_model_params *p = b->p;
@@ -284,7 +294,7 @@ static int bench_kernel(const bench_ctx *b, const tb_model *whole, const tb_kern
     if (!f) abort();
     int head_f16 = p->head_f16, rc = TB_OK;
     if (!p->sample_layers) {
-        rc = measure_kernel(b, whole, kn, &head_f16, f, err);
+        rc = measure_kernel(b, whole, e, &head_f16, f, err);
     } else {
         measured *lo = f + p->nthreads, *hi = lo + p->nthreads;
         const int counts[2] = {SAMPLE_LAYERS_LO, SAMPLE_LAYERS_HI};
@@ -293,18 +303,20 @@ static int bench_kernel(const bench_ctx *b, const tb_model *whole, const tb_kern
             c.n_layers = counts[i];
             tb_model part;
             tb_model_synthetic(&c, p->seed, &part);
-            rc = measure_kernel(b, &part, kn, &head_f16, i ? hi : lo, err);
+            rc = measure_kernel(b, &part, e, &head_f16, i ? hi : lo, err);
             tb_model_free(&part);
         }
         for (int ti = 0; ti < p->nthreads && !rc; ti++)
-            extrapolate_measured(&lo[ti], &hi[ti], whole->cfg.n_layers, &f[ti]);
+            if (e->threads_mask & (1u << ti))
+                extrapolate_measured(&lo[ti], &hi[ti], whole->cfg.n_layers, &f[ti]);
     }
     cJSON_SetValuestring(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "parameters"), "head"),
                          head_f16 ? "f16" : "f32");
     for (int ti = 0; ti < p->nthreads && !rc; ti++) {
+        if (!(e->threads_mask & (1u << ti))) continue;
         note_roofline(doc, p->threads[ti], f[ti].bw);
         cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "entries"),
-                             entry_to_json(p, kn, p->threads[ti], &f[ti], b->energy, b->counters));
+                             entry_to_json(p, e, p->threads[ti], &f[ti], b->energy, b->counters));
     }
     for (int i = 0; i < p->nthreads * 3; i++) cJSON_Delete(f[i].roof);
     free(f);
@@ -344,6 +356,40 @@ static int open_model(const tb_bench_model_params *p, const tb_kernel *const *se
     return tb_check_sequence(&m->cfg, NULL, p->prompt, p->tokens, err);
 }
 
+// The engines of the run: each kernel of --kernel at every thread count, or (no --kernel) the
+// chosen decode and prefill kernels of each thread count, thread counts with the same choice
+// sharing one engine. sel gets the decode kernels (for the memory checks).
+static int select_engines(const tb_bench_model_params *p, engine *eng, const tb_kernel **sel,
+                          int *nsel, tb_error *err)
+{
+    const unsigned all = (1u << p->nthreads) - 1;
+    int rc = TB_OK;
+    if (p->kernels) {
+        rc = tb_select_kernels(p->kernels, sel, TB_KERNELS_MAX, nsel, err);
+        for (int i = 0; i < *nsel && !rc; i++) {
+            rc = tb_select_engine_kernels(sel[i]->name, 0, p->prompt, &eng[i].k, err);
+            eng[i].threads_mask = all;
+        }
+        return rc;
+    }
+    *nsel = 0;
+    for (int ti = 0; ti < p->nthreads && !rc; ti++) {
+        engine e = {.threads_mask = 1u << ti};
+        rc = tb_select_engine_kernels(NULL, p->threads[ti], p->prompt, &e.k, err);
+        int same = -1;
+        for (int i = 0; i < *nsel && !rc; i++)
+            if (eng[i].k.decode == e.k.decode && eng[i].k.prefill == e.k.prefill &&
+                strcmp(eng[i].k.source, e.k.source) == 0)
+                same = i;
+        if (rc) break;
+        if (same >= 0)
+            eng[same].threads_mask |= e.threads_mask;
+        else
+            sel[*nsel] = e.k.decode, eng[(*nsel)++] = e;
+    }
+    return rc;
+}
+
 int tb_bench_model_run(const tb_bench_model_params *p, const tb_observer *obs, cJSON **doc,
                        tb_error *err)
 {
@@ -351,9 +397,9 @@ int tb_bench_model_run(const tb_bench_model_params *p, const tb_observer *obs, c
     if (!p->model) return tb_fail(err, "--model CONFIG|FILE is required");
     if (p->reps > REPS_MAX) return tb_fail(err, "--reps: at most %d", REPS_MAX);
     const tb_kernel *sel[TB_KERNELS_MAX];
-    int nsel = 1, max_threads = max_of(p->threads, p->nthreads);
-    int rc = p->kernels ? tb_select_kernels(p->kernels, sel, TB_KERNELS_MAX, &nsel, err)
-                        : tb_select_kernel(NULL, &sel[0], err);
+    engine eng[TB_KERNELS_MAX];
+    int nsel = 0, max_threads = max_of(p->threads, p->nthreads);
+    int rc = select_engines(p, eng, sel, &nsel, err);
     tb_model m;
     if (!rc) rc = open_model(p, sel, nsel, max_threads, &m, err);
     if (rc) return rc;
@@ -365,7 +411,7 @@ int tb_bench_model_run(const tb_bench_model_params *p, const tb_observer *obs, c
                    obs};
     *doc = start_doc(p, &m.cfg, b.energy, b.counters);
     for (int ti = 0; ti < p->nthreads; ti++) b.pools[ti] = tb_pool_create(p->threads[ti]);
-    for (int ki = 0; ki < nsel && !rc; ki++) rc = bench_kernel(&b, &m, sel[ki], *doc, err);
+    for (int ki = 0; ki < nsel && !rc; ki++) rc = bench_kernel(&b, &m, &eng[ki], *doc, err);
     cJSON_AddNumberToObject(*doc, "peak_rss_bytes", (double)tb_peak_rss());
     for (int ti = 0; ti < p->nthreads; ti++) tb_pool_destroy(b.pools[ti]);
     tb_pool_destroy(b.build_pool);

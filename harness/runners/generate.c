@@ -59,12 +59,14 @@ static void profile_to_json(cJSON *doc, const tb_profile *prof, const tb_gen_sta
     cJSON_AddNumberToObject(pr, "sampling", 1e3 * sampling_s / steady);
 }
 
-static cJSON *start_doc(const tb_generate_params *p, const tb_transformer *t)
+static cJSON *start_doc(const tb_generate_params *p, const tb_transformer *t,
+                        const tb_engine_kernels *ek)
 {
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "model", p->model);
     tb_config_to_json(doc, &t->cfg);
     cJSON_AddStringToObject(doc, "kernel", t->kn->name);
+    tb_engine_kernels_to_json(doc, ek);
     cJSON_AddNumberToObject(doc, "threads", tb_pool_threads(t->pool));
     cJSON_AddNumberToObject(doc, "seed", (double)p->seed);
     cJSON_AddNumberToObject(doc, "temperature", p->temperature);
@@ -72,7 +74,8 @@ static cJSON *start_doc(const tb_generate_params *p, const tb_transformer *t)
     return doc;
 }
 
-static void generate(const tb_generate_params *p, tb_transformer *t, double load_s, cJSON **doc)
+static void generate(const tb_generate_params *p, tb_transformer *t, const tb_engine_kernels *ek,
+                     double load_s, cJSON **doc)
 {
     int *out = malloc((size_t)p->tokens * sizeof(int));
     if (!out) abort();
@@ -86,7 +89,7 @@ static void generate(const tb_generate_params *p, tb_transformer *t, double load
     tb_generate_tokens(t, p->prompt, p->n_prompt, out, p->tokens, &sampler, probe, TB_PROBE_EVERY,
                        NULL, p->profile ? &prof : NULL, &st);
     for (int r = 0; r < PROBE_PASSES_AROUND; r++) tb_bw_probe_pass(probe, t->pool);
-    *doc = start_doc(p, t);
+    *doc = start_doc(p, t, ek);
     cJSON_AddItemToObject(*doc, "tokens", cJSON_CreateIntArray(out, p->tokens));
     cJSON_AddNumberToObject(*doc, "prompt_tokens", p->n_prompt);
     cJSON_AddNumberToObject(*doc, "load_seconds", load_s);
@@ -102,22 +105,22 @@ int tb_generate_run(const tb_generate_params *p, const tb_observer *obs, cJSON *
     (void)obs;
     *doc = NULL;
     if (!p->model) return tb_fail(err, "--model FILE|CONFIG is required");
-    const tb_kernel *kn;
+    tb_engine_kernels ek;
     tb_model m;
-    int rc = tb_select_kernel(p->kernel, &kn, err);
+    int rc = tb_select_engine_kernels(p->kernel, p->threads, p->n_prompt, &ek, err);
     if (!rc)
-        rc = tb_open_engine_model(p->model, p->seed, &kn, 1, p->prompt, p->n_prompt, p->tokens,
-                                  p->head_f16, p->threads, &m, err);
+        rc = tb_open_engine_model(p->model, p->seed, &ek.decode, 1, p->prompt, p->n_prompt,
+                                  p->tokens, p->head_f16, p->threads, &m, err);
     if (rc) return rc;
     tb_pool *pool = tb_pool_create(p->threads);
     tb_transformer t;
     double t0 = tb_now();
-    rc = tb_transformer_build(&t, &m, kn, pool, p->n_prompt + p->tokens, p->n_prompt, p->head_f16,
-                              err->msg, sizeof err->msg)
+    rc = tb_transformer_build_pair(&t, &m, ek.decode, ek.prefill, pool, p->n_prompt + p->tokens,
+                                   p->n_prompt, p->head_f16, err->msg, sizeof err->msg)
              ? TB_BAD_INPUT
              : TB_OK;
     if (!rc) {
-        generate(p, &t, tb_now() - t0, doc);
+        generate(p, &t, &ek, tb_now() - t0, doc);
         tb_transformer_free(&t);
     }
     tb_pool_destroy(pool);

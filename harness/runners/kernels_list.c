@@ -1,6 +1,9 @@
 // tritbench kernels: what is built here and what this CPU can run.
 #include "runners.h"
 #include "tb_kernel.h"
+#include "tune_file.h"
+
+#include <stdio.h>
 
 // Bits per weight are measured on a 2B4T q-projection (2560 x 2560): packing and scale
 // overhead included.
@@ -16,6 +19,7 @@ static cJSON *kernel_to_json(const tb_kernel *k)
     cJSON_AddStringToObject(o, "name", k->name);
     cJSON_AddStringToObject(o, "description", k->description);
     cJSON_AddStringToObject(o, "isa", isa);
+    cJSON_AddStringToObject(o, "format", tb_kernel_format(k));
     cJSON_AddNumberToObject(o, "bits_per_weight",
                             8.0 * (double)k->packed_size(BPW_N, BPW_K) / ((double)BPW_N * BPW_K));
     cJSON_AddNumberToObject(o, "activation_bytes_per_value", (double)k->act_size(1, BPW_K) / BPW_K);
@@ -24,6 +28,63 @@ static cJSON *kernel_to_json(const tb_kernel *k)
     cJSON_AddBoolToObject(o, "exact", k->exact);
     cJSON_AddBoolToObject(o, "supported", ok);
     if (!ok) cJSON_AddStringToObject(o, "reason", why);
+    return o;
+}
+
+static const char *const tune_status_names[] = {"off", "none", "refused", "mismatch", "used"};
+
+// What the tune file of this CPU says (tune_file.h): its status, and when used, the fastest
+// kernel per regime and thread count and the engine's kernels per thread count and bucket.
+static cJSON *tuned_to_json(void)
+{
+    const tb_tune_state *st = tb_tune_dispatch();
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", tune_status_names[st->status]);
+    cJSON_AddStringToObject(o, "file", st->path);
+    if (st->status != TB_TUNE_USED) {
+        cJSON_AddStringToObject(o, "reason", st->why);
+        return o;
+    }
+    const tb_tune *t = &st->tune;
+    cJSON *regimes = cJSON_AddArrayToObject(o, "regimes");
+    for (int i = 0; i < t->nregimes; i++) {
+        const tb_tune_regime *r = &t->regimes[i];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "regime", r->name);
+        cJSON_AddNumberToObject(e, "threads", r->threads);
+        cJSON_AddStringToObject(e, "best", r->best->name);
+        cJSON *bf = cJSON_AddObjectToObject(e, "best_by_format");
+        for (int f = 0; f < r->nformats; f++)
+            cJSON_AddStringToObject(bf, tb_kernel_format(r->format_best[f]),
+                                    r->format_best[f]->name);
+        cJSON_AddItemToArray(regimes, e);
+    }
+    // The engine per tuned thread count: decode, and prefill per bucket (prompt = its m).
+    cJSON *list = cJSON_AddArrayToObject(o, "engine");
+    for (int i = 0; i < t->nregimes; i++) {
+        int threads = t->regimes[i].threads, first = 1;
+        for (int j = 0; j < i; j++) first &= t->regimes[j].threads != threads;
+        tb_tune_pick pick;
+        char why[300], m[16];
+        if (!first) continue;
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(list, e);
+        cJSON_AddNumberToObject(e, "threads", threads);
+        if (tb_tune_pick_engine(t, threads, 1, &pick, why, sizeof why)) {
+            cJSON_AddStringToObject(e, "reason", why);
+            continue;
+        }
+        cJSON_AddStringToObject(e, "decode", pick.decode->name);
+        cJSON *prefill = cJSON_AddObjectToObject(e, "prefill");
+        for (int j = 0; j < t->nregimes; j++) {
+            const tb_tune_regime *r = &t->regimes[j];
+            if (r->m == 1 || r->threads != threads ||
+                tb_tune_pick_engine(t, threads, r->m, &pick, why, sizeof why))
+                continue;
+            snprintf(m, sizeof m, "%d", r->m);
+            cJSON_AddStringToObject(prefill, m, pick.prefill->name);
+        }
+    }
     return o;
 }
 
@@ -40,5 +101,6 @@ cJSON *tb_kernels_doc(void)
     cJSON *list = cJSON_AddArrayToObject(doc, "kernels");
     for (int i = 0; i < tb_kernel_count(); i++)
         cJSON_AddItemToArray(list, kernel_to_json(tb_kernel_at(i)));
+    cJSON_AddItemToObject(doc, "tuned", tuned_to_json());
     return doc;
 }

@@ -3,9 +3,11 @@
 #include "model.h"
 #include "roofline.h"
 #include "transformer.h"
+#include "tune_file.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int tb_fail(tb_error *err, const char *fmt, ...)
@@ -35,6 +37,59 @@ int tb_select_kernel(const char *name, const tb_kernel **kn, tb_error *err)
     if (!tb_kernel_supported(*kn, why, sizeof why))
         return tb_fail(err, "--kernel: %s cannot run here: %s", name, why);
     return TB_OK;
+}
+
+// The tuned choice, if the tune file of this CPU gives one; else 0 and why not in k->source.
+static int tuned(int threads, int prompt, tb_engine_kernels *k)
+{
+    const tb_tune_state *st = tb_tune_dispatch();
+    char why[400];
+    tb_tune_pick pick;
+    if (st->status != TB_TUNE_USED) {
+        snprintf(k->source, sizeof k->source, "%s", st->why);
+        return 0;
+    }
+    if (tb_tune_pick_engine(&st->tune, threads, prompt, &pick, why, sizeof why)) {
+        snprintf(k->source, sizeof k->source, "%.400s: %.400s", st->path, why);
+        return 0;
+    }
+    k->decode = pick.decode, k->prefill = pick.prefill;
+    snprintf(k->source, sizeof k->source, "tune file %.500s: %.300s", st->path, pick.note);
+    return 1;
+}
+
+int tb_select_engine_kernels(const char *name, int threads, int prompt, tb_engine_kernels *k,
+                             tb_error *err)
+{
+    memset(k, 0, sizeof *k);
+    if (name) {
+        int rc = tb_select_kernel(name, &k->decode, err);
+        k->prefill = k->decode;
+        snprintf(k->source, sizeof k->source, "--kernel");
+        return rc;
+    }
+    if ((k->decode = k->prefill = tb_kernel_override())) {
+        snprintf(k->source, sizeof k->source, "TRITBENCH_KERNEL");
+    } else if (!tuned(threads, prompt, k)) {
+        char not_tuned[sizeof k->source];
+        snprintf(not_tuned, sizeof not_tuned, "%s", k->source);
+        k->decode = k->prefill = tb_kernel_ranked();
+        if (!k->decode) return tb_fail(err, "no kernel this CPU can run");
+        snprintf(k->source, sizeof k->source,
+                 "rank %d, the highest this CPU runs (not tuned: %.800s)", k->decode->rank,
+                 not_tuned);
+    }
+    if (getenv("TRITBENCH_DEBUG"))
+        fprintf(stderr, "tritbench: decode kernel %s, prefill kernel %s, at %d thread%s: %s\n",
+                k->decode->name, k->prefill->name, threads, threads > 1 ? "s" : "", k->source);
+    return TB_OK;
+}
+
+void tb_engine_kernels_to_json(cJSON *o, const tb_engine_kernels *k)
+{
+    cJSON_AddStringToObject(o, "decode_kernel", k->decode->name);
+    cJSON_AddStringToObject(o, "prefill_kernel", k->prefill->name);
+    cJSON_AddStringToObject(o, "kernel_choice", k->source);
 }
 
 int tb_select_kernels(const char *list, const tb_kernel **sel, int max, int *nsel, tb_error *err)

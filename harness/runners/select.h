@@ -13,6 +13,21 @@
 int tb_select_kernels(const char *list, const tb_kernel **sel, int max, int *nsel, tb_error *err);
 // The named kernel, or (name NULL) the best one for this CPU; refuses unknown or unrunnable.
 int tb_select_kernel(const char *name, const tb_kernel **kn, tb_error *err);
+// The kernels of an engine run: a decode kernel for one-token products and a prefill kernel of
+// the same packed format for the others. In order: --kernel NAME (name, both regimes); else
+// TRITBENCH_KERNEL (both); else the tune file of this CPU (tuning/tune_file.h: the choice for
+// `threads` threads, prefill at the GEMM bucket nearest `prompt` tokens); else the highest rank
+// (both). `source` says which, for the result document; with TRITBENCH_DEBUG set, one line on
+// stderr says both kernels and the source.
+typedef struct {
+    const tb_kernel *decode, *prefill;
+    char source[900];
+} tb_engine_kernels;
+int tb_select_engine_kernels(const char *name, int threads, int prompt, tb_engine_kernels *k,
+                             tb_error *err);
+// The source and both kernels into o: "decode_kernel", "prefill_kernel", "kernel_choice".
+void tb_engine_kernels_to_json(cJSON *o, const tb_engine_kernels *k);
+
 // Distinct linear shapes (N, K) of a configuration.
 int tb_config_shapes(const char *config, int shapes[][2], int max, int *n, tb_error *err);
 // The kernel ratios are taken against: the named one (it must be among sel), else the fastest
