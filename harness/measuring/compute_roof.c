@@ -73,11 +73,11 @@ static tb_compute_path first_supported(const tb_compute_path *paths, int n)
     return TB_PATH_NONE;
 }
 
-// Table-lookup kernels (named lut*_<isa>) add precomputed sums: one lookup covers 2 or 3
+// Table-lookup kernels (formats lut2, lut3) add precomputed sums: one lookup covers 2 or 3
 // weights, so no multiply-accumulate instruction bounds them.
 static int is_lookup(const tb_kernel *kn)
 {
-    return strncmp(kn->name, "lut", 3) == 0;
+    return strncmp(tb_kernel_format(kn), "lut", 3) == 0;
 }
 
 const char *tb_compute_path_none_reason(const tb_kernel *kn)

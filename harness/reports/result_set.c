@@ -61,6 +61,15 @@ static char **list_folder(const char *path, int *n, tb_error *err)
 
 static int read_tree(tb_result_set *set, const char *path, int depth, tb_error *err);
 
+// Documents a folder of results holds beside the measurements, which report and compare do not
+// read: the machine's tuning (results/<cpu>/tune.json) and stand-alone roofs. Named by the
+// caller, such a file is read, and refused for its kind.
+static int not_a_measurement(const tb_result_file *f)
+{
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f->doc, "kind"));
+    return kind && (strcmp(kind, "tune") == 0 || strcmp(kind, "roofs") == 0);
+}
+
 // One entry of a folder: a sub-folder, or a file with a result's name (others are skipped).
 static int read_child(tb_result_set *set, const char *path, const char *name, int depth,
                       tb_error *err)
@@ -73,8 +82,14 @@ static int read_child(tb_result_set *set, const char *path, const char *name, in
     int rc = TB_OK;
     if (stat(child, &st) == 0 && S_ISDIR(st.st_mode))
         rc = read_tree(set, child, depth + 1, err);
-    else if (tb_results_is_result_name(name))
+    else if (tb_results_is_result_name(name)) {
         rc = add_file(set, child, err);
+        if (rc == TB_OK && not_a_measurement(&set->files[set->nfiles - 1])) {
+            set->nfiles--;
+            free(set->files[set->nfiles].path);
+            cJSON_Delete(set->files[set->nfiles].doc);
+        }
+    }
     free(child);
     return rc;
 }
