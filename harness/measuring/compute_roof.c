@@ -117,6 +117,10 @@ static volatile uint64_t sink;
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+// The bits of lane 0 of an accumulator: the integer ones wrap (a signed horizontal sum would
+// overflow), and converting a float out of range is undefined.
+#define LANE0_512(v) ((uint64_t)(uint32_t)_mm_cvtsi128_si32(_mm512_castsi512_si128(v)))
+
 #define CHAIN_LOOP(T, init, step, reduce)                                                          \
     T acc[CHAINS];                                                                                 \
     for (int c = 0; c < CHAINS; c++) acc[c] = init;                                                \
@@ -130,14 +134,14 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void dpbusd512(lon
 {
     __m512i a = _mm512_set1_epi32((int)seed_word), b = _mm512_set1_epi32((int)(seed_word >> 1));
     CHAIN_LOOP(__m512i, _mm512_setzero_si512(), _mm512_dpbusd_epi32(acc[c], a, b),
-               (uint64_t)_mm512_reduce_add_epi32(acc[c]))
+               LANE0_512(acc[c]))
 }
 
 __attribute__((target("avx2,avxvnni"))) static void dpbusd256(long iters)
 {
     __m256i a = _mm256_set1_epi32((int)seed_word), b = _mm256_set1_epi32((int)(seed_word >> 1));
     CHAIN_LOOP(__m256i, _mm256_setzero_si256(), _mm256_dpbusd_avx_epi32(acc[c], a, b),
-               (uint64_t)_mm256_extract_epi32(acc[c], 0))
+               (uint64_t)(uint32_t)_mm256_extract_epi32(acc[c], 0))
 }
 
 // vpmaddubsw alone, its result fed back as its unsigned operand: the instruction's throughput,
@@ -145,29 +149,28 @@ __attribute__((target("avx2,avxvnni"))) static void dpbusd256(long iters)
 __attribute__((target("avx512f,avx512bw"))) static void maddubs512(long iters)
 {
     __m512i a = _mm512_set1_epi32((int)seed_word), b = _mm512_set1_epi32((int)(seed_word >> 1));
-    CHAIN_LOOP(__m512i, a, _mm512_maddubs_epi16(acc[c], b),
-               (uint64_t)_mm512_reduce_add_epi32(acc[c]))
+    CHAIN_LOOP(__m512i, a, _mm512_maddubs_epi16(acc[c], b), LANE0_512(acc[c]))
 }
 
 __attribute__((target("avx2"))) static void maddubs256(long iters)
 {
     __m256i a = _mm256_set1_epi32((int)seed_word), b = _mm256_set1_epi32((int)(seed_word >> 1));
     CHAIN_LOOP(__m256i, a, _mm256_maddubs_epi16(acc[c], b),
-               (uint64_t)_mm256_extract_epi32(acc[c], 0))
+               (uint64_t)(uint32_t)_mm256_extract_epi32(acc[c], 0))
 }
 
 __attribute__((target("avx512f"))) static void fma512(long iters)
 {
     __m512 a = _mm512_set1_ps((float)(seed_word & 7) * 1e-3f), b = _mm512_set1_ps(0.999f);
     CHAIN_LOOP(__m512, _mm512_setzero_ps(), _mm512_fmadd_ps(acc[c], b, a),
-               (uint64_t)_mm512_reduce_add_ps(acc[c]))
+               LANE0_512(_mm512_castps_si512(acc[c])))
 }
 
 __attribute__((target("avx2,fma"))) static void fma256(long iters)
 {
     __m256 a = _mm256_set1_ps((float)(seed_word & 7) * 1e-3f), b = _mm256_set1_ps(0.999f);
     CHAIN_LOOP(__m256, _mm256_setzero_ps(), _mm256_fmadd_ps(acc[c], b, a),
-               (uint64_t)_mm256_cvtss_f32(acc[c]))
+               (uint64_t)(uint32_t)_mm256_extract_epi32(_mm256_castps_si256(acc[c]), 0))
 }
 #endif
 
