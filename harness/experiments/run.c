@@ -168,21 +168,8 @@ static int write_report(const tb_experiment *e, const char *folder, cJSON *doc, 
 
 // The progress line: "[point i/n, ETA 4m10s] key: what the runner says", the time left scaled
 // from the estimates by how the points so far compared with theirs.
-typedef struct {
-    const tb_observer *outer;
-    char prefix[256];
-} point_progress;
-
-static void on_runner_progress(void *ctx, const char *what, int done, int total)
-{
-    point_progress *pp = ctx;
-    char line[512];
-    snprintf(line, sizeof line, "%s: %s", pp->prefix, what);
-    tb_observe(pp->outer, line, done, total);
-}
-
-static void set_progress(point_progress *pp, const tb_point *pt, int i, int n, double left_est,
-                         double scale)
+static void set_progress(tb_prefixed_progress *pp, const tb_point *pt, int i, int n,
+                         double left_est, double scale)
 {
     double left = left_est * scale;
     snprintf(pp->prefix, sizeof pp->prefix, "[point %d/%d, ETA %dm%02ds] %s", i + 1, n,
@@ -244,8 +231,8 @@ int tb_run_experiment(const tb_run_params *p, const tb_observer *obs, cJSON **do
     int n = rc ? 0 : tb_experiment_points(e, points, TB_EXP_POINTS_MAX), failed = 0;
     if (!rc) *doc = start_doc(e, folder);
     double left_est = 0, spent = 0, spent_est = 0;
-    point_progress pp = {obs, ""};
-    tb_observer inner = {on_runner_progress, &pp};
+    tb_prefixed_progress pp = {obs, ""};
+    tb_observer inner = tb_prefixed_observer(&pp);
     for (int i = 0; i < n; i++) left_est += points[i].seconds_estimate;
     for (int i = 0; i < n; i++) {
         const tb_point *pt = &points[i];

@@ -114,13 +114,8 @@ tb_compute_path tb_compute_path_of(const tb_kernel *kn)
 static volatile uint32_t seed_word = 0x01020304u;
 static volatile uint64_t sink;
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-
-// The bits of lane 0 of an accumulator: the integer ones wrap (a signed horizontal sum would
-// overflow), and converting a float out of range is undefined.
-#define LANE0_512(v) ((uint64_t)(uint32_t)_mm_cvtsi128_si32(_mm512_castsi512_si128(v)))
-
+// The body of a probe: CHAINS independent accumulators, each stepped `iters` times, then folded
+// into the sink so that no chain is dead code.
 #define CHAIN_LOOP(T, init, step, reduce)                                                          \
     T acc[CHAINS];                                                                                 \
     for (int c = 0; c < CHAINS; c++) acc[c] = init;                                                \
@@ -129,6 +124,13 @@ static volatile uint64_t sink;
     uint64_t s = 0;                                                                                \
     for (int c = 0; c < CHAINS; c++) s += reduce;                                                  \
     sink = sink + s;
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// The bits of lane 0 of an accumulator: the integer ones wrap (a signed horizontal sum would
+// overflow), and converting a float out of range is undefined.
+#define LANE0_512(v) ((uint64_t)(uint32_t)_mm_cvtsi128_si32(_mm512_castsi512_si128(v)))
 
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void dpbusd512(long iters)
 {
@@ -176,15 +178,6 @@ __attribute__((target("avx2,fma"))) static void fma256(long iters)
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
-
-#define CHAIN_LOOP(T, init, step, reduce)                                                          \
-    T acc[CHAINS];                                                                                 \
-    for (int c = 0; c < CHAINS; c++) acc[c] = init;                                                \
-    for (long i = 0; i < iters; i++)                                                               \
-        for (int c = 0; c < CHAINS; c++) acc[c] = step;                                            \
-    uint64_t s = 0;                                                                                \
-    for (int c = 0; c < CHAINS; c++) s += reduce;                                                  \
-    sink = sink + s;
 
 __attribute__((target("arch=armv8.2-a+dotprod"))) static void sdot(long iters)
 {

@@ -3,6 +3,7 @@
 #include "tb_clock.h"
 #include "tb_kernel.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -221,4 +222,15 @@ cJSON *tb_roof_to_json(const tb_bw_probe *p, int threads, size_t work_bytes)
     cJSON_AddNumberToObject(o, "min_gbs", n ? tb_quantile(v, n, 0.0) / 1e9 : 0);
     free(v);
     return o;
+}
+
+void tb_roofline_note(cJSON *roofline, int threads, double bytes_per_s)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%d", threads);
+    cJSON *seen = cJSON_GetObjectItem(roofline, key);
+    if (!seen)
+        cJSON_AddNumberToObject(roofline, key, bytes_per_s);
+    else if (bytes_per_s > seen->valuedouble)
+        cJSON_SetNumberValue(seen, bytes_per_s);
 }

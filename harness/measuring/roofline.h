@@ -55,5 +55,8 @@ size_t tb_bw_probe_bytes(const tb_bw_probe *p);
 // What a result stores about its roof at one thread count: {kind, buffer_bytes, work_bytes,
 // pattern, threads, passes, best_gbs, median_gbs, min_gbs}; best is the roof.
 cJSON *tb_roof_to_json(const tb_bw_probe *p, int threads, size_t work_bytes);
+// A document's "roofline" object (thread count as a string key -> bytes/s): keeps at each
+// thread count the best read bandwidth any of its entries saw.
+void tb_roofline_note(cJSON *roofline, int threads, double bytes_per_s);
 
 #endif

@@ -142,3 +142,13 @@ int tb_report_run(const tb_report_params *p, cJSON **doc, tb_error *err)
     tb_result_set_free(&set);
     return rc;
 }
+
+void tb_report_cpu_columns(const tb_report_ctx *c, tb_grid *g, const char *const *names, int n)
+{
+    for (int cpu = 0; cpu < c->ncpu; cpu++)
+        for (int i = 0; i < n; i++) {
+            char h[200];
+            snprintf(h, sizeof h, "%s %s", c->cpus[cpu], names[i]);
+            tb_grid_col(g, h);
+        }
+}

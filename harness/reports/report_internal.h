@@ -82,9 +82,9 @@ typedef struct {
     int nrows;
     tb_sbuf md;
     tb_sbuf sampling; // the table of layer-sampled runs against whole ones, if any
-    cJSON *files;  // paths written
-    int figures;   // gnuplot found
-    char why[256]; // why not
+    cJSON *files;     // paths written
+    int figures;      // gnuplot found
+    char why[256];    // why not
     tb_error *err;
 } tb_report_ctx;
 
@@ -93,10 +93,13 @@ int tb_report_cpu_index(const tb_report_ctx *c, const cJSON *doc);
 int tb_report_float_kind(const char *kernel);
 
 // Sections of report.md, each only when the results hold its kind of data.
-int tb_report_models(tb_report_ctx *c);  // paper tables, skipped points, energy, threads
+int tb_report_models(tb_report_ctx *c);    // paper tables, skipped points, energy, threads
 void tb_report_machines(tb_report_ctx *c); // the CPUs, their bandwidth and energy source
-int tb_report_kernels(tb_report_ctx *c); // kernels table and figures, kernel choice figures
+int tb_report_kernels(tb_report_ctx *c);   // kernels table and figures, kernel choice figures
 // Per CPU, the figure of speed vs bits per weight vs logit error (report_choice.c).
+// Creates the value columns "<cpu> <name>" of every CPU, in CPU order, so that they come before
+// any other column (the published ones).
+void tb_report_cpu_columns(const tb_report_ctx *c, tb_grid *g, const char *const *names, int n);
 // The ternary kernels of the model points side by side, against the packed i2 kernel.
 int tb_report_ternary_kernels(tb_report_ctx *c);
 int tb_report_choice(tb_report_ctx *c);

@@ -78,15 +78,8 @@ static int kernels_table(tb_report_ctx *c)
 {
     static const char *const key_names[] = {"shape (n x k)", "m", "weights", "threads", "kernel"};
     tb_grid *g = tb_grid_new(5, key_names);
-    for (int cpu = 0; cpu < c->ncpu; cpu++) {
-        char h[160];
-        snprintf(h, sizeof h, "%s GMAC/s", c->cpus[cpu]);
-        tb_grid_col(g, h);
-        snprintf(h, sizeof h, "%s roof %%", c->cpus[cpu]);
-        tb_grid_col(g, h);
-        snprintf(h, sizeof h, "%s bound by", c->cpus[cpu]);
-        tb_grid_col(g, h);
-    }
+    static const char *const names[] = {"GMAC/s", "roof %", "bound by"};
+    tb_report_cpu_columns(c, g, names, 3);
     for (int d = 0; d < c->set->nfiles; d++) {
         const cJSON *doc = c->set->files[d].doc, *e;
         if (!is_kernels(doc)) continue;

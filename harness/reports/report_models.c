@@ -174,18 +174,6 @@ static void published_cells(tb_report_ctx *c, tb_grid *g, const char *const *key
         }
 }
 
-// Creates the value columns of every CPU in CPU order, so that they come before the published
-// ones: "<cpu> <name>" for each name.
-static void cpu_columns(const tb_report_ctx *c, tb_grid *g, const char *const *names, int n)
-{
-    for (int cpu = 0; cpu < c->ncpu; cpu++)
-        for (int i = 0; i < n; i++) {
-            char h[160];
-            snprintf(h, sizeof h, "%s %s", c->cpus[cpu], names[i]);
-            tb_grid_col(g, h);
-        }
-}
-
 static void paper_table(tb_report_ctx *c)
 {
     static const char *const cpu_names[] = {"kernel", "ternary tok/s", "FP16 tok/s", "speedup"};
@@ -193,7 +181,7 @@ static void paper_table(tb_report_ctx *c)
     static const char *const cols[] = {"fp16_tokens_per_s", "ternary_tokens_per_s", "speedup"};
     static const char *const names[] = {"FP16 tok/s", "ternary tok/s", "speedup"};
     tb_grid *g = tb_grid_new(2, keys_names);
-    cpu_columns(c, g, cpu_names, 4);
+    tb_report_cpu_columns(c, g, cpu_names, 4);
     for (int i = 0; i < c->nrows; i++) {
         char threads[16];
         snprintf(threads, sizeof threads, "%d", c->rows[i].threads);
@@ -252,7 +240,7 @@ static void energy_table(tb_report_ctx *c)
     static const char *const names[] = {"FP16 J/token", "ternary J/token"};
     static const char *const cpu_names[] = {"ternary J/token", "FP16 J/token"};
     tb_grid *g = tb_grid_new(2, keys_names);
-    cpu_columns(c, g, cpu_names, 2);
+    tb_report_cpu_columns(c, g, cpu_names, 2);
     for (int i = 0; i < c->nrows; i++) {
         const tb_model_row *r = &c->rows[i];
         char threads[16], h[2][160];

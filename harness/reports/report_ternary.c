@@ -99,15 +99,9 @@ int tb_report_ternary_kernels(tb_report_ctx *c)
 {
     static const char *const keys_names[] = {"model", "threads", "kernel"};
     tb_grid *g = tb_grid_new(3, keys_names);
-    for (int cpu = 0; cpu < c->ncpu; cpu++) {
-        static const char *const names[] = {"bits/weight", "decode tok/s", "prefill tok/s",
-                                            "decode vs i2"};
-        for (int i = 0; i < 4; i++) {
-            char h[200];
-            snprintf(h, sizeof h, "%s %s", c->cpus[cpu], names[i]);
-            tb_grid_col(g, h);
-        }
-    }
+    static const char *const names[] = {"bits/weight", "decode tok/s", "prefill tok/s",
+                                        "decode vs i2"};
+    tb_report_cpu_columns(c, g, names, 4);
     for (int d = 0; d < c->set->nfiles; d++) {
         const cJSON *doc = c->set->files[d].doc;
         if (!strcmp(tb_result_kind(doc), "model") && !FIELD(doc, "skipped")) doc_rows(c, g, doc);

@@ -307,15 +307,8 @@ static void run_rounds(plan *pl, entry *e, int bi, tb_pool *pool, const tb_bench
 static void note_roofline(cJSON *doc, int threads, const cJSON *roof)
 {
     if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(roof, "kind")), "dram") != 0) return;
-    double bw = cJSON_GetNumberValue(cJSON_GetObjectItem(roof, "best_gbs")) * 1e9;
-    cJSON *all = cJSON_GetObjectItem(doc, "roofline");
-    char key[16];
-    snprintf(key, sizeof key, "%d", threads);
-    cJSON *seen = cJSON_GetObjectItem(all, key);
-    if (!seen)
-        cJSON_AddNumberToObject(all, key, bw);
-    else if (bw > seen->valuedouble)
-        cJSON_SetNumberValue(seen, bw);
+    tb_roofline_note(cJSON_GetObjectItem(doc, "roofline"), threads,
+                     cJSON_GetNumberValue(cJSON_GetObjectItem(roof, "best_gbs")) * 1e9);
 }
 
 // One (shape, m) at one thread count: every kernel set up, timed and added to the entries

@@ -238,19 +238,6 @@ static cJSON *start_doc(const tb_bench_model_params *p, const tb_config *c, tb_e
     return doc;
 }
 
-// The roofline per thread count: the best pass any entry of that count saw.
-static void note_roofline(cJSON *doc, int threads, double bw)
-{
-    cJSON *roof = cJSON_GetObjectItem(doc, "roofline");
-    char key[16];
-    snprintf(key, sizeof key, "%d", threads);
-    cJSON *seen = cJSON_GetObjectItem(roof, key);
-    if (!seen)
-        cJSON_AddNumberToObject(roof, key, bw);
-    else if (bw > seen->valuedouble)
-        cJSON_SetNumberValue(seen, bw);
-}
-
 // The pools and meters of a run.
 typedef struct {
     const tb_bench_model_params *p;
@@ -314,7 +301,7 @@ static int bench_kernel(const bench_ctx *b, const tb_model *whole, const engine 
                          head_f16 ? "f16" : "f32");
     for (int ti = 0; ti < p->nthreads && !rc; ti++) {
         if (!(e->threads_mask & (1u << ti))) continue;
-        note_roofline(doc, p->threads[ti], f[ti].bw);
+        tb_roofline_note(cJSON_GetObjectItem(doc, "roofline"), p->threads[ti], f[ti].bw);
         cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "entries"),
                              entry_to_json(p, e, p->threads[ti], &f[ti], b->energy, b->counters));
     }

@@ -31,6 +31,13 @@ typedef struct {
     void *ctx;
 } tb_observer;
 void tb_observe(const tb_observer *obs, const char *what, int done, int total);
+// An observer for a runner called by another: what the inner runner says goes to `outer` behind
+// `prefix` ("tune 2/5 gemv_hot: threads 1, 2560x2560, m=1: round"). Set prefix at will.
+typedef struct {
+    const tb_observer *outer;
+    char prefix[256];
+} tb_prefixed_progress;
+tb_observer tb_prefixed_observer(tb_prefixed_progress *p);
 
 // Sizes of the parameter lists, the same for every command.
 #define TB_LIST_MAX    16   // values of --m, --threads

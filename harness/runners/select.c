@@ -24,6 +24,19 @@ void tb_observe(const tb_observer *obs, const char *what, int done, int total)
     if (obs && obs->progress) obs->progress(obs->ctx, what, done, total);
 }
 
+static void prefixed(void *ctx, const char *what, int done, int total)
+{
+    tb_prefixed_progress *p = ctx;
+    char line[512];
+    snprintf(line, sizeof line, "%s: %s", p->prefix, what);
+    tb_observe(p->outer, line, done, total);
+}
+
+tb_observer tb_prefixed_observer(tb_prefixed_progress *p)
+{
+    return (tb_observer){prefixed, p};
+}
+
 int tb_select_kernel(const char *name, const tb_kernel **kn, tb_error *err)
 {
     if (!name) {

@@ -14,9 +14,6 @@
 #include <unistd.h>
 
 #define REGIMES_MAX (2 + TB_LIST_MAX)
-// The bandwidth probe of `bench kernels` (its roofline) means nothing to a tune: 1 MiB keeps it
-// out of the way.
-#define PROBE_MIB 1
 // Chunk works (bytes) the decode layer is timed at; the default, 64 KiB, is among them.
 static const int chunk_candidates[] = {16384, 32768, 65536, 131072, 262144};
 
@@ -146,19 +143,6 @@ static int plan(const tb_tune_params *p, tuner *tu, tb_error *err)
 // ---------------------------------------------------------------------------------------------
 // Timing one regime
 
-typedef struct {
-    const tb_observer *outer;
-    char prefix[64];
-} relay;
-
-static void relay_progress(void *ctx, const char *what, int done, int total)
-{
-    relay *r = ctx;
-    char line[256];
-    snprintf(line, sizeof line, "%s: %s", r->prefix, what);
-    tb_observe(r->outer, line, done, total);
-}
-
 static int index_of_kernel(const tuner *tu, const char *name)
 {
     for (int i = 0; i < tu->nsel; i++)
@@ -230,10 +214,9 @@ static int time_regime(const tuner *tu, regime *g, int index, int count, tb_erro
     memcpy(b.threads, tu->threads, sizeof b.threads);
     b.nthreads = tu->nthreads;
     b.rounds = p->rounds, b.block_ms = p->block_ms, b.cold = g->cold, b.seed = p->seed;
-    b.roofline_mib = PROBE_MIB;
-    relay r = {tu->obs, ""};
+    tb_prefixed_progress r = {tu->obs, ""};
     snprintf(r.prefix, sizeof r.prefix, "tune %d/%d %s", index + 1, count, g->name);
-    tb_observer obs = {relay_progress, &r};
+    tb_observer obs = tb_prefixed_observer(&r);
     cJSON *bench;
     int rc = tb_bench_kernels_run(&b, &obs, &bench, err);
     if (rc) return rc;
