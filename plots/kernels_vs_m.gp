@@ -21,7 +21,7 @@ plot for [i=0:n-1] data index i using 1:2 with linespoints lw 2 lc (i % 8) + 1 p
 set origin 0.4, 0
 set size 0.6, 0.95
 set ylabel 'fraction of the bounding roof (%)'
-set title 'roof: read bandwidth on the working set, or the compute peak'
+set title 'of the bounding roof (results before sized roofs: of a DRAM probe, so hot > 100 %)'
 set key outside right top vertical noenhanced font ',9' spacing 1.1
 plot for [i=0:n-1] data index i using 1:3 with linespoints lw 2 lc (i % 8) + 1 pt (i % 7) + 4 \
     title columnheader(1)

@@ -148,7 +148,8 @@ static int choice_data(tb_report_ctx *c, int cpu, tb_sbuf *b, tb_grid *g, char *
                                 0,
                                 0,
                                 0};
-            snprintf(p->label, sizeof p->label, "%s%s", kernel, has ? "" : " (no accuracy data)");
+            // A hollow grey point says "no accuracy data" (the legend), the label names the kernel.
+            snprintf(p->label, sizeof p->label, "%s", kernel);
             const char *keys[] = {kernel};
             char v[3][48];
             snprintf(v[0], sizeof v[0], "%.2f", NUM(e, "bits_per_weight"));
