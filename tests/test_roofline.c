@@ -59,6 +59,35 @@ static void stored_roof(void)
     tb_pool_destroy(pool);
 }
 
+// The paired fraction divides each work sample by the mean of the passes just before and after
+// it at its thread count (one side where there is only one), for its tag, and takes the median.
+static void paired_fraction(void)
+{
+    tb_bw_probe *p = tb_bw_probe_open((size_t)1 << 20);
+    int n = -1;
+    CHECK(tb_bw_probe_paired_fraction(p, 0, 1, &n) == 0 && n == 0, "no work: no fraction");
+    tb_bw_probe_work(p, 0, 1, 40, 1); // before any pass: against the next one (20) -> 2
+    tb_bw_probe_record(p, 1, 20);
+    tb_bw_probe_record(p, 2, 1000);   // another thread count: never paired with 1-thread work
+    tb_bw_probe_work(p, 0, 1, 15, 1); // mean(20, 10) = 15 -> 1
+    tb_bw_probe_work(p, 7, 1, 99, 1); // another tag
+    tb_bw_probe_work(p, 0, 2, 99, 1); // another thread count: mean(1000) alone
+    tb_bw_probe_record(p, 1, 10);
+    tb_bw_probe_work(p, 0, 1, 10, 2); // 5 / mean(10, 30) = 0.25
+    tb_bw_probe_record(p, 1, 30);
+    tb_bw_probe_work(p, 0, 1, 1, 0); // no time: ignored
+    double f = tb_bw_probe_paired_fraction(p, 0, 1, &n);
+    CHECK(n == 3 && fabs(f - 1.0) < 1e-12, "median of 2, 1, 0.25: got %g of %d", f, n);
+    f = tb_bw_probe_paired_fraction(p, 0, 2, &n);
+    CHECK(n == 1 && fabs(f - 0.099) < 1e-12, "2 threads: 99 / 1000, got %g of %d", f, n);
+    f = tb_bw_probe_paired_fraction(p, 7, 1, &n);
+    CHECK(n == 1 && fabs(f - 99 / 15.0) < 1e-12, "tag 7: 99 / 15, got %g of %d", f, n);
+    tb_bw_probe_forget_work(p);
+    CHECK(tb_bw_probe_paired_fraction(p, 0, 1, &n) == 0 && n == 0, "forgotten work");
+    CHECK(tb_bw_probe_passes(p, 1) == 3, "passes stay");
+    tb_bw_probe_close(p);
+}
+
 static void compute_paths(void)
 {
     tb_pool *pool = tb_pool_create(1);
@@ -97,6 +126,7 @@ int main(void)
 {
     buffer_rule();
     stored_roof();
+    paired_fraction();
     compute_paths();
     if (failures) printf("%d check(s) failed\n", failures);
     return failures != 0;

@@ -18,7 +18,9 @@ static const char *help =
     "The bandwidth probe of each entry reads a buffer at least as large as what a decode step\n"
     "streams (weights, head, KV cache; capped at the plateau, see 'info --bandwidth'), before,\n"
     "between (every 8 decode steps, outside the timed and metered time) and after its\n"
-    "repetitions; bw-limit% is against its best pass, med% against its median pass.\n"
+    "repetitions. roof% is the median over the stretches of decode steps between two passes\n"
+    "of the stretch's read rate against the mean of those two passes (these VMs change speed\n"
+    "state within a run); best% is against the best pass of the run.\n"
     "  --model CONFIG|FILE  a configuration (2B4T, 125M ... 100B, tiny) or a GGUF file\n"
     "  --kernel LIST        kernels, each for every product (default: per thread count the\n"
     "                       tuned decode and prefill kernels of results/<cpu>/tune.json, else\n"
@@ -62,13 +64,16 @@ static void render_entry(const cJSON *e)
     char joules[32] = "n/a";
     if (cJSON_IsNumber(cJSON_GetObjectItem(e, "energy_j_per_token")))
         snprintf(joules, sizeof joules, "%.3f", tb_jnum(e, "energy_j_per_token"));
-    printf("%-14s %3d %10.2f %10.2f %8.1f %9.1f %8s %10.1f %8.1f %9.0f %8.0f\n",
-           tb_jstr(e, "kernel"), (int)tb_jnum(e, "threads"), tb_jnum(e, "prefill_tokens_per_s"),
-           decode, 100 * tb_jnum(e, "decode_tokens_per_s_spread") / decode,
+    char paired[16] = "-";
+    if (cJSON_IsNumber(cJSON_GetObjectItem(e, "decode_fraction_of_adjacent_passes")))
+        snprintf(paired, sizeof paired, "%.0f",
+                 100 * tb_jnum(e, "decode_fraction_of_adjacent_passes"));
+    printf("%-14s %3d %10.2f %10.2f %8.1f %9.1f %8s %10.1f %8.1f %6s %6.0f\n", tb_jstr(e, "kernel"),
+           (int)tb_jnum(e, "threads"), tb_jnum(e, "prefill_tokens_per_s"), decode,
+           100 * tb_jnum(e, "decode_tokens_per_s_spread") / decode,
            1e3 * tb_jnum(e, "time_to_first_token_s"), joules, per_token / 1e6,
-           tb_jnum(e, "read_bandwidth_bytes_per_s") / 1e9,
-           100 * tb_jnum(e, "decode_fraction_of_bandwidth_limit"),
-           100 * tb_jnum(e, "decode_fraction_of_median_bandwidth"));
+           tb_jnum(e, "read_bandwidth_bytes_per_s") / 1e9, paired,
+           100 * tb_jnum(e, "decode_fraction_of_bandwidth_limit"));
 }
 
 static void render(const cJSON *doc)
@@ -81,8 +86,8 @@ static void render(const cJSON *doc)
            (int)tb_jnum(par, "reps"), tb_jstr(par, "head"),
            cJSON_IsTrue(cJSON_GetObjectItem(energy, "available")) ? "RAPL"
                                                                   : tb_jstr(energy, "reason"));
-    printf("%-14s %3s %10s %10s %8s %9s %8s %10s %8s %9s %8s\n", "kernel", "thr", "prefill/s",
-           "decode/s", "spread%", "ttft_ms", "J/token", "MB/token", "bw GB/s", "bw-limit%", "med%");
+    printf("%-14s %3s %10s %10s %8s %9s %8s %10s %8s %6s %6s\n", "kernel", "thr", "prefill/s",
+           "decode/s", "spread%", "ttft_ms", "J/token", "MB/token", "bw GB/s", "roof%", "best%");
     const cJSON *e, *sampled = cJSON_GetObjectItem(par, "layer_sampled");
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "entries")) render_entry(e);
     cJSON_ArrayForEach(e,
@@ -101,8 +106,10 @@ static void render(const cJSON *doc)
     const cJSON *roof = cJSON_GetObjectItem(first, "roof");
     printf("peak RSS %.1f MB. bw GB/s: best pass of the read-bandwidth probe (%.0f MiB buffer for "
            "%.0f MiB streamed a step), run before, between (every %d decode steps, untimed) and "
-           "after the entry's repetitions; bw-limit%%: decode against bw / MB a token; med%%: "
-           "against the median pass\n",
+           "after the entry's repetitions; roof%%: median over the stretches of steps between "
+           "two passes of the stretch's read rate (MB a token x tokens/s) against the mean of "
+           "those two passes (the protocol's per-round ratio: these VMs change speed state "
+           "within a run); best%%: decode against the best pass\n",
            tb_jnum(doc, "peak_rss_bytes") / 1e6, tb_jnum(roof, "buffer_bytes") / (1 << 20),
            tb_jnum(roof, "work_bytes") / (1 << 20), TB_PROBE_EVERY);
 }

@@ -95,13 +95,15 @@ static void render(const cJSON *doc)
            per_token = tb_jnum(doc, "bytes_read_per_token");
     printf("decode reads %.1f MB/token (weights %.1f MB, KV cache %.1f MB); read bandwidth best "
            "%.1f GB/s, median %.1f GB/s (%d passes around and between the steps); limit %.2f "
-           "tokens/s; decode at %.0f%% of it (%.0f%% of the median)\n",
+           "tokens/s; decode at %.0f%% of it (%.0f%% of the median; %.0f%% of the passes beside "
+           "its steps, the median of per-stretch ratios)\n",
            per_token / 1e6, tb_jnum(doc, "weight_bytes_read_per_token") / 1e6,
            tb_jnum(doc, "kv_cache_bytes_read_per_token") / 1e6, bw / 1e9,
            tb_jnum(doc, "read_bandwidth_median_bytes_per_s") / 1e9,
            (int)tb_jnum(doc, "read_bandwidth_passes"), bw / per_token,
            100 * tb_jnum(doc, "decode_fraction_of_bandwidth_limit"),
-           100 * tb_jnum(doc, "decode_fraction_of_median_bandwidth"));
+           100 * tb_jnum(doc, "decode_fraction_of_median_bandwidth"),
+           100 * tb_jnum(doc, "decode_fraction_of_adjacent_passes"));
     render_profile(doc, steady);
 }
 

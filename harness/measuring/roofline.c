@@ -41,6 +41,12 @@ const char *tb_roof_kind(size_t buffer_bytes)
 // a pass lasts long enough to time.
 #define PASS_MIN_BYTES ((size_t)64 << 20)
 
+typedef struct {
+    int tag, threads;
+    int after; // passes recorded before it
+    double rate;
+} work_sample;
+
 struct tb_bw_probe {
     uint64_t *buf;
     size_t words;
@@ -49,6 +55,8 @@ struct tb_bw_probe {
     double *rates; // bytes/s of each pass
     int *threads;  // and its thread count
     int n, cap;
+    work_sample *work; // rates of the work the probe bounds, in order with the passes
+    int nwork, work_cap;
     uint64_t sink[64];
 };
 
@@ -122,6 +130,7 @@ void tb_bw_probe_close(tb_bw_probe *p)
 {
     if (!p) return;
     tb_free(p->buf);
+    free(p->work);
     free(p->rates);
     free(p->threads);
     free(p);
@@ -133,15 +142,20 @@ double tb_bw_probe_pass(tb_bw_probe *p, tb_pool *pool)
     tb_pool_run(pool, read_part, p);
     double rate = (double)p->sweeps * (double)(p->words * sizeof(uint64_t)) / (tb_now() - t0);
     p->streams = p->streams == 4 ? 8 : 4;
+    tb_bw_probe_record(p, tb_pool_threads(pool), rate);
+    return rate;
+}
+
+void tb_bw_probe_record(tb_bw_probe *p, int threads, double rate)
+{
     if (p->n == p->cap) {
         p->cap = p->cap ? 2 * p->cap : 16;
         p->rates = realloc(p->rates, (size_t)p->cap * sizeof(double));
         p->threads = realloc(p->threads, (size_t)p->cap * sizeof(int));
         if (!p->rates || !p->threads) abort();
     }
-    p->threads[p->n] = tb_pool_threads(pool);
+    p->threads[p->n] = threads;
     p->rates[p->n++] = rate;
-    return rate;
 }
 
 // The recorded rates at a thread count, into v (p->n entries); returns how many.
@@ -185,6 +199,50 @@ double tb_read_bandwidth(tb_pool *pool, size_t bytes, int reps)
     double best = tb_bw_probe_best(p, tb_pool_threads(pool));
     tb_bw_probe_close(p);
     return best;
+}
+
+void tb_bw_probe_work(tb_bw_probe *p, int tag, int threads, double bytes, double seconds)
+{
+    if (!(seconds > 0)) return;
+    if (p->nwork == p->work_cap) {
+        p->work_cap = p->work_cap ? 2 * p->work_cap : 64;
+        p->work = realloc(p->work, (size_t)p->work_cap * sizeof *p->work);
+        if (!p->work) abort();
+    }
+    p->work[p->nwork++] = (work_sample){tag, threads, p->n, bytes / seconds};
+}
+
+void tb_bw_probe_forget_work(tb_bw_probe *p)
+{
+    p->nwork = 0;
+}
+
+double tb_bw_probe_paired_fraction(const tb_bw_probe *p, int tag, int threads, int *samples)
+{
+    double *v = malloc((size_t)(p->nwork + 1) * sizeof(double));
+    if (!v) abort();
+    int n = 0;
+    for (int i = 0; i < p->nwork; i++) {
+        const work_sample *w = &p->work[i];
+        if (w->tag != tag || w->threads != threads) continue;
+        double sum = 0;
+        int k = 0;
+        for (int j = w->after - 1; j >= 0; j--) // the pass just before
+            if (p->threads[j] == threads) {
+                sum += p->rates[j], k++;
+                break;
+            }
+        for (int j = w->after; j < p->n; j++) // and just after
+            if (p->threads[j] == threads) {
+                sum += p->rates[j], k++;
+                break;
+            }
+        if (k) v[n++] = w->rate / (sum / k);
+    }
+    double f = n ? tb_quantile(v, n, 0.5) : 0;
+    free(v);
+    if (samples) *samples = n;
+    return f;
 }
 
 size_t tb_bw_probe_bytes(const tb_bw_probe *p)

@@ -22,10 +22,26 @@ tb_bw_probe *tb_bw_probe_open(size_t bytes);
 void tb_bw_probe_close(tb_bw_probe *p);
 // One timed pass on the pool's threads; returns its bytes/s and records it for that thread count.
 double tb_bw_probe_pass(tb_bw_probe *p, tb_pool *pool);
+// Records a pass's rate as if measured at that thread count (what tb_bw_probe_pass does after
+// timing; tests use it to give the statistics known inputs).
+void tb_bw_probe_record(tb_bw_probe *p, int threads, double rate);
 // Passes recorded at a thread count, and their best and median bytes/s (0 if none).
 int tb_bw_probe_passes(const tb_bw_probe *p, int threads);
 double tb_bw_probe_best(const tb_bw_probe *p, int threads);
 double tb_bw_probe_median(const tb_bw_probe *p, int threads);
+
+// The paired roof fraction. These VMs switch between fast and slow speed states for seconds to
+// minutes, so a rate compared with the best pass of a whole run is compared with the fastest
+// moment of the run (and that maximum grows with the number of passes). The benchmark protocol
+// compares interleaved measurements by the median of per-round ratios; the roof is compared the
+// same way: work done between passes is recorded in order with them (tb_bw_probe_work: `bytes`
+// streamed in `seconds`, tagged by who did it), each sample is divided by the mean of the passes
+// just before and just after it at the same thread count, and the fraction is the median of
+// those ratios (0 if there is none; *samples, if not NULL, gets how many).
+void tb_bw_probe_work(tb_bw_probe *p, int tag, int threads, double bytes, double seconds);
+double tb_bw_probe_paired_fraction(const tb_bw_probe *p, int tag, int threads, int *samples);
+// Drops the work samples recorded so far (a warm-up's); passes stay.
+void tb_bw_probe_forget_work(tb_bw_probe *p);
 
 // Decode steps between two probe passes when a command interleaves them.
 #define TB_PROBE_EVERY 8

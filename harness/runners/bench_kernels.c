@@ -175,9 +175,11 @@ static void time_block(plan *pl, entry *e, int r, tb_pool *pool, const tb_bench_
 
 // The compute roof of the entry's kernel and which roof bounds it: the lower of the compute
 // peak and of the MAC rate the bandwidth roof allows at this arithmetic intensity (MACs per
-// weight byte); roof_fraction is the achieved rate against that bound.
+// weight byte); roof_fraction is the achieved rate against that bound: for the bandwidth the
+// paired fraction (roofline.h; `paired`, the median of per-round ratios to the passes beside
+// each round), with the ratio to the best pass beside it.
 static void bound_to_json(cJSON *o, const plan *pl, const entry *e, const tb_bench_data *d,
-                          double median_s, double bw)
+                          double median_s, double bw, double paired)
 {
     const double macs = (double)d->m * d->n * d->k, rate = macs / median_s;
     const double bw_rate = bw * macs / (double)e->op.packed_bytes;
@@ -196,12 +198,21 @@ static void bound_to_json(cJSON *o, const plan *pl, const entry *e, const tb_ben
     }
     int compute = peak > 0 && peak < bw_rate;
     cJSON_AddStringToObject(o, "bound_by", compute ? "compute" : "bandwidth");
-    cJSON_AddNumberToObject(o, "roof_fraction", rate / (compute ? peak : bw_rate));
+    if (compute) {
+        cJSON_AddNumberToObject(o, "roof_fraction", rate / peak);
+        cJSON_AddStringToObject(o, "roof_fraction_method", "median rate / compute peak");
+    } else {
+        cJSON_AddNumberToObject(o, "roof_fraction", paired > 0 ? paired : rate / bw_rate);
+        cJSON_AddStringToObject(o, "roof_fraction_method",
+                                paired > 0 ? "median of per-round ratios to the adjacent passes"
+                                           : "median rate / best pass");
+    }
+    cJSON_AddNumberToObject(o, "roof_fraction_best_pass", rate / (compute ? peak : bw_rate));
 }
 
 // roof: the entry's bandwidth roof (NULL for an entry that failed validation).
 static cJSON *entry_to_json(const plan *pl, const entry *e, const tb_bench_data *d, int threads,
-                            const cJSON *roof)
+                            const cJSON *roof, double paired)
 {
     const int rounds = pl->p->rounds;
     cJSON *o = cJSON_CreateObject();
@@ -231,7 +242,7 @@ static cJSON *entry_to_json(const plan *pl, const entry *e, const tb_bench_data 
                             8.0 * (double)e->op.packed_bytes / ((double)d->n * d->k));
     cJSON_AddNumberToObject(o, "roofline_fraction", gbs / bw);
     cJSON_AddItemToObject(o, "roof", cJSON_Duplicate(roof, 1));
-    bound_to_json(o, pl, e, d, med, bw);
+    bound_to_json(o, pl, e, d, med, bw, paired);
     cJSON_AddNumberToObject(o, "ratio_vs_baseline", tb_quantile(e->round_ratio, rounds, 0.5));
     // The samples behind the medians, for tests of significance (tritbench compare).
     cJSON_AddItemToObject(o, "round_median_s", cJSON_CreateDoubleArray(e->round_time, rounds));
@@ -296,8 +307,12 @@ static void run_rounds(plan *pl, entry *e, int bi, tb_pool *pool, const tb_bench
             entry *b = &e[(q + r) % nsel]; // rotate who goes first
             if (!b->why) time_block(pl, b, r, pool, d);
         }
-        for (int q = 0; q < nsel; q++)
-            if (!e[q].why) e[q].round_ratio[r] = e[bi].round_time[r] / e[q].round_time[r];
+        for (int q = 0; q < nsel; q++) {
+            if (e[q].why) continue;
+            e[q].round_ratio[r] = e[bi].round_time[r] / e[q].round_time[r];
+            tb_bw_probe_work(cr->probe[cr->owner[q]], q, tb_pool_threads(pool),
+                             (double)e[q].op.packed_bytes, e[q].round_time[r]);
+        }
         roofs_pass(pl, cr, pool);
     }
 }
@@ -336,9 +351,11 @@ static int run_case(plan *pl, int s, int q, tb_pool *pool, cJSON *doc, const tb_
         if (!rc) {
             const int o = cr.owner[k];
             cJSON *roof = e[k].why ? NULL : tb_roof_to_json(cr.probe[o], threads, cr.work[o]);
+            double paired =
+                e[k].why ? 0 : tb_bw_probe_paired_fraction(cr.probe[o], k, threads, NULL);
             if (roof) note_roofline(doc, threads, roof);
             cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "entries"),
-                                 entry_to_json(pl, &e[k], &d, threads, roof));
+                                 entry_to_json(pl, &e[k], &d, threads, roof, paired));
             cJSON_Delete(roof);
         }
         tb_bench_operand_free(&e[k].op);

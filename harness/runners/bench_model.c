@@ -52,6 +52,7 @@ typedef struct {
     int reps;
     double rep[REP_FIELDS][TB_LIST_MAX * 8]; // [field][repetition]
     double bw, bw_median;
+    double paired; // the decode steps' paired roof fraction (roofline.h); 0 layer-sampled
     int passes;
     cJSON *roof; // the roof of this entry (roofline.h), owned
     double ternary_bytes, ternary_params, embed_bytes, kv_bytes, weight_read;
@@ -90,7 +91,10 @@ static void measure(const tb_bench_model_params *p, tb_transformer *t, tb_energy
         // weights are many times the last-level cache (the samples' would fit in it).
         tb_generate_tokens(t, ids, p->prompt, ids + p->prompt, p->tokens, &greedy, probe,
                            p->sample_layers ? 1 : TB_PROBE_EVERY, energy, NULL, &st);
-        if (r < 0) continue;
+        if (r < 0) {
+            tb_bw_probe_forget_work(probe);
+            continue;
+        }
         f->rep[R_PREFILL_S][r] = st.prefill_s;
         f->rep[R_DECODE_S][r] = (st.first_step_s + st.steady_s) / steps;
         f->rep[R_TTFT_S][r] = st.ttft_s;
@@ -101,6 +105,7 @@ static void measure(const tb_bench_model_params *p, tb_transformer *t, tb_energy
     int nthr = tb_pool_threads(t->pool);
     f->bw = tb_bw_probe_best(probe, nthr), f->bw_median = tb_bw_probe_median(probe, nthr);
     f->passes = tb_bw_probe_passes(probe, nthr);
+    f->paired = p->sample_layers ? 0 : tb_bw_probe_paired_fraction(probe, 0, nthr, NULL);
     f->roof = tb_roof_to_json(probe, nthr, work);
     tb_bw_probe_close(probe);
     f->ternary_bytes = (double)t->ternary_bytes, f->ternary_params = (double)t->ternary_params;
@@ -205,7 +210,8 @@ static cJSON *entry_to_json(const tb_bench_model_params *p, const engine *e, int
     cJSON_AddNumberToObject(o, "embedding_head_bytes", f->embed_bytes);
     cJSON_AddNumberToObject(o, "kv_cache_bytes", f->kv_bytes);
     tb_decode_limit_to_json(o, (uint64_t)f->weight_read, median_of(f, R_KV, 0, NULL), f->bw,
-                            f->bw_median, f->passes, 1 / median_of(f, R_DECODE_S, 0, NULL));
+                            f->bw_median, f->passes, f->paired,
+                            1 / median_of(f, R_DECODE_S, 0, NULL));
     cJSON_AddItemToObject(o, "roof", cJSON_Duplicate(f->roof, 1));
     return o;
 }

@@ -41,7 +41,7 @@ static void speeds_to_json(cJSON *doc, const tb_gen_stats *st, const tb_transfor
     tb_decode_limit_to_json(doc, tb_transformer_weight_read_bytes(t),
                             steady > 0 ? st->kv_steady / steady : 0, tb_bw_probe_best(probe, nthr),
                             tb_bw_probe_median(probe, nthr), tb_bw_probe_passes(probe, nthr),
-                            decode_tps);
+                            tb_bw_probe_paired_fraction(probe, 0, nthr, NULL), decode_tps);
     cJSON_AddNumberToObject(doc, "peak_rss_bytes", (double)tb_peak_rss());
 }
 

@@ -223,7 +223,7 @@ void tb_config_to_json(cJSON *o, const tb_config *c)
 }
 
 void tb_decode_limit_to_json(cJSON *o, uint64_t weight_bytes, double kv_per_token, double bw,
-                             double bw_median, int passes, double decode_tps)
+                             double bw_median, int passes, double paired, double decode_tps)
 {
     double per_token = (double)weight_bytes + kv_per_token;
     cJSON_AddNumberToObject(o, "weight_bytes_read_per_token", (double)weight_bytes);
@@ -235,6 +235,10 @@ void tb_decode_limit_to_json(cJSON *o, uint64_t weight_bytes, double kv_per_toke
     cJSON_AddNumberToObject(o, "decode_fraction_of_bandwidth_limit", decode_tps * per_token / bw);
     cJSON_AddNumberToObject(o, "decode_fraction_of_median_bandwidth",
                             decode_tps * per_token / bw_median);
+    if (paired > 0)
+        cJSON_AddNumberToObject(o, "decode_fraction_of_adjacent_passes", paired);
+    else
+        cJSON_AddNullToObject(o, "decode_fraction_of_adjacent_passes");
 }
 
 static int check_fits(const tb_config *c, const tb_kernel *const *kns, int nk, int max_seq,

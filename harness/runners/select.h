@@ -48,9 +48,10 @@ int tb_check_sequence(const tb_config *c, const int *prompt, int n_prompt, int t
 void tb_config_to_json(cJSON *o, const tb_config *c);
 // The bandwidth-limit fields of a decode measurement (results/README.md): bytes read per token
 // (weights, and kv_per_token of KV cache), the probe's best and median pass, and decode_tps as
-// a fraction of the limit against each.
+// a fraction of the limit against each; `paired` is the decode's paired roof fraction
+// (tb_bw_probe_paired_fraction; <= 0: none, e.g. layer-sampled figures).
 void tb_decode_limit_to_json(cJSON *o, uint64_t weight_bytes, double kv_per_token, double bw,
-                             double bw_median, int passes, double decode_tps);
+                             double bw_median, int passes, double paired, double decode_tps);
 
 // Opens the model of an engine run and checks that it fits: a configuration is checked against
 // the memory before anything is allocated (a 100B request is refused at once), a file once its
