@@ -185,6 +185,23 @@ tb_chunking tb_chunking_get(void)
                          atomic_load_explicit(&guided_div, memory_order_relaxed)};
 }
 
+tb_driver_params tb_driver_defaults(void)
+{
+    return (tb_driver_params){TB_PREFETCH_DEFAULT, TB_POOL_CHUNK_WORK, TB_POOL_GUIDED_DIV};
+}
+
+tb_driver_params tb_driver_get(void)
+{
+    tb_chunking c = tb_chunking_get();
+    return (tb_driver_params){tb_prefetch_get(), c.chunk_work, c.guided_div};
+}
+
+void tb_driver_set(tb_driver_params p)
+{
+    tb_prefetch_set(p.prefetch_bytes);
+    tb_chunking_set((tb_chunking){p.chunk_work, p.guided_div});
+}
+
 void tb_rows_init(tb_rows *r, const tb_kernel *kn, int m, int n, int k, int threads)
 {
     tb_chunking c = tb_chunking_get();

@@ -63,6 +63,16 @@ typedef struct {
 void tb_chunking_set(tb_chunking c);
 tb_chunking tb_chunking_get(void);
 
+// The runtime parameters of a product, together: the kernels' prefetch distance
+// (tb_prefetch_set in tb_kernel.h) and the row driver's chunking. `tritbench tune` measures them
+// per CPU and thread count; engine runs set the tuned ones (harness/tuning/tune_file.h).
+typedef struct {
+    int prefetch_bytes, chunk_work, guided_div;
+} tb_driver_params;
+tb_driver_params tb_driver_defaults(void);
+tb_driver_params tb_driver_get(void);
+void tb_driver_set(tb_driver_params p);
+
 typedef struct {
     atomic_int next;
     int n, tile, min_rows, div;

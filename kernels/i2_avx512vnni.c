@@ -18,7 +18,7 @@
 // (The non-saturating vpdpbusd is used; vpdpbusds would saturate.)
 //
 // Prefetch: each row of a tile is one stream of the driver (i2_layout.h); every block is
-// prefetched `ahead` bytes further along its stream.
+// prefetched `ahead` bytes further along its stream (none when ahead is 0).
 //
 // GEMM. Codes are unpacked to 0..2 once per (row, block) (3 shifts + 4 ands) and reused across
 // GEMM_ACT_ROWS activation rows, whose bytes vpdpbusd reads straight from memory.
@@ -64,8 +64,9 @@ static void gemv_tile8(const uint8_t *w, size_t rb, size_t ahead, const int8_t *
     for (int b = 0; b < kb; b++) {
         LOAD_X(b);
         const size_t o = (size_t)b * I2_BLOCK_BYTES;
-        for (int r = 0; r < TILE_ROWS; r++)
-            _mm_prefetch((const char *)next + r * rb + o, _MM_HINT_T0);
+        if (ahead)
+            for (int r = 0; r < TILE_ROWS; r++)
+                _mm_prefetch((const char *)next + r * rb + o, _MM_HINT_T0);
         ROW_BLOCK(w, l0, h0);
         ROW_BLOCK(w + rb, l1, h1);
         ROW_BLOCK(w + 2 * rb, l2, h2);

@@ -50,6 +50,7 @@ void i2_gemm_rows(const void *packed, const void *act, int m, int n, int k, int 
     const int kb = i2_blocks(k), k_pad = i2_k_pad(k);
     const size_t row_bytes = i2_row_bytes(k);
     const float w_scale = i2_scale(packed, n, k);
+    const size_t ahead = (size_t)tb_prefetch_get();
     int32_t dots[I2_MAX_TILE];
     for (int i = 0; i < m; i++) {
         const int8_t *x = tb_act_rows_x(act, m, k_pad, i);
@@ -58,8 +59,7 @@ void i2_gemm_rows(const void *packed, const void *act, int m, int n, int k, int 
         float *yi = y + (size_t)i * n;
         const int q = (row1 - row0) / tile_rows; // rows a run
         for (int t = 0; t < q; t++) {
-            tile(i2_row(packed, k, row0 + t), (size_t)q * row_bytes, I2_PREFETCH_AHEAD, x, kb,
-                 dots);
+            tile(i2_row(packed, k, row0 + t), (size_t)q * row_bytes, ahead, x, kb, dots);
             for (int r = 0; r < tile_rows; r++)
                 yi[row0 + r * q + t] = tb_scale_dot(dots[r] - sum, w_scale, x_scale);
         }

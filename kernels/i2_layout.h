@@ -75,9 +75,9 @@ typedef void (*i2_rows_fn)(const uint8_t *w, size_t stride, size_t ahead, const 
                            int32_t *dots);
 #define I2_MAX_TILE 16
 
-// How far ahead in its stream each row of a tile prefetches. Measured on an Ice Lake server
-// VM with 2 threads: 1-4 KB ahead of 8 interleaved streams reads DRAM fastest.
-#define I2_PREFETCH_AHEAD 2048
+// How far ahead in its stream each row of a tile prefetches: tb_prefetch_get(), a runtime
+// parameter (default TB_PREFETCH_DEFAULT: on an Ice Lake server VM with 2 threads, 1-4 KB ahead
+// of 8 interleaved streams read DRAM fastest); `tritbench tune` measures it per CPU.
 
 // The shared driver: for every activation row, rows [row0, row1) go through `tile` (tile_rows
 // at once) while whole tiles fit, the rest through `one`; then the offset correction and the

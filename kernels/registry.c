@@ -3,6 +3,7 @@
 #define _DEFAULT_SOURCE // madvise's MADV_HUGEPAGE
 #include "tb_kernel.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,4 +180,18 @@ void tb_run(const tb_kernel *kn, const void *packed, const void *act, int m, int
         kn->gemv(packed, act, n, k, row0, row1, y);
     else
         kn->gemm(packed, act, m, n, k, row0, row1, y);
+}
+
+// Atomic only so that a setter racing a reader is defined behaviour.
+static atomic_int prefetch_bytes = TB_PREFETCH_DEFAULT;
+
+void tb_prefetch_set(int bytes)
+{
+    int b = bytes < 0 ? 0 : bytes > TB_PREFETCH_MAX ? TB_PREFETCH_MAX : bytes;
+    atomic_store_explicit(&prefetch_bytes, b, memory_order_relaxed);
+}
+
+int tb_prefetch_get(void)
+{
+    return atomic_load_explicit(&prefetch_bytes, memory_order_relaxed);
 }

@@ -108,6 +108,17 @@ static inline size_t tb_align_up(size_t v, size_t a)
     return (v + a - 1) / a * a;
 }
 
+// ---- runtime parameters of the kernels (registry.c) ----
+
+// How far ahead in its weight streams a kernel that software-prefetches fetches, in bytes (0:
+// no software prefetch; kernels that do not prefetch ignore it). Process-wide, so that
+// `tritbench tune` can measure other values and the engine can apply the tuned one; set it
+// between products, not while one runs. Values are clamped to [0, TB_PREFETCH_MAX].
+#define TB_PREFETCH_DEFAULT 2048 // measured on an Ice Lake server VM (i2_layout.h)
+#define TB_PREFETCH_MAX     65536
+void tb_prefetch_set(int bytes);
+int tb_prefetch_get(void);
+
 // ---- registry (registry.c) ----
 
 // The packed format of k ("i2", "lut2", "lut3", "f16", "f32", "int8"): two kernels of the same

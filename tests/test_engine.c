@@ -126,9 +126,10 @@ static void test_pool_matmul(int max_threads)
     }
 }
 
-// The engine's logits do not depend on the thread count: rows and attention chunks are dealt
-// out differently at 1 and 3 threads, but every value is computed the same way. Prefill of 70
-// tokens (past one attention chunk) and decode steps after it, on the best kernel.
+// The engine's logits do not depend on the thread count nor on the runtime parameters (prefetch
+// distance, chunk work; what `tritbench tune` sets): rows and attention chunks are dealt out
+// differently, but every value is computed the same way. Prefill of 70 tokens (past one
+// attention chunk) and decode steps after it, on the best kernel.
 static void test_thread_invariance(int max_threads)
 {
     tb_config c;
@@ -142,7 +143,19 @@ static void test_thread_invariance(int max_threads)
     float *first = malloc(80 * V * sizeof(float));
     int toks[80];
     for (int i = 0; i < 80; i++) toks[i] = (i * 37 + 5) % c.vocab_size;
-    for (int threads = 1; threads <= max_threads; threads += 2) {
+    const tb_driver_params dflt = tb_driver_defaults();
+    const struct {
+        int threads;
+        tb_driver_params driver;
+    } runs[] = {
+        {1, dflt},           {3, dflt}, {1, {8192, 262144, 1}},
+        {3, {0, 1, 1}},      // no prefetch, the smallest chunks
+        {3, {512, 4096, 8}}, // another guided divisor
+    };
+    for (size_t run = 0; run < sizeof runs / sizeof runs[0]; run++) {
+        const int threads = runs[run].threads;
+        if (threads > max_threads) continue;
+        tb_driver_set(runs[run].driver);
         tb_pool *pool = tb_pool_create(threads);
         EXPECT(tb_pool_threads(pool) == threads, "pool of %d threads started %d", threads,
                tb_pool_threads(pool));
@@ -150,21 +163,24 @@ static void test_thread_invariance(int max_threads)
         EXPECT(tb_transformer_build(&t, &m, kn, pool, 80, 70, 1, err, sizeof err) == 0, "%s", err);
         float *lg = tb_transformer_forward(&t, toks, 70, 0, 1);
         size_t bytes = 70 * V * sizeof(float);
-        if (threads == 1)
+        if (run == 0)
             memcpy(first, lg, bytes);
         else
-            EXPECT(memcmp(first, lg, bytes) == 0, "prefill logits at %d threads differ", threads);
+            EXPECT(memcmp(first, lg, bytes) == 0, "prefill logits of run %zu (%d threads) differ",
+                   run, threads);
         for (int p = 70; p < 80; p++) {
             lg = tb_transformer_forward(&t, &toks[p], 1, p, 0);
-            if (threads == 1)
+            if (run == 0)
                 memcpy(first + (size_t)p * V, lg, V * sizeof(float));
             else
                 EXPECT(memcmp(first + (size_t)p * V, lg, V * sizeof(float)) == 0,
-                       "decode logits at position %d, %d threads differ", p, threads);
+                       "decode logits at position %d, run %zu (%d threads) differ", p, run,
+                       threads);
         }
         tb_transformer_free(&t);
         tb_pool_destroy(pool);
     }
+    tb_driver_set(dflt);
     free(first);
     tb_model_free(&m);
 }

@@ -53,8 +53,12 @@ cold="$dir/cold.json"
 if [ -z "${TB_CLI_WRAPPER:-}" ]; then
   expect 0 "wrote $cold" tune --model tiny --kernel "i2_scalar,$rank" --threads 1 --m 4 --rounds 1 \
     --block-ms 1 --out "$cold"
-  json_check "$cold" "tune: cold and hot GEMV, the buckets, and the chunk work (the default among them)" \
-    "[r['regime'] for r in d['regimes']] == ['gemv_cold', 'gemv_hot', 'gemm_m4'] and len(d['chunk_work']['threads']) == 1 and all(any(c['chunk_work'] == d['chunk_work']['default'] for c in t['candidates']) and t['best'] in [c['chunk_work'] for c in t['candidates']] and t['kernel'] == d['regimes'][0]['best'] for t in d['chunk_work']['threads'])"
+  json_check "$cold" "tune: cold and hot GEMV, the buckets, and the decode parameters on the decode kernel" \
+    "[r['regime'] for r in d['regimes']] == ['gemv_cold', 'gemv_hot', 'gemm_m4'] and len(d['driver']['threads']) == 1 and all(t['kernel'] == d['regimes'][0]['best'] for t in d['driver']['threads'])"
+  # Each sweep holds its default; its choice is the fastest if that beats the default by more
+  # than min_gain, else the default; the choice object repeats the sweeps' choices.
+  json_check "$cold" "tune: every decode parameter chosen by its sweep's rule" \
+    "all(any(c['value'] == s['default'] for c in s['candidates']) and s['fastest'] == min(s['candidates'], key=lambda c: c['layer_s'])['value'] and s['choice'] == (s['fastest'] if [c['layer_s'] for c in s['candidates'] if c['value'] == s['default']][0] / min(c['layer_s'] for c in s['candidates']) - 1 > d['driver']['min_gain'] else s['default']) and t['choice'][k] == s['choice'] for t in d['driver']['threads'] for k, s in ((k, t[k]) for k in ('prefetch_bytes', 'chunk_work')))"
 fi
 tb info --json >"$dir/info.json" 2>/dev/null
 files=$tune
@@ -101,6 +105,24 @@ if [ -z "${TB_CLI_WRAPPER:-}" ]; then
   TRITBENCH_TUNE=$cold
   expect 0 "decode kernel $(py 'print(d["regimes"][0]["best"])' "$cold"), .*: tune file $cold: gemv_cold and gemm_m4 at 1 thread" \
     generate --model tiny --prompt-tokens 1,2,3 --tokens 2
+  # and the engine runs with the decode parameters tuned for its kernel; another kernel, or a
+  # thread count not tuned, with the defaults, saying why.
+  pf=$(py 'print(d["driver"]["threads"][0]["choice"]["prefetch_bytes"])' "$cold")
+  cw=$(py 'print(d["driver"]["threads"][0]["choice"]["chunk_work"])' "$cold")
+  expect 0 "at 1 thread: prefetch $pf bytes, chunk work $cw bytes: tune file $cold" \
+    generate --model tiny --prompt-tokens 1,2,3 --tokens 2
+  tb generate --model tiny --tokens 2 --json >"$dir/gen-cold.json" 2>/dev/null
+  json_check "$dir/gen-cold.json" "generate records the tuned decode parameters" \
+    "d['driver']['prefetch_bytes'] == $pf and d['driver']['chunk_work'] == $cw and d['driver']['source'] == 'tune file $cold'"
+  expect 0 "i2_scalar at 1 thread: prefetch 2048 bytes, chunk work 65536 bytes: defaults (tune file $cold: tuned on $rank, not i2_scalar)" \
+    generate --model tiny --tokens 2 --kernel i2_scalar
+  expect 0 "at 2 threads: prefetch 2048 bytes, chunk work 65536 bytes: defaults (tune file $cold: not tuned at 2 threads)" \
+    generate --model tiny --tokens 2 --threads 2
+  expect 0 "engine at 1 thread: decode .*; prefetch $pf bytes, chunk work $cw bytes" kernels
+  py "d['driver']['threads'][0]['chunk_work']['choice'] = 12345; json.dump(d, open('$dir/driver.json', 'w'))" "$cold"
+  TRITBENCH_TUNE="$dir/driver.json"
+  expect 0 "tune file refused: $dir/driver.json: field 'driver.threads\[0\].chunk_work.choice' is 12345, neither the default" \
+    generate --model tiny --tokens 2
 fi
 # TRITBENCH_KERNEL wins over the tune file; TRITBENCH_TUNE=off disables it.
 TRITBENCH_KERNEL=i2_scalar; export TRITBENCH_KERNEL

@@ -80,6 +80,12 @@ static void render_tuned(const cJSON *tuned)
         printf("decode %s, prefill", tb_jstr(e, "decode"));
         cJSON_ArrayForEach(m, cJSON_GetObjectItem(e, "prefill"))
             printf(" m=%s %s", m->string, m->valuestring);
+        const cJSON *d = cJSON_GetObjectItem(e, "driver");
+        if (d)
+            printf("; prefetch %d bytes, chunk work %d bytes", (int)tb_jnum(d, "prefetch_bytes"),
+                   (int)tb_jnum(d, "chunk_work"));
+        else
+            printf("; prefetch and chunk work: defaults (not tuned)");
         printf("\n");
     }
 }

@@ -10,7 +10,7 @@
 
 static const char *help =
     "usage: tritbench tune [--model CONFIG] [--kernel A,B,...] [--threads T,...] [--m M,...]\n"
-    "                      [--rounds R] [--block-ms T] [--screen F] [--hot-only] [--no-chunks]\n"
+    "                      [--rounds R] [--block-ms T] [--screen F] [--hot-only] [--no-driver]\n"
     "                      [--seed S] [--json] [--out FILE]\n"
     "\n"
     "Times every ternary kernel this CPU runs (not the float baselines, not naive) in each\n"
@@ -20,7 +20,9 @@ static const char *help =
     "shape's median weighted by how many products of that shape a layer has. Chooses the\n"
     "fastest kernel per regime and thread count, and the fastest of each packed format (an\n"
     "engine packs one format: its decode kernel's; prefill runs the fastest of that format).\n"
-    "Also times the decode layer at several chunk works of the row driver (reported only).\n"
+    "Then tunes the decode path's runtime parameters on the decode kernel: the prefetch distance\n"
+    "of the kernels, then the chunk work of the row driver (a value replaces the default only\n"
+    "if more than 2 % faster); engine runs on this CPU set them.\n"
     "Writes results/<cpu>/tune.json, which dispatch then uses on this CPU (TRITBENCH_TUNE=FILE\n"
     "reads another file, TRITBENCH_TUNE=off none; TRITBENCH_DEBUG=1 says what was chosen).\n"
     "  --model CONFIG    whose layer shapes are timed (default 2B4T)\n"
@@ -31,16 +33,16 @@ static const char *help =
     "  --block-ms T      target length of one kernel's block in a round (default 5)\n"
     "  --screen F        a GEMM bucket times only kernels within F times the fastest layer of\n"
     "                    the regime before, and the fastest of each format (default 3; 0: all)\n"
-    "  --hot-only        leave out the cold GEMV regime and the chunk work (their weight copies\n"
-    "                    fill twice the last-level cache); decode is then chosen hot\n"
-    "  --no-chunks       leave out the chunk-work measurement\n"
+    "  --hot-only        leave out the cold GEMV regime and the decode parameters (their weight\n"
+    "                    copies fill twice the last-level cache); decode is then chosen hot\n"
+    "  --no-driver       leave out the decode parameters (prefetch distance, chunk work)\n"
     "  --seed S          seed of the random data (default 1)\n"
     "  --json            the document on standard output instead of the table\n"
     "  --out FILE        write the document to FILE instead of results/<cpu>/tune.json\n";
 
 typedef struct {
     tb_tune_params run;
-    int no_chunks, json;
+    int no_driver, json;
     const char *out;
 } tune_options;
 
@@ -54,7 +56,7 @@ static const tb_option options[] = {
     TB_OPT_DOUBLE_ROW("block-ms", tune_options, run.block_ms, 0.1, 10000),
     TB_OPT_DOUBLE_ROW("screen", tune_options, run.screen, 0, 1000),
     TB_OPT_FLAG_ROW("hot-only", tune_options, run.hot_only),
-    TB_OPT_FLAG_ROW("no-chunks", tune_options, no_chunks),
+    TB_OPT_FLAG_ROW("no-driver", tune_options, no_driver),
     TB_OPT_U64_ROW("seed", tune_options, run.seed),
     TB_OPT_FLAG_ROW("json", tune_options, json),
     TB_OPT_STRING_ROW("out", tune_options, out),
@@ -130,19 +132,34 @@ static void render_engine(const cJSON *doc)
     }
 }
 
-static void render_chunks(const cJSON *doc)
+// One sweep of the decode parameters: "prefetch 0 1.234 512 1.200 ...; choice 512".
+static void render_sweep(const char *name, const cJSON *sw)
 {
-    const cJSON *cw = cJSON_GetObjectItem(doc, "chunk_work"), *t, *c;
-    if (!cw) return;
-    printf("\nchunk work of the row driver, decode layer (%s), ms; default %d bytes, %s:\n",
-           tb_jstr(cw, "regime"), (int)tb_jnum(cw, "default"), tb_jstr(cw, "note"));
-    cJSON_ArrayForEach(t, cJSON_GetObjectItem(cw, "threads"))
+    const cJSON *c;
+    printf("    %-14s", name);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(sw, "candidates"))
+        printf(" %d:%.3f", (int)tb_jnum(c, "value"), tb_jnum(c, "layer_s") * 1e3);
+    printf("  fastest %d (%+.1f %% vs default %d) -> %d\n", (int)tb_jnum(sw, "fastest"),
+           100 * tb_jnum(sw, "gain_over_default"), (int)tb_jnum(sw, "default"),
+           (int)tb_jnum(sw, "choice"));
+}
+
+static void render_driver(const cJSON *doc)
+{
+    const cJSON *dr = cJSON_GetObjectItem(doc, "driver"), *t;
+    if (!dr) return;
+    printf("\ndecode parameters, one layer (%s) in ms per value; a value replaces the default "
+           "only if more than %.0f %% faster:\n",
+           tb_jstr(dr, "regime"), 100 * tb_jnum(dr, "min_gain"));
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(dr, "threads"))
     {
-        printf("  %d thread%s, %s:", (int)tb_jnum(t, "threads"),
-               tb_jnum(t, "threads") > 1 ? "s" : "", tb_jstr(t, "kernel"));
-        cJSON_ArrayForEach(c, cJSON_GetObjectItem(t, "candidates"))
-            printf(" %dK %.3f", (int)tb_jnum(c, "chunk_work") / 1024, tb_jnum(c, "layer_s") * 1e3);
-        printf("; fastest %dK\n", (int)tb_jnum(t, "best") / 1024);
+        const cJSON *c = cJSON_GetObjectItem(t, "choice");
+        printf("  %d thread%s, %s: prefetch %d bytes, chunk work %d bytes\n",
+               (int)tb_jnum(t, "threads"), tb_jnum(t, "threads") > 1 ? "s" : "",
+               tb_jstr(t, "kernel"), (int)tb_jnum(c, "prefetch_bytes"),
+               (int)tb_jnum(c, "chunk_work"));
+        render_sweep("prefetch_bytes", cJSON_GetObjectItem(t, "prefetch_bytes"));
+        render_sweep("chunk_work", cJSON_GetObjectItem(t, "chunk_work"));
     }
 }
 
@@ -155,7 +172,7 @@ static void render(const cJSON *doc, const char *path)
            tb_jstr(cJSON_GetObjectItem(doc, "fingerprint"), "cpu_slug"));
     render_times(doc);
     render_engine(doc);
-    render_chunks(doc);
+    render_driver(doc);
     printf("\nwrote %s\n", path);
 }
 
@@ -165,7 +182,7 @@ int cmd_tune(int argc, char **argv)
     tb_tune_defaults(&o.run);
     int rc = tb_parse_options("tune", help, options, TB_COUNT(options), argc, argv, &o, NULL);
     if (rc) return rc < 0 ? 0 : rc;
-    o.run.chunks = !o.no_chunks;
+    o.run.driver = !o.no_driver;
     cJSON *doc;
     tb_error err;
     tb_progress prog;

@@ -70,6 +70,7 @@ typedef struct {
     const char *counter_names[TB_COUNTERS_MAX];
     int ncounters;
     long timed_calls;
+    tb_driver_choice driver; // set before each of its blocks
 } entry;
 
 static int make_plan(const tb_bench_kernels_params *p, plan *pl, tb_error *err)
@@ -143,6 +144,8 @@ static int setup_entry(plan *pl, entry *e, int ki, size_t vi, const tb_bench_dat
     e->round_time = calloc((size_t)p->rounds * 3, sizeof(double));
     if (!e->round_time) abort();
     e->round_prep = e->round_time + p->rounds, e->round_ratio = e->round_prep + p->rounds;
+    tb_select_driver(e->op.kn, tb_pool_threads(pool), &e->driver);
+    tb_driver_set(e->driver.params);
     double t = 0;
     for (int c = 0; c < CALIBRATION_CALLS; c++) t = tb_bench_call(pool, &e->op, d, NULL);
     double calls = p->block_ms * 1e-3 / (t > 1e-9 ? t : 1e-9);
@@ -158,6 +161,7 @@ static void time_block(plan *pl, entry *e, int r, tb_pool *pool, const tb_bench_
 {
     double *tm = malloc(sizeof(double) * (size_t)e->calls * 2), *pp = tm + e->calls;
     if (!tm) abort();
+    tb_driver_set(e->driver.params);
     tb_bench_call(pool, &e->op, d, NULL);
     tb_energy_start(pl->energy);
     tb_counters_start(pl->counters);
@@ -246,6 +250,7 @@ static cJSON *entry_to_json(const plan *pl, const entry *e, const tb_bench_data 
     cJSON_AddNumberToObject(o, "ratio_vs_baseline", tb_quantile(e->round_ratio, rounds, 0.5));
     // The samples behind the medians, for tests of significance (tritbench compare).
     cJSON_AddItemToObject(o, "round_median_s", cJSON_CreateDoubleArray(e->round_time, rounds));
+    tb_driver_to_json(o, &e->driver);
     cJSON_AddNumberToObject(o, "calls_per_block", e->calls);
     cJSON_AddNumberToObject(o, "weight_copies", e->op.ncopies);
     tb_entry_sources_to_json(o, pl->energy, e->energy_j, e->timed_calls, pl->counters, e->counters,
@@ -402,7 +407,9 @@ int tb_bench_kernels_run(const tb_bench_kernels_params *p, const tb_observer *ob
     pl.energy = tb_energy_open(NULL);
     pl.counters = tb_counters_open();
     *doc = start_doc(&pl);
+    const tb_driver_params saved = tb_driver_get();
     for (int ti = 0; ti < p->nthreads && !rc; ti++) rc = run_threads(&pl, ti, *doc, obs, err);
+    tb_driver_set(saved);
     cJSON_AddNumberToObject(*doc, "peak_rss_bytes", (double)tb_peak_rss());
     tb_energy_close(pl.energy);
     tb_counters_close(pl.counters);

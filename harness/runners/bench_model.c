@@ -55,6 +55,7 @@ typedef struct {
     double paired; // the decode steps' paired roof fraction (roofline.h); 0 layer-sampled
     int passes;
     cJSON *roof; // the roof of this entry (roofline.h), owned
+    tb_driver_choice driver;
     double ternary_bytes, ternary_params, embed_bytes, kv_bytes, weight_read;
     int no_layer_cost; // layer-sampled: the larger model was not slower (noise): no estimate
     double sampled_decode_tps[2]; // layer-sampled: what the two samples measured
@@ -180,6 +181,7 @@ static cJSON *entry_to_json(const tb_bench_model_params *p, const engine *e, int
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "kernel", e->k.decode->name);
     tb_engine_kernels_to_json(o, &e->k);
+    tb_driver_to_json(o, &f->driver);
     cJSON_AddNumberToObject(o, "threads", threads);
     if (f->no_layer_cost) {
         cJSON_AddStringToObject(o, "error",
@@ -271,7 +273,11 @@ static int measure_kernel(const bench_ctx *b, const tb_model *m, const engine *e
                  m->cfg.n_layers, p->threads[ti], p->threads[ti] > 1 ? "s" : "");
         tb_observe(b->obs, what, ti, p->nthreads);
         t.pool = b->pools[ti]; // buffers were sized for the largest pool
+        const tb_driver_params saved = tb_driver_get();
+        tb_select_driver(e->k.decode, p->threads[ti], &f[ti].driver);
+        tb_driver_set(f[ti].driver.params);
         measure(p, &t, b->energy, &f[ti]);
+        tb_driver_set(saved);
     }
     t.pool = b->build_pool;
     tb_transformer_free(&t);

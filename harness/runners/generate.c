@@ -120,7 +120,13 @@ int tb_generate_run(const tb_generate_params *p, const tb_observer *obs, cJSON *
              ? TB_BAD_INPUT
              : TB_OK;
     if (!rc) {
+        const tb_driver_params saved = tb_driver_get();
+        tb_driver_choice dc;
+        tb_select_driver(ek.decode, p->threads, &dc);
+        tb_driver_set(dc.params);
         generate(p, &t, &ek, tb_now() - t0, doc);
+        tb_driver_set(saved);
+        tb_driver_to_json(*doc, &dc);
         tb_transformer_free(&t);
     }
     tb_pool_destroy(pool);

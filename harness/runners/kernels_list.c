@@ -75,6 +75,12 @@ static cJSON *tuned_to_json(void)
             continue;
         }
         cJSON_AddStringToObject(e, "decode", pick.decode->name);
+        tb_driver_params dp;
+        if (tb_tune_pick_driver(t, pick.decode, threads, &dp, why, sizeof why) == 0) {
+            cJSON *d = cJSON_AddObjectToObject(e, "driver");
+            cJSON_AddNumberToObject(d, "prefetch_bytes", dp.prefetch_bytes);
+            cJSON_AddNumberToObject(d, "chunk_work", dp.chunk_work);
+        }
         cJSON *prefill = cJSON_AddObjectToObject(e, "prefill");
         for (int j = 0; j < t->nregimes; j++) {
             const tb_tune_regime *r = &t->regimes[j];

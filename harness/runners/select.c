@@ -105,6 +105,33 @@ void tb_engine_kernels_to_json(cJSON *o, const tb_engine_kernels *k)
     cJSON_AddStringToObject(o, "kernel_choice", k->source);
 }
 
+void tb_select_driver(const tb_kernel *kn, int threads, tb_driver_choice *d)
+{
+    const tb_tune_state *st = tb_tune_dispatch();
+    char why[200];
+    d->params = tb_driver_defaults();
+    if (st->status != TB_TUNE_USED)
+        snprintf(d->source, sizeof d->source, "defaults (%.600s)", st->why);
+    else if (tb_tune_pick_driver(&st->tune, kn, threads, &d->params, why, sizeof why))
+        snprintf(d->source, sizeof d->source, "defaults (tune file %.400s: %s)", st->path, why);
+    else
+        snprintf(d->source, sizeof d->source, "tune file %.600s", st->path);
+    if (getenv("TRITBENCH_DEBUG"))
+        fprintf(stderr,
+                "tritbench: %s at %d thread%s: prefetch %d bytes, chunk work %d bytes: %s\n",
+                kn->name, threads, threads > 1 ? "s" : "", d->params.prefetch_bytes,
+                d->params.chunk_work, d->source);
+}
+
+void tb_driver_to_json(cJSON *o, const tb_driver_choice *d)
+{
+    cJSON *j = cJSON_AddObjectToObject(o, "driver");
+    cJSON_AddNumberToObject(j, "prefetch_bytes", d->params.prefetch_bytes);
+    cJSON_AddNumberToObject(j, "chunk_work", d->params.chunk_work);
+    cJSON_AddNumberToObject(j, "guided_div", d->params.guided_div);
+    cJSON_AddStringToObject(j, "source", d->source);
+}
+
 int tb_select_kernels(const char *list, const tb_kernel **sel, int max, int *nsel, tb_error *err)
 {
     *nsel = 0;

@@ -8,6 +8,7 @@
 #include "runners.h"
 #include "tb_kernel.h"
 #include "tb_model.h"
+#include "tb_pool.h"
 
 // "all" (every kernel this CPU runs) or a comma list; refuses unknown or unrunnable ones.
 int tb_select_kernels(const char *list, const tb_kernel **sel, int max, int *nsel, tb_error *err);
@@ -27,6 +28,18 @@ int tb_select_engine_kernels(const char *name, int threads, int prompt, tb_engin
                              tb_error *err);
 // The source and both kernels into o: "decode_kernel", "prefill_kernel", "kernel_choice".
 void tb_engine_kernels_to_json(cJSON *o, const tb_engine_kernels *k);
+
+// The runtime parameters (engine/tb_pool.h: prefetch distance, chunking) a run of kernel kn at
+// `threads` threads sets: this CPU's tune file's, where it has them for that kernel and thread
+// count (tb_tune_pick_driver), else the defaults. `source` says which (with TRITBENCH_DEBUG set,
+// also a line on stderr).
+typedef struct {
+    tb_driver_params params;
+    char source[700];
+} tb_driver_choice;
+void tb_select_driver(const tb_kernel *kn, int threads, tb_driver_choice *d);
+// "driver": {prefetch_bytes, chunk_work, guided_div, source} into o.
+void tb_driver_to_json(cJSON *o, const tb_driver_choice *d);
 
 // Distinct linear shapes (N, K) of a configuration.
 int tb_config_shapes(const char *config, int shapes[][2], int max, int *n, tb_error *err);

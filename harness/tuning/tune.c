@@ -14,8 +14,6 @@
 #include <unistd.h>
 
 #define REGIMES_MAX (2 + TB_LIST_MAX)
-// Chunk works (bytes) the decode layer is timed at; the default, 64 KiB, is among them.
-static const int chunk_candidates[] = {16384, 32768, 65536, 131072, 262144};
 
 void tb_tune_defaults(tb_tune_params *p)
 {
@@ -25,7 +23,7 @@ void tb_tune_defaults(tb_tune_params *p)
                           .rounds = 5,
                           .block_ms = 5,
                           .screen = 3,
-                          .chunks = 1,
+                          .driver = 1,
                           .seed = 1};
 }
 
@@ -327,24 +325,24 @@ static cJSON *start_doc(const tuner *tu)
     return doc;
 }
 
-// The decode kernel's layer at each chunk work, per thread count (tune.h).
-static void add_chunk_work(const tuner *tu, const regime *decode, cJSON *doc)
+// The decode path's runtime parameters on the decode kernel, per thread count (tune.h).
+static void add_driver(const tuner *tu, const regime *decode, cJSON *doc)
 {
-    cJSON *cw = cJSON_AddObjectToObject(doc, "chunk_work");
-    tb_chunking now = tb_chunking_get();
-    cJSON_AddStringToObject(cw, "regime", decode->name);
-    cJSON_AddNumberToObject(cw, "default", now.chunk_work);
-    cJSON_AddNumberToObject(cw, "guided_div", now.guided_div);
-    cJSON_AddStringToObject(cw, "note",
-                            "measured only: the engine keeps its chunk work (engine/tb_pool.h)");
-    cJSON *per = cJSON_AddArrayToObject(cw, "threads");
+    cJSON *dr = cJSON_AddObjectToObject(doc, "driver");
+    tb_driver_params d = tb_driver_defaults();
+    cJSON_AddStringToObject(dr, "regime", decode->name);
+    cJSON *def = cJSON_AddObjectToObject(dr, "defaults");
+    cJSON_AddNumberToObject(def, "prefetch_bytes", d.prefetch_bytes);
+    cJSON_AddNumberToObject(def, "chunk_work", d.chunk_work);
+    cJSON_AddNumberToObject(def, "guided_div", d.guided_div);
+    cJSON_AddNumberToObject(dr, "min_gain", TB_DRIVER_MIN_GAIN);
+    cJSON *per = cJSON_AddArrayToObject(dr, "threads");
     for (int t = 0; t < tu->nthreads; t++) {
         int best = fastest(tu, decode, t, NULL);
         if (best < 0) continue;
-        cJSON_AddItemToArray(
-            per, tb_tune_chunk_work(tu->sel[best], tu->shapes, tu->nshapes, tu->threads[t],
-                                    chunk_candidates, (int)(sizeof chunk_candidates / sizeof(int)),
-                                    tu->p->rounds, tu->p->block_ms, tu->p->seed, tu->obs));
+        cJSON_AddItemToArray(per,
+                             tb_tune_driver(tu->sel[best], tu->shapes, tu->nshapes, tu->threads[t],
+                                            tu->p->rounds, tu->p->block_ms, tu->p->seed, tu->obs));
     }
 }
 
@@ -376,7 +374,7 @@ int tb_tune_run(const tb_tune_params *p, const tb_observer *obs, cJSON **doc, tb
             cJSON_AddItemToArray(cJSON_GetObjectItem(*doc, "regimes"),
                                  regime_to_json(&tu, &g[r], t));
     }
-    if (!rc && p->chunks && !p->hot_only) add_chunk_work(&tu, &g[0], *doc);
+    if (!rc && p->driver && !p->hot_only) add_driver(&tu, &g[0], *doc);
     free(g);
     if (rc) cJSON_Delete(*doc), *doc = NULL;
     return rc;

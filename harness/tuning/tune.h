@@ -29,7 +29,7 @@ typedef struct {
     double block_ms;
     int hot_only;  // leave out gemv_cold (its weight copies fill twice the last-level cache)
     double screen; // see above; 0: time every kernel at every bucket
-    int chunks;    // also time the decode kernel's layer at several chunk works (tb_chunking)
+    int driver;    // also tune the decode path's runtime parameters (tb_tune_driver)
     uint64_t seed;
 } tb_tune_params;
 void tb_tune_defaults(tb_tune_params *p);
@@ -39,15 +39,19 @@ int tb_tune_run(const tb_tune_params *p, const tb_observer *obs, cJSON **doc, tb
 // Where a tune document goes by default: "results/<cpu-slug>/tune.json" (malloc'd).
 char *tb_tune_default_path(void);
 
-// Chunk work of the row driver (tune_chunk.c): the layer time of kernel kn at m = 1 with cold
-// weights at each chunk work of candidates, interleaved round by round, at `threads` threads.
-// Returns {threads, kernel, candidates: [{chunk_work, layer_s}], best}. The process-wide
-// chunking (tb_chunking_get) is restored afterwards.
 typedef struct {
     int n, k, count; // a shape and how many products of it a layer has
 } tb_layer_shape;
-cJSON *tb_tune_chunk_work(const tb_kernel *kn, const tb_layer_shape *shapes, int nshapes,
-                          int threads, const int *candidates, int ncand, int rounds,
-                          double block_ms, uint64_t seed, const tb_observer *obs);
+
+// The runtime parameters of the decode path (tune_driver.c): the layer time of kernel kn at
+// m = 1 with cold weights at `threads` threads, first at each prefetch distance (tb_prefetch_set),
+// then at each chunk work of the row driver with the distance chosen; candidates interleaved
+// round by round. A candidate is chosen over the default only if it is more than
+// TB_DRIVER_MIN_GAIN faster. Returns {threads, kernel, prefetch_bytes: SWEEP, chunk_work: SWEEP,
+// choice: {prefetch_bytes, chunk_work}}, SWEEP = {candidates: [{value, layer_s, round_layer_s}],
+// default, fastest, gain_over_default, choice}. The process-wide parameters are restored.
+#define TB_DRIVER_MIN_GAIN 0.02
+cJSON *tb_tune_driver(const tb_kernel *kn, const tb_layer_shape *shapes, int nshapes, int threads,
+                      int rounds, double block_ms, uint64_t seed, const tb_observer *obs);
 
 #endif

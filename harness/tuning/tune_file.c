@@ -328,39 +328,79 @@ static int check_regimes(checker *c, const cJSON *doc, tb_tune *t)
     return 0;
 }
 
-// chunk_work (optional; dispatch does not use it): the decode layer time per chunk work.
-static int check_chunk_work(checker *c, const cJSON *doc)
+// One sweep of driver.threads[i] (tune.h): candidates with values in [lo, hi] and positive
+// times, a default and a choice among them (the choice is the default or the fastest); the
+// choice into *choice.
+static int check_sweep(checker *c, const cJSON *e, const char *parent, const char *key, int lo,
+                       int hi, int *choice)
 {
-    const cJSON *cw = cJSON_GetObjectItemCaseSensitive(doc, "chunk_work");
-    if (!cw) return 0;
+    char p[FIELD_BYTES], f[FIELD_BYTES];
+    member(p, parent, key);
+    const cJSON *sw = need(c, e, parent, key, cJSON_IsObject, "an object"), *cands;
+    int dflt, fastest, v;
+    if (!sw || need_int(c, sw, p, "default", lo, hi, &dflt) ||
+        need_int(c, sw, p, "fastest", lo, hi, &fastest) ||
+        need_int(c, sw, p, "choice", lo, hi, choice) ||
+        !(cands = need(c, sw, p, "candidates", cJSON_IsArray, "an array")))
+        return -1;
+    int has_default = 0, has_fastest = 0;
+    for (int j = 0; j < cJSON_GetArraySize(cands); j++) {
+        char g[FIELD_BYTES];
+        member(f, p, "candidates");
+        element(g, f, j);
+        const cJSON *x = cJSON_GetArrayItem(cands, j);
+        if (!cJSON_IsObject(x)) return bad(c, g, "must be an object");
+        if (need_int(c, x, g, "value", lo, hi, &v)) return -1;
+        if (!(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(x, "layer_s")) > 0))
+            return bad(c, g, "needs a positive layer_s");
+        has_default |= v == dflt, has_fastest |= v == fastest;
+    }
+    member(f, p, has_default ? "fastest" : "default");
+    if (!has_default || !has_fastest) return bad(c, f, "is not one of the candidates");
+    member(f, p, "choice");
+    if (*choice != dflt && *choice != fastest)
+        return bad(c, f, "is %d, neither the default (%d) nor the fastest (%d)", *choice, dflt,
+                   fastest);
+    return 0;
+}
+
+// driver (optional): the decode path's runtime parameters per thread count (tune.h).
+static int check_driver(checker *c, const cJSON *doc, tb_tune *t)
+{
+    const cJSON *dr = cJSON_GetObjectItemCaseSensitive(doc, "driver");
+    if (!dr) return 0;
     int v;
-    if (!cJSON_IsObject(cw)) return bad(c, "chunk_work", "must be an object");
-    const cJSON *per = need(c, cw, "chunk_work", "threads", cJSON_IsArray, "an array");
-    if (!per || need_int(c, cw, "chunk_work", "guided_div", 1, 1 << 20, &v)) return -1;
+    if (!cJSON_IsObject(dr)) return bad(c, "driver", "must be an object");
+    const cJSON *def = need(c, dr, "driver", "defaults", cJSON_IsObject, "an object");
+    const cJSON *per = need(c, dr, "driver", "threads", cJSON_IsArray, "an array");
+    int guided;
+    if (!def || !per || need_int(c, def, "driver.defaults", "guided_div", 1, 1 << 20, &guided))
+        return -1;
+    t->drivers = calloc((size_t)cJSON_GetArraySize(per) + 1, sizeof *t->drivers);
+    if (!t->drivers) abort();
     for (int i = 0; i < cJSON_GetArraySize(per); i++) {
         char p[FIELD_BYTES], f[FIELD_BYTES];
-        element(p, "chunk_work.threads", i);
-        const cJSON *e = cJSON_GetArrayItem(per, i), *cands;
-        int best;
+        element(p, "driver.threads", i);
+        const cJSON *e = cJSON_GetArrayItem(per, i), *ch;
+        tb_tune_driver_choice *d = &t->drivers[i];
+        int pf, cw;
         if (!cJSON_IsObject(e)) return bad(c, p, "must be an object");
-        if (need_int(c, e, p, "threads", 1, MAX_THREADS, &v) || !need_kernel(c, e, p, "kernel") ||
-            need_int(c, e, p, "best", 1, 1 << 30, &best) ||
-            !(cands = need(c, e, p, "candidates", cJSON_IsArray, "an array")))
+        if (need_int(c, e, p, "threads", 1, MAX_THREADS, &d->threads) ||
+            !(d->kernel = need_kernel(c, e, p, "kernel")) ||
+            check_sweep(c, e, p, "prefetch_bytes", 0, TB_PREFETCH_MAX, &pf) ||
+            check_sweep(c, e, p, "chunk_work", 1, 1 << 30, &cw) ||
+            !(ch = need(c, e, p, "choice", cJSON_IsObject, "an object")))
             return -1;
-        int found = 0;
-        for (int j = 0; j < cJSON_GetArraySize(cands); j++) {
-            char g[FIELD_BYTES];
-            member(f, p, "candidates");
-            element(g, f, j);
-            const cJSON *x = cJSON_GetArrayItem(cands, j);
-            if (!cJSON_IsObject(x)) return bad(c, g, "must be an object");
-            if (need_int(c, x, g, "chunk_work", 1, 1 << 30, &v)) return -1;
-            if (!(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(x, "layer_s")) > 0))
-                return bad(c, g, "needs a positive layer_s");
-            found |= v == best;
-        }
-        member(f, p, "best");
-        if (!found) return bad(c, f, "is %d, not one of the candidates", best);
+        member(f, p, "choice");
+        if (need_int(c, ch, f, "prefetch_bytes", 0, TB_PREFETCH_MAX, &v)) return -1;
+        if (v != pf) return bad(c, f, "prefetch_bytes %d is not its sweep's choice (%d)", v, pf);
+        if (need_int(c, ch, f, "chunk_work", 1, 1 << 30, &v)) return -1;
+        if (v != cw) return bad(c, f, "chunk_work %d is not its sweep's choice (%d)", v, cw);
+        for (int j = 0; j < i; j++)
+            if (t->drivers[j].threads == d->threads)
+                return bad(c, p, "repeats %d threads (driver.threads[%d])", d->threads, j);
+        d->params = (tb_driver_params){pf, cw, guided};
+        t->ndrivers++;
     }
     return 0;
 }
@@ -379,7 +419,7 @@ int tb_tune_load(const char *path, tb_tune *t, char *err, size_t err_len)
     else if (kind && (tb = need(&c, doc, "", "tritbench", cJSON_IsObject, "an object")) &&
              need(&c, tb, "tritbench", "git_revision", cJSON_IsString, "a string"))
         rc = check_fingerprint(&c, doc, &t->fingerprint) || check_parameters(&c, doc) ||
-                     check_regimes(&c, doc, t) || check_chunk_work(&c, doc)
+                     check_regimes(&c, doc, t) || check_driver(&c, doc, t)
                  ? -1
                  : 0;
     cJSON_Delete(doc);
@@ -390,6 +430,7 @@ int tb_tune_load(const char *path, tb_tune *t, char *err, size_t err_len)
 void tb_tune_free(tb_tune *t)
 {
     free(t->regimes);
+    free(t->drivers);
     cJSON_Delete(t->fingerprint);
     memset(t, 0, sizeof *t);
 }
@@ -520,6 +561,21 @@ int tb_tune_pick_engine(const tb_tune *t, int threads, int prompt, tb_tune_pick 
     snprintf(pick->note, sizeof pick->note, "%s and %s at %d thread%s%s", dr->name, prefill_from,
              pick->threads, pick->threads > 1 ? "s" : "", nearest);
     return 0;
+}
+
+int tb_tune_pick_driver(const tb_tune *t, const tb_kernel *kn, int threads, tb_driver_params *p,
+                        char *why, size_t len)
+{
+    for (int i = 0; i < t->ndrivers; i++)
+        if (t->drivers[i].threads == threads) {
+            if (t->drivers[i].kernel != kn)
+                return snprintf(why, len, "tuned on %s, not %s", t->drivers[i].kernel->name,
+                                kn->name),
+                       -1;
+            *p = t->drivers[i].params;
+            return 0;
+        }
+    return snprintf(why, len, "not tuned at %d thread%s", threads, threads > 1 ? "s" : ""), -1;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@
 //   regimes[]    per product regime (gemv_cold, gemv_hot, gemm_m<M>) and thread count: every
 //                kernel's layer time (null with a reason when not timed), the fastest kernel
 //                ("best") and the fastest of each packed format ("best_by_format")
-//   chunk_work   optional: the decode layer time at each chunk work of the row driver
+//   driver       optional: the decode path's runtime parameters per thread count (prefetch
+//                distance, chunk work; tune.h), each chosen by a sweep of the decode layer
 //
 // This part of the tuning room sits above the runners (their dispatch reads tune files);
 // `tritbench tune` itself (tune.h) sits below them.
@@ -19,6 +20,7 @@
 #define TB_TUNE_FILE_H
 
 #include "tb_kernel.h"
+#include "tb_pool.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -43,8 +45,16 @@ typedef struct {
 } tb_tune_regime;
 
 typedef struct {
+    int threads;
+    const tb_kernel *kernel; // the decode kernel they were tuned on
+    tb_driver_params params; // the choice (guided_div: the defaults' of the file)
+} tb_tune_driver_choice;
+
+typedef struct {
     tb_tune_regime *regimes;
     int nregimes;
+    tb_tune_driver_choice *drivers;
+    int ndrivers;
     cJSON *fingerprint; // the file's
 } tb_tune;
 
@@ -77,6 +87,11 @@ typedef struct {
 // 0, or -1 with why.
 int tb_tune_pick_engine(const tb_tune *t, int threads, int prompt, tb_tune_pick *pick, char *why,
                         size_t len);
+
+// The driver parameters tuned for decode kernel kn at exactly `threads` threads: 0, or -1 and
+// why not ("not tuned at 3 threads", "tuned on i2_avx2, not i2_avx512vnni").
+int tb_tune_pick_driver(const tb_tune *t, const tb_kernel *kn, int threads, tb_driver_params *p,
+                        char *why, size_t len);
 
 // The tune file dispatch uses, once per process (and value of TRITBENCH_TUNE): TRITBENCH_TUNE=FILE,
 // else results/<cpu-slug>/tune.json under the working directory; TRITBENCH_TUNE=off: none.
