@@ -1,6 +1,7 @@
 #include "experiment.h"
 
 #include "model.h"
+#include "select.h"
 #include "tb_kernel.h"
 
 #include <errno.h>
@@ -174,7 +175,7 @@ static int set_kernels(parser *ps, tb_step *s, const char *value)
             continue;
         }
         if (strcmp(items[i], "best") == 0)
-            kn = tb_kernel_best();
+            kn = tb_select_best();
         else if (strcmp(items[i], "i2") == 0 || strcmp(items[i], "lut2") == 0 ||
                  strcmp(items[i], "lut3") == 0)
             kn = best_of_family(items[i]);
@@ -385,7 +386,9 @@ static int check_step(parser *ps, int si)
             return bad(ps, "kernels", "validate-model takes all or one kernel");
         if (s->all_kernels) snprintf(s->kernels, sizeof s->kernels, "all");
     } else if (!has_kernels) {
-        add_kernel(s, tb_kernel_best()->name);
+        const tb_kernel *best = tb_select_best();
+        if (!best) return bad(ps, "kernels", "this CPU runs no kernel");
+        add_kernel(s, best->name);
     }
     return 1;
 }

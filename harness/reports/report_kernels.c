@@ -42,10 +42,13 @@ static double roof_of(const cJSON *e, char *which, size_t len)
     const char *kind = roof ? STR(roof, "kind") : NULL;
     if (cJSON_IsNumber(FIELD(e, "roof_fraction"))) {
         const char *bound = STR(e, "bound_by");
+        const char *method = STR(e, "roof_fraction_method");
         if (bound && !strcmp(bound, "compute"))
             snprintf(which, len, "compute %s", STR(FIELD(e, "compute_roof"), "path"));
         else
-            snprintf(which, len, "%s bw", kind ? kind : "dram");
+            snprintf(which, len, "%s bw%s", kind ? kind : "dram",
+                     method && !strncmp(method, "median of per-round", 19) ? ", paired"
+                                                                           : ", best pass");
         return NUM(e, "roof_fraction");
     }
     snprintf(which, len, "%s bw", kind ? kind : "dram");
@@ -93,8 +96,12 @@ static int kernels_table(tb_report_ctx *c)
                      "bandwidth on a buffer as large as the entry's working set (`dram bw` for "
                      "cold weights, `cache bw` for hot ones), or the peak of the kernel's "
                      "multiply-accumulate instruction path (`compute`), whichever allows the "
-                     "lower rate at the entry's MACs per weight byte. Hot: one weight copy, "
-                     "cache-resident; cold: copies rotated through DRAM. Results from before "
+                     "lower rate at the entry's MACs per weight byte. Against the bandwidth, "
+                     "`paired` is the median over rounds of the round's rate against the probe "
+                     "passes beside it (these machines change speed state within a run), `best "
+                     "pass` (older results) the median rate against the run's best pass. Hot: "
+                     "one weight copy, cache-resident; cold: copies rotated through DRAM. Results "
+                     "from before "
                      "the roofs were sized to the work give the fraction of a 4x-last-level-cache "
                      "DRAM probe.\n\n");
         tb_grid_markdown(g, &c->md);

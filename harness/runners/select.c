@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int tb_fail(tb_error *err, const char *fmt, ...)
 {
@@ -96,6 +97,15 @@ int tb_select_engine_kernels(const char *name, int threads, int prompt, tb_engin
         fprintf(stderr, "tritbench: decode kernel %s, prefill kernel %s, at %d thread%s: %s\n",
                 k->decode->name, k->prefill->name, threads, threads > 1 ? "s" : "", k->source);
     return TB_OK;
+}
+
+const tb_kernel *tb_select_best(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    tb_engine_kernels k;
+    tb_error err;
+    if (tb_select_engine_kernels(NULL, cpus > 0 ? (int)cpus : 1, 1, &k, &err)) return NULL;
+    return k.decode;
 }
 
 void tb_engine_kernels_to_json(cJSON *o, const tb_engine_kernels *k)

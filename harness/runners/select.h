@@ -26,6 +26,9 @@ typedef struct {
 } tb_engine_kernels;
 int tb_select_engine_kernels(const char *name, int threads, int prompt, tb_engine_kernels *k,
                              tb_error *err);
+// What an experiment's `best` names: the decode kernel tb_select_engine_kernels picks at the
+// logical CPU count (TRITBENCH_KERNEL, else the tune file of this CPU, else the rank).
+const tb_kernel *tb_select_best(void);
 // The source and both kernels into o: "decode_kernel", "prefill_kernel", "kernel_choice".
 void tb_engine_kernels_to_json(cJSON *o, const tb_engine_kernels *k);
 
