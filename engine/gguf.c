@@ -36,19 +36,31 @@ const char *tb_ggml_type_name(uint32_t type)
     }
 }
 
+// a * b, or -1 if it does not fit in 64 bits: the one place size arithmetic on file values is
+// checked for overflow.
+static int mul_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    return __builtin_mul_overflow(a, b, out) ? -1 : 0;
+}
+
 int tb_ggml_tensor_bytes(uint32_t type, const uint64_t *ne, uint32_t n_dims, uint64_t *bytes,
                          char *err, size_t err_len)
 {
-    // Dims are each <= 2^32 and their product <= 2^40 (checked by the caller or here), so
-    // every product below fits in 64 bits.
+    // Each dimension is checked on its own, then the element count as it grows: after this,
+    // count <= 2^40 and every size below is at most 4 * 2^40.
     uint64_t count = 1;
     for (uint32_t i = 0; i < n_dims; i++) {
-        if (ne[i] < 1 || ne[i] > TB_GGUF_MAX_DIM || count > TB_GGUF_MAX_ELEMS / ne[i]) {
-            snprintf(err, err_len, "dimension %u = %" PRIu64 " is absurd (product over 2^40)", i,
-                     ne[i]);
+        if (ne[i] < 1 || ne[i] > TB_GGUF_MAX_DIM) {
+            snprintf(err, err_len, "dimension ne[%u]: expected 1..2^32, got %" PRIu64, i, ne[i]);
             return -1;
         }
-        count *= ne[i];
+        if (mul_u64(count, ne[i], &count) || count > TB_GGUF_MAX_ELEMS) {
+            snprintf(err, err_len,
+                     "element count (product of ne[0..%u]): expected <= 2^40, got more (ne[%u] = "
+                     "%" PRIu64 ")",
+                     i, i, ne[i]);
+            return -1;
+        }
     }
     switch (type) {
     case TB_GGML_F32:
@@ -222,6 +234,9 @@ void tb_gguf_close(tb_gguf *g)
 static int parse(const uint8_t *buf, size_t size, const char *name, tb_gguf *g, char *err,
                  size_t err_len);
 
+#define MIN_KV_BYTES          (8 + 4 + 1)
+#define MIN_TENSOR_INFO_BYTES (8 + 4 + 8 + 4 + 8)
+
 int tb_gguf_parse(const uint8_t *buf, size_t size, const char *name, tb_gguf *g, char *err,
                   size_t err_len)
 {
@@ -258,6 +273,20 @@ static int parse(const uint8_t *buf, size_t size, const char *name, tb_gguf *g, 
                     g->n_tensors);
     if (g->n_kv > TB_GGUF_MAX_KV)
         return fail(c, "metadata count: expected <= %d, got %" PRIu64, TB_GGUF_MAX_KV, g->n_kv);
+    // Every entry takes a minimum of bytes (a metadata pair: key length, type and a 1-byte value;
+    // a tensor info: name length, n_dims, one dimension, type, offset), so the counts are
+    // checked against the bytes the file has left before they size an allocation.
+    uint64_t left = size - c->off;
+    if (g->n_kv > left / MIN_KV_BYTES)
+        return fail(c,
+                    "metadata count: %" PRIu64 " pairs need at least %" PRIu64
+                    " bytes, the file has %" PRIu64 " left",
+                    g->n_kv, g->n_kv * MIN_KV_BYTES, left);
+    if (g->n_tensors > left / MIN_TENSOR_INFO_BYTES)
+        return fail(c,
+                    "tensor count: %" PRIu64 " tensor infos need at least %" PRIu64
+                    " bytes, the file has %" PRIu64 " left",
+                    g->n_tensors, g->n_tensors * MIN_TENSOR_INFO_BYTES, left);
     g->kv = calloc(g->n_kv ? g->n_kv : 1, sizeof *g->kv);
     g->t = calloc(g->n_tensors ? g->n_tensors : 1, sizeof *g->t);
     if (!g->kv || !g->t) return fail(c, "out of memory for the header");

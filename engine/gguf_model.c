@@ -361,6 +361,40 @@ static int hparam_int(const tb_gguf *g, const char *arch, const char *key, int64
     return 0;
 }
 
+// What loading allocates (the embedding, the output head if the file has one, the norms, all
+// in float), refused up front if the machine does not have it: a file must not be able to make
+// the loader abort on a failed allocation. The sizes are bounded by tb_config_check (at most
+// 2^22 * 2^17 * 4 * 2 bytes), so this arithmetic cannot overflow.
+// "61.2 GiB", "94.0 MiB", "1000 bytes": a size as people read it.
+static void human_size(uint64_t bytes, char *out, size_t len)
+{
+    if (bytes >= 1ull << 30)
+        snprintf(out, len, "%.1f GiB", (double)bytes / (1ull << 30));
+    else if (bytes >= 1ull << 20)
+        snprintf(out, len, "%.1f MiB", (double)bytes / (1ull << 20));
+    else
+        snprintf(out, len, "%" PRIu64 " bytes", bytes);
+}
+
+static int check_load_memory(const char *path, const tb_config *c, int has_output, char *err,
+                             size_t err_len)
+{
+    uint64_t floats =
+        tb_model_embedding_params(c) * (has_output ? 2u : 1u) + tb_model_norm_params(c);
+    uint64_t need = floats * sizeof(float), avail = tb_mem_available();
+    if (avail && need > avail) {
+        char need_s[32], avail_s[32];
+        human_size(need, need_s, sizeof need_s);
+        human_size(avail, avail_s, sizeof avail_s);
+        snprintf(err, err_len,
+                 "%s: loading needs %s (embedding, output head and norms in float), %s available "
+                 "(MemAvailable): refused",
+                 path, need_s, avail_s);
+        return -1;
+    }
+    return 0;
+}
+
 int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len)
 {
     memset(m, 0, sizeof *m);
@@ -408,8 +442,16 @@ int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len)
     c.norm_eps = (float)eps;
     // The vocabulary size may be given only by the embedding's shape.
     const tb_gguf_tensor *emb = tb_gguf_find_tensor(g, "token_embd.weight");
-    if (c.vocab_size == 0 && emb && emb->n_dims == 2 && emb->ne[1] <= (1 << 24))
+    if (c.vocab_size == 0 && emb && emb->n_dims == 2) {
+        if (emb->ne[1] > (1 << 22)) {
+            snprintf(err, err_len,
+                     "%s: tensor 'token_embd.weight' rows (the vocabulary): expected <= 2^22, got "
+                     "%" PRIu64,
+                     path, emb->ne[1]);
+            goto fail;
+        }
         c.vocab_size = (int)emb->ne[1];
+    }
     char why[200];
     if (tb_config_check(&c, why, sizeof why)) {
         snprintf(err, err_len, "%s: hyperparameters: %s", path, why);
@@ -453,6 +495,7 @@ int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len)
         }
     }
 
+    if (check_load_memory(path, &c, t_out != NULL, err, err_len)) goto fail;
     // Floats now; ternary tensors on demand.
     tb_model_alloc_floats(m);
     to_floats(t_emb, m->embedding);

@@ -43,7 +43,8 @@ float tb_f16_round(float x);
 float tb_f16_to_f32(uint16_t h);
 float tb_bf16_to_f32(uint16_t h);
 
-// MemAvailable from /proc/meminfo in bytes, 0 if unknown.
+// MemAvailable from /proc/meminfo in bytes, 0 if unknown; TRITBENCH_MEM_AVAILABLE=bytes
+// overrides it (tests of the refusal of models too big for the machine).
 uint64_t tb_mem_available(void);
 // Peak resident set size of this process in bytes (getrusage).
 uint64_t tb_peak_rss(void);

@@ -106,6 +106,10 @@ mutant x86_64 kernels/lut_layout.c lut2_avx512 \
 mutant aarch64 kernels/i2_neon.c i2_neon \
   's/MLAL_CODES(lo\[r\], hi\[r\], v, 4, x2);/MLAL_CODES(lo[r], hi[r], v, 2, x2);/' \
   "i2_neon: wrong shift for the third quarter of a block"
+# The random-shape properties must catch a row-range slip too (any kernel of the i2 driver).
+mutant any kernels/i2_layout.c properties \
+  's/for (int j = row0 + q \* tile_rows; j < row1; j++) {/for (int j = row0 + q * tile_rows; j <= row1 \&\& j < n; j++) {/' \
+  "i2 driver: tail loop writes one row past the range (seen by the random-shape properties)"
 mutant any kernels/lut_layout.c lut2_scalar \
   's/entry\[i\] = (int16_t)((i \/ 3 - 1) \* x\[0\] + (i % 3 - 1) \* x\[1\]);/entry[i] = (int16_t)((i \/ 3 - 1) * x[0] + (i % 3 - 1) * x[1] + (i == 8));/' \
   "lut2 tables: entry 8 (+1, +1) off by one"

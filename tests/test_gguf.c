@@ -300,8 +300,27 @@ static void corrupt(void)
         {F_NDIMS, 0, 4, "n_dims"},
         {F_NDIMS, 5, 4, "n_dims"},
         {F_DIM0, 0, 8, "dimension"},
-        {F_DIM0, 1ull << 40, 8, "absurd"},
-        {F_DIM1, 1ull << 33, 8, "absurd"},
+        {F_DIM0, 1ull << 40, 8, "ne[0]: expected 1..2^32, got 1099511627776"},
+        {F_DIM1, 1ull << 33, 8, "ne[1]: expected 1..2^32"},
+        // Hostile sizes: near 2^31, 2^32 and 2^63, refused before anything is allocated.
+        {F_DIM0, (1ull << 32) + 1, 8, "ne[0]: expected 1..2^32, got 4294967297"},
+        {F_DIM1, 1ull << 63, 8, "ne[1]: expected 1..2^32, got 9223372036854775808"},
+        {F_DIM1, ~0ull, 8, "ne[1]: expected 1..2^32"},
+        {F_DIM0, 1ull << 31, 8, "data"}, // 2^32 floats: not in the file
+        {F_DIM1, 1ull << 32, 8, "data"}, // 256 * 2^32 = 2^40 elements: legal, not in the file
+        {F_NT, 1ull << 63, 8, "tensor count: expected <= 65536"},
+        {F_NT, 60000, 8, "tensor count: 60000 tensor infos need at least 1920000 bytes"},
+        {F_NKV, 1ull << 63, 8, "metadata count: expected <= 65536"},
+        {F_NKV, 65536, 8, "metadata count: 65536 pairs need at least"},
+        {F_KEYLEN, 1ull << 63, 8, "key: length expected <= 65535"},
+        {F_KEYLEN, 1ull << 31, 8, "key: length expected <= 65535"},
+        {F_STRLEN, ~0ull, 8, "general.name"},
+        {F_STRLEN, 1ull << 32, 8, "general.name"},
+        {F_ARRN, 1ull << 63, 8, "some.array': array of 9223372036854775808 elements"},
+        {F_ARRN, (1ull << 62) + 1, 8, "truncated"}, // 4-byte elements: n * 4 wraps to 4
+        {F_NAMELEN, 1ull << 63, 8, "name: length expected <= 127"},
+        {F_OFFSET, 1ull << 63, 8, "data"},
+        {F_OFFSET, (1ull << 32) * 32, 8, "data"},
         {F_DIM1, 3, 8, "data"},
         {F_TTYPE, 12, 4, "supported ggml type"},
         {F_TTYPE, 2, 4, "supported ggml type"},
@@ -323,6 +342,105 @@ static void corrupt(void)
         if (rc == 0) tb_gguf_close(&g);
         free(copy);
     }
+}
+
+// Dimensions that each pass but whose product overflows 64 bits (or passes 2^40).
+static void overflowing_shapes(void)
+{
+    char err[400];
+    uint64_t bytes = 0;
+    const uint64_t wrap[4] = {1ull << 32, 1ull << 32, 1ull << 32, 1ull << 32}; // 2^128
+    EXPECT(tb_ggml_tensor_bytes(TB_GGML_F32, wrap, 4, &bytes, err, sizeof err) == -1 &&
+               strstr(err, "element count"),
+           "4 x 2^32 elements accepted (bytes %llu): %s", (unsigned long long)bytes, err);
+    const uint64_t two64[2] = {1ull << 32, 1ull << 32}; // exactly 2^64: wraps to 0
+    EXPECT(tb_ggml_tensor_bytes(TB_GGML_I2_S, two64, 2, &bytes, err, sizeof err) == -1 &&
+               strstr(err, "element count"),
+           "2^32 x 2^32 elements accepted: %s", err);
+    const uint64_t just[2] = {1ull << 20, 1ull << 20}; // 2^40: the largest accepted
+    EXPECT(tb_ggml_tensor_bytes(TB_GGML_F32, just, 2, &bytes, err, sizeof err) == 0 &&
+               bytes == 1ull << 42,
+           "2^40 elements: %s", err);
+    bytes_t f;
+    size_t at[F_COUNT];
+    size_t n = build(&f, at);
+    uint64_t big = 1ull << 32;
+    memcpy(f.b + at[F_DIM0], &big, 8);
+    memcpy(f.b + at[F_DIM1], &big, 8);
+    tb_gguf g;
+    int rc = tb_gguf_parse(f.b, n, "wrap", &g, err, sizeof err);
+    EXPECT(rc == -1 && strstr(err, "wrap: tensor 't': element count"),
+           "file with a 2^32 x 2^32 tensor: %s", rc ? err : "accepted");
+    if (rc == 0) tb_gguf_close(&g);
+}
+
+// Overwrites the u32 value of metadata key `key` in a file image; 0 if found.
+static int patch_u32(char *file, size_t size, const char *key, uint32_t v)
+{
+    size_t len = strlen(key);
+    char *hit = find_bytes(file, size, key, len);
+    uint32_t type;
+    if (!hit) return -1;
+    memcpy(&type, hit + len, 4);
+    if (type != TB_GGUF_U32) return -1;
+    memcpy(hit + len + 4, &v, 4);
+    return 0;
+}
+
+// Hyperparameters near 2^31 and 2^32, and a model bigger than the machine: refused with the
+// file, the field and the figures, before the loader allocates.
+static void hostile_models(const char *path)
+{
+    tb_config c;
+    tb_config_find("tiny", &c);
+    tb_model m;
+    char err[600];
+    tb_model_synthetic(&c, 5, &m);
+    EXPECT(tb_gguf_save_model(&m, path, TB_FMT_I2_S, err, sizeof err) == 0, "%s", err);
+    tb_model_free(&m);
+    size_t size;
+    char *good = read_all(path, &size);
+    if (!good) return;
+    const struct {
+        const char *key;
+        uint32_t v;
+        const char *want;
+    } cases[] = {
+        {"bitnet-b1.58.embedding_length", 1u << 31,
+         "embedding_length': expected 0..2^24, got "
+         "2147483648"},
+        {"bitnet-b1.58.embedding_length", ~0u, "got 4294967295"},
+        {"bitnet-b1.58.block_count", 1u << 31, "block_count': expected 0..2^24"},
+        {"bitnet-b1.58.feed_forward_length", (1u << 31) + 1, "feed_forward_length'"},
+        {"bitnet-b1.58.context_length", ~0u, "context_length'"},
+        {"bitnet-b1.58.embedding_length", 1u << 24, "dim = 16777216 is out of range"},
+        {"bitnet-b1.58.attention.head_count", 1u << 31, "head_count'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *bad = malloc(size);
+        memcpy(bad, good, size);
+        int found = patch_u32(bad, size, cases[i].key, cases[i].v) == 0;
+        EXPECT(found, "no u32 key %s in the model file", cases[i].key);
+        write_all(path, bad, size);
+        int rc = tb_gguf_load_model(path, &m, err, sizeof err);
+        EXPECT(found && rc == -1 && strstr(err, path) && strstr(err, cases[i].want),
+               "%s = %u: %s (want '%s')", cases[i].key, cases[i].v, rc ? err : "accepted",
+               cases[i].want);
+        if (rc == 0) tb_model_free(&m);
+        free(bad);
+    }
+    // On a machine with 1000 bytes available the tiny model is refused, with both figures.
+    write_all(path, good, size);
+    setenv("TRITBENCH_MEM_AVAILABLE", "1000", 1);
+    int rc = tb_gguf_load_model(path, &m, err, sizeof err);
+    unsetenv("TRITBENCH_MEM_AVAILABLE");
+    EXPECT(rc == -1 && strstr(err, path) && strstr(err, "loading needs") &&
+               strstr(err, "1000 bytes available"),
+           "model larger than the machine: %s", rc ? err : "accepted");
+    if (rc == 0) tb_model_free(&m);
+    EXPECT(tb_gguf_load_model(path, &m, err, sizeof err) == 0, "same model, real machine: %s", err);
+    tb_model_free(&m);
+    free(good);
 }
 
 // ---- whole model files: truncated, renamed tensor, wrong architecture ----
@@ -406,6 +524,8 @@ int main(void)
            "tq2_0 of tiny: %s", err);
     tb_model_free(&m);
     model_files(path);
+    overflowing_shapes();
+    hostile_models(path);
     unlink(path);
     if (failures)
         printf("%d failures\n", failures);
