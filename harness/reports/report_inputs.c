@@ -149,12 +149,15 @@ static void take_all(tb_result_set *set, tb_result_set *part)
     set->nfiles += part->nfiles;
     free(part->files);
     part->files = NULL, part->nfiles = 0;
-    char **skipped =
-        realloc(set->skipped, sizeof *skipped * (size_t)(set->nskipped + part->nskipped));
-    if (!skipped && set->nskipped + part->nskipped) abort();
-    set->skipped = skipped;
-    memcpy(set->skipped + set->nskipped, part->skipped, sizeof *skipped * (size_t)part->nskipped);
-    set->nskipped += part->nskipped;
+    if (part->nskipped) {
+        char **skipped =
+            realloc(set->skipped, sizeof *skipped * (size_t)(set->nskipped + part->nskipped));
+        if (!skipped) abort();
+        set->skipped = skipped;
+        memcpy(set->skipped + set->nskipped, part->skipped,
+               sizeof *skipped * (size_t)part->nskipped);
+        set->nskipped += part->nskipped;
+    }
     free(part->skipped);
     part->skipped = NULL, part->nskipped = 0;
 }
