@@ -89,6 +89,13 @@ cp "$b/truncated.json" "$dir/twice/c.json.tmp.AbC123"
 rm "$dir/twice/b.json"
 expect 0 "1 slower" compare "$dir/twice" "$fx/slowdown/new"
 
+# A cut document in a folder is refused (a point dropped from a verdict would fail nothing),
+# naming it; a stray temporary file is skipped with a warning naming it.
+cp "$b/truncated.json" "$dir/twice/cut.json"
+expect 2 "twice/cut.json: not valid JSON" compare "$dir/twice" "$fx/slowdown/new"
+rm "$dir/twice/cut.json"
+expect 0 "skipped: .*twice/c.json.tmp.AbC123: a temporary file of an unfinished write" compare "$dir/twice" "$fx/slowdown/new"
+
 # Usage.
 expect 2 "needs two result sets" compare "$fx/slowdown/base"
 expect 2 "needs two result sets" compare a b c

@@ -97,6 +97,23 @@ expect 2 "nosuch: No such file or directory" report "$dir/nosuch" --out "$dir/ba
 for d in bad1 bad2 bad3 bad4 bad5 bad6 bad7; do
   [ -e "$dir/$d/report.md" ] && { echo "FAIL: $d/report.md written for bad input"; fails=$((fails + 1)); }
 done
+# In a folder, a stray temporary file (a run killed while writing) and a cut or empty document
+# are skipped, each named on stderr and in report.md; the report uses the other documents.
+mkdir -p "$dir/damaged" && cp -r "$fx/results/." "$dir/damaged/"
+ndocs=$(find "$dir/damaged" -name '*.json' | wc -l | tr -d ' ')
+k=$dir/damaged/intel-core-i7-fixture/kernel-sweep
+cp "$k/kernels.json" "$k/kernels.json.tmp.Ab12Cd"
+head -c 300 "$k/kernels.json" >"$k/cut.json"
+: >"$k/empty.json"
+expect 0 "($ndocs documents, 3 skipped" report "$dir/damaged" --out "$dir/dmg"
+for want in "skipped: .*kernel-sweep/cut.json: not valid JSON (at byte" "skipped: .*kernel-sweep/empty.json: not valid JSON" \
+  "skipped: .*kernel-sweep/kernels.json.tmp.Ab12Cd: a temporary file of an unfinished write"; do
+  grep -q -- "$want" "$out" && echo "ok: warned: $want" || { echo "FAIL: no warning: $want"; fails=$((fails + 1)); }
+done
+contains "$dir/dmg/report.md" "report.md counts the documents used" "^$ndocs result documents from 2 CPUs"
+contains "$dir/dmg/report.md" "report.md names the skipped files" "^- .*kernel-sweep/cut.json: not valid JSON"
+# Named on the command line, a cut document is still refused (above: bad1).
+
 # A failing gnuplot script is an error naming the script; no report.md.
 mkdir -p "$dir/plots" && cp plots/*.gp "$dir/plots/" && echo 'plot nonsense_function(x)' >"$dir/plots/tg_vs_size.gp"
 expect 2 "plots/tg_vs_size.gp: gnuplot failed" report "$fx/results" --plots "$dir/plots" --out "$dir/bad8"

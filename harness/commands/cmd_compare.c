@@ -30,7 +30,9 @@ static const char *help =
     "  --out FILE               also write the document to FILE (atomically)\n"
     "\n"
     "Exit status: 0 no regression; 1 an accuracy regression (or a failing slowdown); 2 bad\n"
-    "usage or a malformed, foreign or mismatched document. Sets from different CPUs\n"
+    "usage or a malformed, truncated, foreign or mismatched document (a truncated one in a\n"
+    "folder too: its point would silently drop out; a *.json.tmp.* file of an unfinished\n"
+    "write is skipped with a warning). Sets from different CPUs\n"
     "(info.cpu_slug) give speed ratios only; only accuracy checks that hold on every CPU\n"
     "(an exact kernel's bit-identical logits, derived bounds) fail across CPUs.\n";
 

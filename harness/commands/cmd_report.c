@@ -18,15 +18,19 @@ static const char *help =
     "fraction vs shape and m, hot and cold), and per CPU speed vs bits per weight vs logit\n"
     "error (accuracy points) for choosing a kernel. Figures: data files written into DIR, drawn\n"
     "by gnuplot with the scripts of plots/ (PNG); without gnuplot the report says so.\n"
-    "Every file is written atomically; report.md last.\n"
+    "Every file is written atomically; report.md last. In a folder, a file that is not valid JSON\n"
+    "(empty or cut short) and the temporary file of an unfinished write (*.json.tmp.*) are\n"
+    "skipped, each named on stderr (\"tritbench: skipped: FILE: why\") and in report.md; the\n"
+    "report uses the other documents.\n"
     "\n"
     "  --out DIR        output folder (default report; created)\n"
     "  --published DIR  published tables, *.tsv (default experiments/published)\n"
     "  --plots DIR      gnuplot scripts (default plots)\n"
     "  --json           the list of files written, as JSON, on standard output\n"
     "Environment: TRITBENCH_GNUPLOT=PROGRAM runs that gnuplot.\n"
-    "Exit status: 0 written, 2 bad usage or a malformed, truncated or foreign result or table\n"
-    "(naming the file and field), or a failing gnuplot script (no report.md written).\n";
+    "Exit status: 0 written, 2 bad usage or a malformed or foreign result or table (naming the\n"
+    "file and field), a truncated file named as RESULTS, or a failing gnuplot script (no\n"
+    "report.md written).\n";
 
 typedef struct {
     tb_report_params run;
@@ -85,8 +89,9 @@ int cmd_report(int argc, char **argv)
     if (!doc) return tb_run_error("report", rc, &err);
     const cJSON *fig = cJSON_GetObjectItem(doc, "figures");
     if (!o.json) {
-        printf("%s written (%d documents, %d files)\n", tb_jstr(doc, "report"),
+        printf("%s written (%d documents, %d skipped, %d files)\n", tb_jstr(doc, "report"),
                (int)tb_jnum(doc, "documents"),
+               cJSON_GetArraySize(cJSON_GetObjectItem(doc, "skipped")),
                cJSON_GetArraySize(cJSON_GetObjectItem(doc, "files")));
         if (!cJSON_IsTrue(cJSON_GetObjectItem(fig, "available")))
             printf("figures unavailable: %s\n", tb_jstr(fig, "reason"));

@@ -8,9 +8,12 @@
 #include "tb_clock.h"
 #include "tb_version.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 void tb_run_defaults(tb_run_params *p)
@@ -146,10 +149,32 @@ static const char *run_and_write(const tb_experiment *e, const tb_point *pt, cJS
     return pt->skipped ? "skipped" : "done";
 }
 
+// Two runs of one experiment into one folder each end by writing FOLDER/report/: every file
+// of it is atomic, but report.md of one run could sit beside the figures of the other, and the
+// run ending first could replace the report of the one ending last. So the report is read and
+// written under an exclusive lock on FOLDER/.lock (hidden: readers of results skip it). Returns
+// the descriptor holding the lock (closing it releases the lock), or -1 with err set.
+static int lock_folder(const char *folder, tb_error *err)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/.lock", folder);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return tb_fail(err, "%s: %s", path, strerror(errno)), -1;
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        tb_fail(err, "%s: cannot lock: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 // The experiment's report, from every point document of its folder: FOLDER/report/report.md
 // and its figures; published tables from the folder "published" beside the experiment file.
 static int write_report(const tb_experiment *e, const char *folder, cJSON *doc, tb_error *err)
 {
+    int lock = lock_folder(folder, err);
+    if (lock < 0) return TB_BAD_INPUT;
     char out[1100], published[600];
     snprintf(out, sizeof out, "%s/report", folder);
     const char *slash = strrchr(e->path, '/');
@@ -162,6 +187,7 @@ static int write_report(const tb_experiment *e, const char *folder, cJSON *doc, 
     rp.published = access(published, R_OK) == 0 ? published : NULL;
     cJSON *rdoc = NULL;
     int rc = tb_report_run(&rp, &rdoc, err);
+    close(lock);
     if (rdoc) cJSON_AddItemToObject(doc, "report", rdoc);
     return rc;
 }

@@ -93,6 +93,13 @@ static void header(tb_report_ctx *c)
                      arch ? arch : "?");
     }
     tb_sb_printf(&c->md, "\n");
+    if (c->set->nskipped) {
+        tb_sb_printf(&c->md, "%d file%s skipped (not read):\n\n", c->set->nskipped,
+                     c->set->nskipped > 1 ? "s" : "");
+        for (int i = 0; i < c->set->nskipped; i++)
+            tb_sb_printf(&c->md, "- %s\n", c->set->skipped[i]);
+        tb_sb_printf(&c->md, "\n");
+    }
     if (!c->figures) tb_sb_printf(&c->md, "Figures are unavailable: %s.\n\n", c->why);
 }
 
@@ -116,6 +123,9 @@ static cJSON *summary(const tb_report_ctx *c)
     cJSON_AddStringToObject(doc, "report", path);
     for (int i = 0; i < c->ncpu; i++) cJSON_AddItemToArray(cpus, cJSON_CreateString(c->cpus[i]));
     cJSON_AddNumberToObject(doc, "documents", c->set->nfiles);
+    cJSON *skipped = cJSON_AddArrayToObject(doc, "skipped");
+    for (int i = 0; i < c->set->nskipped; i++)
+        cJSON_AddItemToArray(skipped, cJSON_CreateString(c->set->skipped[i]));
     cJSON *fig = cJSON_AddObjectToObject(doc, "figures");
     cJSON_AddBoolToObject(fig, "available", c->figures);
     if (!c->figures) cJSON_AddStringToObject(fig, "reason", c->why);

@@ -149,13 +149,26 @@ static void take_all(tb_result_set *set, tb_result_set *part)
     set->nfiles += part->nfiles;
     free(part->files);
     part->files = NULL, part->nfiles = 0;
+    if (part->nskipped) {
+        char **skipped =
+            realloc(set->skipped, sizeof *skipped * (size_t)(set->nskipped + part->nskipped));
+        if (!skipped) abort();
+        set->skipped = skipped;
+        memcpy(set->skipped + set->nskipped, part->skipped,
+               sizeof *skipped * (size_t)part->nskipped);
+        set->nskipped += part->nskipped;
+    }
+    free(part->skipped);
+    part->skipped = NULL, part->nskipped = 0;
 }
 
 int tb_result_set_load(tb_result_set *set, const char *const *paths, int npaths, tb_error *err)
 {
     for (int i = 0; i < npaths; i++) {
         tb_result_set part;
-        int rc = tb_result_set_read(paths[i], &part, err);
+        // A damaged document in a folder is skipped, named in the report: one bad file does not
+        // cost the report of the others (compare, which gives verdicts, refuses it instead).
+        int rc = tb_result_set_read(paths[i], TB_SET_SKIP_DAMAGED, &part, err);
         for (int f = 0; f < part.nfiles && !rc; f++)
             rc = check_doc(part.files[f].path, part.files[f].doc, err);
         if (rc) {

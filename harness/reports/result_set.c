@@ -1,4 +1,5 @@
 #include "result_set.h"
+#include "atomic_file.h"
 #include "results.h"
 
 #include <dirent.h>
@@ -8,10 +9,36 @@
 #include <string.h>
 #include <sys/stat.h>
 
-// Adds one file's document to the set.
-static int add_file(tb_result_set *set, const char *path, tb_error *err)
+// Appends "PATH: why" to the set's skipped files and says so on stderr: a reader of a whole
+// folder leaves such a file out but never silently.
+static int note_skipped(tb_result_set *set, const char *path, const char *why, tb_error *err)
 {
-    cJSON *doc = tb_results_read(path, err->msg, sizeof err->msg);
+    size_t len = strlen(path) + strlen(why) + 3;
+    char *note = malloc(len);
+    char **grown = realloc(set->skipped, sizeof *grown * (size_t)(set->nskipped + 1));
+    if (grown) set->skipped = grown;
+    if (!note || !grown) return free(note), tb_fail(err, "%s: out of memory", path);
+    snprintf(note, len, "%s: %s", path, why);
+    set->skipped[set->nskipped++] = note;
+    fprintf(stderr, "tritbench: skipped: %s\n", note);
+    return TB_OK;
+}
+
+// Adds one file's document to the set. In a folder (in_folder) with TB_SET_SKIP_DAMAGED, a file
+// that is not valid JSON is noted as skipped instead.
+static int add_file(tb_result_set *set, const char *path, int flags, int in_folder, tb_error *err)
+{
+    int damaged;
+    cJSON *doc = tb_results_read_status(path, &damaged, err->msg, sizeof err->msg);
+    if (!doc && damaged && in_folder && (flags & TB_SET_SKIP_DAMAGED)) {
+        // err->msg names the file: keep only the reason after "PATH: ".
+        char why[sizeof err->msg];
+        size_t n = strlen(path);
+        snprintf(why, sizeof why, "%s",
+                 strncmp(err->msg, path, n) == 0 && err->msg[n] == ':' ? err->msg + n + 2
+                                                                       : err->msg);
+        return note_skipped(set, path, why, err);
+    }
     if (!doc) return TB_BAD_INPUT;
     tb_result_file *grown = realloc(set->files, sizeof *grown * (size_t)(set->nfiles + 1));
     char *copy = strdup(path);
@@ -59,7 +86,7 @@ static char **list_folder(const char *path, int *n, tb_error *err)
     return names ? names : calloc(1, sizeof *names);
 }
 
-static int read_tree(tb_result_set *set, const char *path, int depth, tb_error *err);
+static int read_tree(tb_result_set *set, const char *path, int depth, int flags, tb_error *err);
 
 // Documents a folder of results holds beside the measurements, which report and compare do not
 // read: the machine's tuning (results/<cpu>/tune.json) and stand-alone roofs. Named by the
@@ -70,8 +97,16 @@ static int not_a_measurement(const tb_result_file *f)
     return kind && (strcmp(kind, "tune") == 0 || strcmp(kind, "roofs") == 0);
 }
 
-// One entry of a folder: a sub-folder, or a file with a result's name (others are skipped).
-static int read_child(tb_result_set *set, const char *path, const char *name, int depth,
+// 1 for the temporary file of a result being written, "NAME.json.tmp.XXXXXX" (atomic_file.h).
+static int is_result_temporary(const char *name)
+{
+    const char *infix = strstr(name, TB_TMP_INFIX);
+    return infix && infix - name > 5 && strncmp(infix - 5, ".json", 5) == 0;
+}
+
+// One entry of a folder: a sub-folder, or a file with a result's name (others are skipped; the
+// temporary file of a result with a warning, as a run still writing or one killed leaves it).
+static int read_child(tb_result_set *set, const char *path, const char *name, int depth, int flags,
                       tb_error *err)
 {
     size_t len = strlen(path) + strlen(name) + 2;
@@ -81,10 +116,17 @@ static int read_child(tb_result_set *set, const char *path, const char *name, in
     struct stat st;
     int rc = TB_OK;
     if (stat(child, &st) == 0 && S_ISDIR(st.st_mode))
-        rc = read_tree(set, child, depth + 1, err);
+        rc = read_tree(set, child, depth + 1, flags, err);
+    else if (is_result_temporary(name))
+        rc = note_skipped(set, child,
+                          "a temporary file of an unfinished write (a run still writing, or one "
+                          "killed): not a result; delete it when no run is writing here",
+                          err);
     else if (tb_results_is_result_name(name)) {
-        rc = add_file(set, child, err);
-        if (rc == TB_OK && not_a_measurement(&set->files[set->nfiles - 1])) {
+        int before = set->nfiles;
+        rc = add_file(set, child, flags, 1, err);
+        if (rc == TB_OK && set->nfiles > before &&
+            not_a_measurement(&set->files[set->nfiles - 1])) {
             set->nfiles--;
             free(set->files[set->nfiles].path);
             cJSON_Delete(set->files[set->nfiles].doc);
@@ -95,7 +137,7 @@ static int read_child(tb_result_set *set, const char *path, const char *name, in
 }
 
 // Reads the result documents in a folder, in name order.
-static int read_folder(tb_result_set *set, const char *path, int depth, tb_error *err)
+static int read_folder(tb_result_set *set, const char *path, int depth, int flags, tb_error *err)
 {
     if (depth > TB_RESULT_SET_MAX_DEPTH)
         return tb_fail(err, "%s: more than %d folders deep (a symbolic-link loop?)", path,
@@ -104,27 +146,29 @@ static int read_folder(tb_result_set *set, const char *path, int depth, tb_error
     char **names = list_folder(path, &n, err);
     if (!names) return TB_BAD_INPUT;
     for (int i = 0; i < n; i++) {
-        if (rc == TB_OK) rc = read_child(set, path, names[i], depth, err);
+        if (rc == TB_OK) rc = read_child(set, path, names[i], depth, flags, err);
         free(names[i]);
     }
     free(names);
     return rc;
 }
 
-static int read_tree(tb_result_set *set, const char *path, int depth, tb_error *err)
+static int read_tree(tb_result_set *set, const char *path, int depth, int flags, tb_error *err)
 {
     struct stat st;
     if (stat(path, &st) != 0) return tb_fail(err, "%s: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return read_folder(set, path, depth, err);
-    return add_file(set, path, err); // a file named by the caller is read whatever its name
+    if (S_ISDIR(st.st_mode)) return read_folder(set, path, depth, flags, err);
+    // A file named by the caller is read whatever its name, and never skipped.
+    return add_file(set, path, flags, 0, err);
 }
 
-int tb_result_set_read(const char *path, tb_result_set *set, tb_error *err)
+int tb_result_set_read(const char *path, int flags, tb_result_set *set, tb_error *err)
 {
     *set = (tb_result_set){0};
-    int rc = read_tree(set, path, 0, err);
+    int rc = read_tree(set, path, 0, flags, err);
     if (rc == TB_OK && set->nfiles == 0)
-        rc = tb_fail(err, "%s: no result documents (*.json) in this folder", path);
+        rc = tb_fail(err, "%s: no result documents (*.json) in this folder%s", path,
+                     set->nskipped ? " (only skipped files)" : "");
     if (rc != TB_OK) tb_result_set_free(set);
     return rc;
 }
@@ -135,7 +179,9 @@ void tb_result_set_free(tb_result_set *set)
         free(set->files[i].path);
         cJSON_Delete(set->files[i].doc);
     }
+    for (int i = 0; i < set->nskipped; i++) free(set->skipped[i]);
     free(set->files);
+    free(set->skipped);
     *set = (tb_result_set){0};
 }
 

@@ -28,13 +28,22 @@ typedef struct {
 typedef struct {
     tb_result_file *files; // sorted by path, so reports come out in a stable order
     int nfiles;
+    char **skipped; // "PATH: why" of each file of a folder left out (tb_result_set_read)
+    int nskipped;
 } tb_result_set;
+
+// tb_result_set_read flag: in a folder, a file that is not valid JSON (empty, cut short) is
+// skipped with a warning instead of refusing the set.
+#define TB_SET_SKIP_DAMAGED 1
 
 // Reads every result document under path into *set (zeroed first). Returns TB_OK, or
 // TB_BAD_INPUT with err naming the file and the field ("a/b.json: field 'schema' is missing
 // (not a tritbench result?)", "a: no result documents (*.json)") and *set empty. A set
-// holds at least one document.
-int tb_result_set_read(const char *path, tb_result_set *set, tb_error *err);
+// holds at least one document. Files of a folder left out, each with a line "tritbench:
+// skipped: PATH: why" on stderr and in set->skipped: the temporary file of a result being
+// written ("NAME.json.tmp.*": a run writing now, or one killed); with TB_SET_SKIP_DAMAGED (flags),
+// a document that is not valid JSON. A file named by path itself is never skipped.
+int tb_result_set_read(const char *path, int flags, tb_result_set *set, tb_error *err);
 void tb_result_set_free(tb_result_set *set);
 
 // The document's "kind" ("kernels", "model", "accuracy", ...) or NULL when absent.

@@ -223,6 +223,12 @@ static const struct {
 
 cJSON *tb_results_read(const char *path, char *err, size_t err_len)
 {
+    return tb_results_read_status(path, NULL, err, err_len);
+}
+
+cJSON *tb_results_read_status(const char *path, int *damaged, char *err, size_t err_len)
+{
+    if (damaged) *damaged = 0;
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     if (strstr(base, TB_TMP_INFIX))
@@ -259,6 +265,7 @@ cJSON *tb_results_read(const char *path, char *err, size_t err_len)
     if (!doc) {
         size_t at = end && end >= buf && end <= buf + size ? (size_t)(end - buf) : 0;
         free(buf);
+        if (damaged) *damaged = 1;
         return fail(err, err_len, "%s: not valid JSON (at byte %zu of %zu)", path, at, size);
     }
     free(buf);

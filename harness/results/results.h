@@ -28,6 +28,11 @@ int tb_results_write_path(cJSON *doc, const char *path, const char *kind);
 // created, info, sources, entries where present). Returns the document, or NULL with a one-line
 // message naming the file and the field in err ("results/x.json: field 'schema' is missing").
 cJSON *tb_results_read(const char *path, char *err, size_t err_len);
+// The same, and *damaged (if not NULL) set to 1 when the file is not valid JSON: empty or cut
+// short, as a full disk or a copy cut short leaves it (an interrupted tritbench write cannot,
+// see atomic_file.h). Readers of whole folders skip such a file with a warning; a refused
+// document (valid JSON, foreign or malformed) leaves *damaged 0.
+cJSON *tb_results_read_status(const char *path, int *damaged, char *err, size_t err_len);
 
 // 1 if a file name (no folder) looks like a finished result: ends in ".json" and is not the
 // temporary file of an unfinished write (".tmp." infix). Listings should skip the others.
