@@ -4,18 +4,19 @@
 # folder it is given), two at a time (the CI machine has two cores). Fails if any target
 # crashes, leaks or times out; the input that did it is saved as BUILD/crash-TARGET-*, to be
 # turned into a regression test. amd64 only: elsewhere it says so and succeeds.
-#   usage: tests/fuzz/run.sh [BUILD [SECONDS]]     (default: build-fuzz 50)
+#   usage: tests/fuzz/run.sh [BUILD [SECONDS [TARGET...]]]   (default: build-fuzz 50, all five)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-fuzz}
 secs=${2:-50}
 targets=(fuzz_gguf fuzz_model fuzz_experiment fuzz_results fuzz_tune)
+[ $# -gt 2 ] && targets=("${@:3}")
 if [ "$(uname -m)" != x86_64 ]; then
   echo "fuzz: skipped on $(uname -m) (the fuzz step runs on amd64)"
   exit 0
 fi
 start=$SECONDS
-[ -d "$build" ] || CC=clang CXX=clang++ meson setup "$build" -Dfuzz=true \
+[ -d "$build" ] || CC=clang CXX=clang++ meson setup "$build" -Dfuzz=true -Dwerror=true \
   -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C "$build" "${targets[@]}"
 echo "fuzz: built in $((SECONDS - start)) s"
@@ -42,13 +43,13 @@ failed=0
 for t in "${targets[@]}"; do
   rc=$(cat "$build/$t.rc")
   execs=$(awk '/stat::number_of_executed_units/ { print $2 }' "$build/$t.log")
-  cov=$(grep -E '^#[0-9]+ +(DONE|pulse|NEW|REDUCE|INITED)' "$build/$t.log" | tail -1 |
+  cov=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$build/$t.log" | tail -1 |
     grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)
   if [ "$rc" = 0 ]; then
     echo "fuzz: $t ok: ${execs:-?} executions, ${cov:-no coverage line}"
   else
     echo "FAIL: fuzz: $t exited $rc after ${execs:-?} executions; the end of its log:"
-    tail -40 "$build/$t.log"
+    tail -80 "$build/$t.log"
     ls "$build"/crash-"$t"-* 2>/dev/null || true
     failed=1
   fi
