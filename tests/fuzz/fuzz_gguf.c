@@ -1,6 +1,7 @@
 // Fuzz target: the GGUF reader on a buffer (tb_gguf_parse), then what a loader does with what
-// it accepts: every key through the typed getters, every tensor looked up by name and, if its
-// type is one tritbench decodes, decoded to ternary (the I2_S, TQ2_0, TQ1_0 and float codecs).
+// it accepts: every key through the typed getters, every tensor looked up by name and decoded
+// to ternary (the I2_S, TQ2_0, TQ1_0 codecs; F32, F16 and BF16 holding {-s, 0, +s}), as the
+// parser accepts only the types tritbench decodes.
 #include "gguf.h"
 #include "gguf_model.h"
 
@@ -32,7 +33,6 @@ static void decode_tensors(const tb_gguf *g)
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const tb_gguf_tensor *t = &g->t[i];
         if (tb_gguf_find_tensor(g, t->name) == NULL) abort(); // a parsed tensor must be found
-        if (t->type == TB_GGML_F16 || t->type == TB_GGML_BF16) continue; // floats: not ternary
         uint64_t count = 1;
         for (uint32_t d = 0; d < t->n_dims; d++) count *= t->ne[d];
         // Each tensor's bytes follow from its type and shape and lie inside the input, so

@@ -13,7 +13,9 @@
 
 static int failed;
 
-static void save_model(const tb_config *c, tb_file_format fmt, const char *dir, const char *name)
+// A model in format fmt, for fuzz_model and (if also_gguf) fuzz_gguf.
+static void save_model(const tb_config *c, tb_file_format fmt, int also_gguf, const char *dir,
+                       const char *name)
 {
     tb_model m;
     char err[600], path[1024];
@@ -23,7 +25,7 @@ static void save_model(const tb_config *c, tb_file_format fmt, const char *dir, 
         failed = 1;
     }
     const char *targets[] = {"fuzz_model", "fuzz_gguf"};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 1 + also_gguf; i++) {
         snprintf(path, sizeof path, "%s/%s/%s.gguf", dir, targets[i], name);
         if (tb_gguf_save_model(&m, path, fmt, err, sizeof err) != 0) {
             fprintf(stderr, "make_seeds: %s\n", err);
@@ -53,8 +55,14 @@ static void save_tensor(uint32_t type, int n, int k, const char *dir, const char
     if (type == TB_GGML_I2_S) tb_encode_i2_s(w, count, 0.5f, data);
     if (type == TB_GGML_TQ2_0) tb_encode_tq2_0(w, count, 0.5f, data);
     if (type == TB_GGML_TQ1_0) tb_encode_tq1_0(w, count, 0.5f, data);
-    if (type == TB_GGML_F32)
-        for (size_t i = 0; i < count; i++) ((float *)data)[i] = 0.5f * (float)w[i];
+    for (size_t i = 0; i < count; i++) {
+        float v = 0.5f * (float)w[i];
+        uint32_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        if (type == TB_GGML_F32) memcpy(data + 4 * i, &v, 4);
+        uint16_t h = type == TB_GGML_F16 ? tb_f32_to_f16(v) : (uint16_t)(bits >> 16); // bf16
+        if (type == TB_GGML_F16 || type == TB_GGML_BF16) memcpy(data + 2 * i, &h, 2);
+    }
     tb_gguf_writer *gw = tb_gguf_writer_new();
     tb_gguf_add_str(gw, "general.architecture", "bitnet-b1.58");
     tb_gguf_add_u32(gw, "general.alignment", 32);
@@ -78,14 +86,17 @@ int main(int argc, char **argv)
     }
     // name, dim, hidden_dim, layers, heads, kv heads (grouped), vocab, context, theta, eps
     tb_config small = {"seed", 32, 64, 1, 2, 1, 8, 16, 10000.0f, 1e-5f};
-    save_model(&small, TB_FMT_I2_S, argv[1], "model-i2_s");
-    save_model(&small, TB_FMT_F32, argv[1], "model-f32");
+    save_model(&small, TB_FMT_I2_S, 1, argv[1], "model-i2_s");
+    // 40 KB: fuzz_model only (fuzz_gguf has the f32 codec in tensor-f32).
+    save_model(&small, TB_FMT_F32, 0, argv[1], "model-f32");
     tb_config two = small;
     two.n_layers = 2, two.n_kv_heads = 2, two.vocab_size = 5;
-    save_model(&two, TB_FMT_I2_S, argv[1], "model-2layers-i2_s");
+    save_model(&two, TB_FMT_I2_S, 1, argv[1], "model-2layers-i2_s");
     save_tensor(TB_GGML_I2_S, 4, 32, argv[1], "tensor-i2_s");
     save_tensor(TB_GGML_TQ2_0, 2, 256, argv[1], "tensor-tq2_0");
     save_tensor(TB_GGML_TQ1_0, 2, 256, argv[1], "tensor-tq1_0");
     save_tensor(TB_GGML_F32, 3, 5, argv[1], "tensor-f32");
+    save_tensor(TB_GGML_F16, 3, 5, argv[1], "tensor-f16");
+    save_tensor(TB_GGML_BF16, 3, 5, argv[1], "tensor-bf16");
     return failed;
 }
