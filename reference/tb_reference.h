@@ -12,8 +12,10 @@
 // Loops marked TB_VEC_CLONES are compiled for the CPU's best vector ISA too, picked when the
 // program loads (GCC/clang function multi-versioning, x86-64 ELF only): the library is
 // otherwise built for baseline x86-64 (SSE2). Only for loops whose every operation is exact or
-// in an order fixed by the source, so that every version computes the same values.
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+// in an order fixed by the source, so that every version computes the same values. Not with
+// clang: Debian 12's clang 14 names the dispatcher "NAME.ifunc", so calls from other files do
+// not link; clang builds (the fuzz targets) get the baseline loop.
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && !defined(__clang__)
 #define TB_VEC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define TB_VEC_CLONES
