@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *path = fuzz_file_write(data, size, ".json");
     tb_result_set set;
     tb_error err;
-    if (tb_result_set_read(path, &set, &err) != TB_OK) return 0;
+    if (tb_result_set_read(path, 0, &set, &err) != TB_OK) return 0;
     char id[512];
     for (int i = 0; i < set.nfiles; i++) tb_result_point_id(&set.files[i], id, sizeof id, &err);
     tb_result_set_free(&set);
