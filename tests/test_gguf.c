@@ -387,9 +387,8 @@ static int patch_u32(char *file, size_t size, const char *key, uint32_t v)
     return 0;
 }
 
-// Hyperparameters near 2^31 and 2^32, and a model bigger than the machine: refused with the
-// file, the field and the figures, before the loader allocates.
-static void hostile_models(const char *path)
+// The tiny configuration written as an I2_S model file at path, and its bytes (NULL on failure).
+static char *tiny_model_file(const char *path, size_t *size)
 {
     tb_config c;
     tb_config_find("tiny", &c);
@@ -398,8 +397,19 @@ static void hostile_models(const char *path)
     tb_model_synthetic(&c, 5, &m);
     EXPECT(tb_gguf_save_model(&m, path, TB_FMT_I2_S, err, sizeof err) == 0, "%s", err);
     tb_model_free(&m);
+    char *bytes = read_all(path, size);
+    EXPECT(bytes && *size > 1000, "model file not written");
+    return bytes;
+}
+
+// Hyperparameters near 2^31 and 2^32, and a model bigger than the machine: refused with the
+// file, the field and the figures, before the loader allocates.
+static void hostile_models(const char *path)
+{
+    tb_model m;
+    char err[600];
     size_t size;
-    char *good = read_all(path, &size);
+    char *good = tiny_model_file(path, &size);
     if (!good) return;
     const struct {
         const char *key;
@@ -446,16 +456,10 @@ static void hostile_models(const char *path)
 // ---- whole model files: truncated, renamed tensor, wrong architecture ----
 static void model_files(const char *path)
 {
-    tb_config c;
-    tb_config_find("tiny", &c);
     tb_model m;
     char err[600];
-    tb_model_synthetic(&c, 5, &m);
-    EXPECT(tb_gguf_save_model(&m, path, TB_FMT_I2_S, err, sizeof err) == 0, "%s", err);
-    tb_model_free(&m);
     size_t size;
-    char *good = read_all(path, &size);
-    EXPECT(good && size > 1000, "model file not written");
+    char *good = tiny_model_file(path, &size);
     if (!good) return;
     // A sample of truncations (every 97th length, and the last bytes) through the model loader.
     for (size_t len = 0; len < size; len += (len + 97 < size ? 97 : 1)) {
