@@ -153,10 +153,10 @@ mutant any harness/tuning/tune_file.c tune \
   's/    int ok = same_fields(f, here, "there", "here", why, len) \&\&/    int ok = 1 || (same_fields(f, here, "there", "here", why, len) \&\&/; s/             same_fields(here, f, "here", "there", why, len);/             same_fields(here, f, "here", "there", why, len));/' \
   "tune file: another CPU's file used"
 mutant x86_64 kernels/i2_layout.c i2_avx512vnni \
-  's/(size_t)q \* row_bytes, I2_PREFETCH_AHEAD/row_bytes, I2_PREFETCH_AHEAD/' \
+  's/(size_t)q \* row_bytes, ahead/row_bytes, ahead/' \
   "i2 driver: a tile reads neighbouring rows, not one row of each run"
 mutant aarch64 kernels/i2_layout.c i2_neon \
-  's/(size_t)q \* row_bytes, I2_PREFETCH_AHEAD/row_bytes, I2_PREFETCH_AHEAD/' \
+  's/(size_t)q \* row_bytes, ahead/row_bytes, ahead/' \
   "i2 driver: a tile reads neighbouring rows, not one row of each run"
 mutant x86_64 kernels/f16_avx512.c f16_avx512 \
   's/x, y + row0 + t, q);/x, y + row0 + t, 1);/' \
