@@ -75,7 +75,11 @@ static void render_times(const cJSON *doc)
     const cJSON *r, *k;
     printf("\nlayer time in ms (one layer's products); * the fastest, - not timed\n");
     printf("%-10s %3s", "regime", "thr");
-    cJSON_ArrayForEach(k, kernels) printf("  %*s", column_width(k->valuestring), k->valuestring);
+    cJSON_ArrayForEach(k, kernels)
+    {
+        const char *name = cJSON_IsString(k) ? k->valuestring : "?";
+        printf("  %*s", column_width(name), name);
+    }
     printf("\n");
     cJSON_ArrayForEach(r, cJSON_GetObjectItem(doc, "regimes"))
     {
