@@ -27,6 +27,11 @@
 // Candidates; each list holds its default.
 static const int prefetch_candidates[] = {0, 512, 1024, 2048, 4096, 8192};
 static const int chunk_candidates[] = {16384, 32768, 65536, 131072, 262144};
+// Room for the candidates of one sweep (the samples buffer and the medians are sized by it).
+#define SWEEP_MAX 8
+_Static_assert(sizeof prefetch_candidates / sizeof(int) <= SWEEP_MAX &&
+                   sizeof chunk_candidates / sizeof(int) <= SWEEP_MAX,
+               "a sweep fits its buffers");
 _Static_assert(TB_PREFETCH_DEFAULT == 2048 && TB_POOL_CHUNK_WORK == 65536,
                "the candidate lists hold the defaults");
 
@@ -132,7 +137,7 @@ static cJSON *sweep(sweep_ctx *x, param what, const int *cand, int ncand, int df
     }
     cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "candidates");
     int fastest = 0, d = 0;
-    double fastest_s = 0, med[16];
+    double fastest_s = 0, med[SWEEP_MAX];
     for (int c = 0; c < ncand; c++) {
         med[c] = tb_quantile(x->samples + (size_t)c * x->rounds, x->rounds, 0.5);
         cJSON *e = cJSON_CreateObject();
@@ -163,7 +168,7 @@ cJSON *tb_tune_driver(const tb_kernel *kn, const tb_layer_shape *shapes, int nsh
     const tb_driver_params saved = tb_driver_get(), dflt = tb_driver_defaults();
     layer L;
     tb_pool *pool = tb_pool_create(threads);
-    double *samples = calloc((size_t)16 * rounds + BLOCK_CALLS_MAX, sizeof(double));
+    double *samples = calloc((size_t)SWEEP_MAX * rounds + BLOCK_CALLS_MAX, sizeof(double));
     if (!samples) abort();
     if (layer_make(&L, kn, shapes, nshapes, seed) == 0) {
         tb_driver_set(dflt);
@@ -177,7 +182,7 @@ cJSON *tb_tune_driver(const tb_kernel *kn, const tb_layer_shape *shapes, int nsh
                                                 : (int)want,
                        rounds,
                        samples,
-                       samples + (size_t)16 * rounds,
+                       samples + (size_t)SWEEP_MAX * rounds,
                        obs};
         tb_driver_params chosen = dflt;
         cJSON_AddItemToObject(o, "prefetch_bytes",
