@@ -5,6 +5,7 @@
 
 #include "tb_model.h"
 #include "tb_pool.h"
+#include "transformer.h"
 
 // ---- The bound: engine vs the quantization-consistent reference (mode a) ----
 //
@@ -65,5 +66,47 @@ typedef struct {
 // rest one token at a time (GEMV path). 0, or -1 with a message.
 int tb_engine_compare(const tb_model *m, const tb_kernel *kn, tb_pool *pool, const tb_ref_run *r,
                       tb_engine_cmp *out, char *err, size_t err_len);
+
+// ---- The output head's formats (--head): their cost, and a bound each logit must keep ----
+//
+// With the same kernel and tokens, the residual stream up to the head is bit-identical whatever
+// the head's format, so the logits of two heads differ by the head product alone. Its exact
+// value is L_v = sum_j W_vj x_j over the f32 head row W_v and the head input x (the final-normed
+// row, in double). A head format promises each held weight w^ = |w - w^| <= e_j, and (q8, q4)
+// the int8 input x^ = |x - x^| <= s_x / 2, s_x = absmax(x) / 127 (tb_ref_quantize_row); then
+//   |logit - L_v| <= sum_j e_j |x_j| + sum_j (|W_vj| + e_j) |x_j - x^_j|
+//                    + rho * sum_j (|W_vj| + e_j)(|x_j| + s_x / 2)
+// where rho is the kernel's own float error relative to S = sum |w^ x^| (exact integer kernels:
+// the dot's conversion to float, the product of the two scales and the scaling, (1 + u)^3 - 1;
+// inexact kernels: their error_bound(dim)). Per format:
+//   f16: e_j = 2^-11 |w| + 2^-25 (round to nearest; 2^-25 is half the subnormal spacing),
+//        x^ = x (float activations);
+//   q8:  e_j = step_v / 2, step_v = absmax(W_v) / 127 (one scale per row);
+//   q4:  e_j = step_g (1 + 2^-11) / 2 + 2^-26 + 7 * 2^-25, step_g = absmax(group) / 7: the group
+//        scale rounds to f16 (relative 2^-11, or 2^-25 absolute when subnormal), and a scale
+//        rounded down so far that the code clamps at +-7 can only happen below 105 * 2^-25.
+// All of it times TB_HEAD_BOUND_SLACK, for the quantizers' float divisions (w / d and x * 127 /
+// absmax round once each: < 2^-16 of a step) and the bound's own double arithmetic.
+#define TB_HEAD_BOUND_SLACK (1.0 + 0x1p-10)
+
+typedef struct {
+    tb_head_format head; // as run (f32 when no kernel of the format runs here)
+    const char *kernel;  // its kernel (NULL for f32)
+    double kl_vs_f16;    // mean over positions of KL(softmax(f16 head) || softmax(this head))
+    double top1_vs_f16;  // fraction of positions whose argmax equals the f16 head's
+    double nmse_vs_f16;  // of the logits against the f16 head's
+    double kl_vs_float;  // against the plain float reference (b), as tb_engine_cmp.kl
+    double top1_vs_float;
+    double bound_ratio;  // largest |logit - L_v| / bound over every position and logit (<= 1)
+    uint64_t bytes;      // the head as held
+    tb_head_format base; // the "f16" of the comparison: f32 where no f16 kernel runs here
+} tb_head_cmp;
+
+// Runs the engine on kernel kn over r's tokens once per head of heads[0..n) plus the f16 head
+// (the comparison's base; f32 where this CPU has no f16 kernel), and fills out[0..n). 0, or -1
+// with a message.
+int tb_head_compare(const tb_model *m, const tb_kernel *kn, tb_pool *pool, const tb_ref_run *r,
+                    const tb_head_format *heads, int n, tb_head_cmp *out, char *err,
+                    size_t err_len);
 
 #endif

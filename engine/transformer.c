@@ -106,8 +106,33 @@ static const tb_kernel *kernel_for(const tb_transformer *t, int n)
     return n == 1 ? t->kn : t->prefill_kn;
 }
 
+const char *const tb_head_names[TB_HEAD_COUNT] = {"f32", "f16", "q8", "q4"};
+
+int tb_head_parse(const char *name)
+{
+    for (int h = 0; h < TB_HEAD_COUNT; h++)
+        if (strcmp(name, tb_head_names[h]) == 0) return h;
+    return -1;
+}
+
+const tb_kernel *tb_head_kernel(tb_head_format h)
+{
+    static const tb_float_format formats[TB_HEAD_COUNT] = {TB_FLOAT_NONE, TB_FLOAT_FP16,
+                                                           TB_FLOAT_Q8, TB_FLOAT_Q4};
+    if (h <= TB_HEAD_F32 || h >= TB_HEAD_COUNT) return NULL;
+    const tb_kernel *kn = tb_kernel_best_baseline(formats[h]);
+    return kn && kn->pack_float ? kn : NULL;
+}
+
+// Bytes of the head in the form it is held in (f32: the model's own array).
+static uint64_t head_bytes(const tb_config *c, const tb_kernel *head_kn)
+{
+    return head_kn ? (uint64_t)head_kn->packed_size(c->vocab_size, c->dim)
+                   : tb_model_embedding_params(c) * 4;
+}
+
 uint64_t tb_transformer_bytes_needed(const tb_config *c, const tb_kernel *kn, int max_seq,
-                                     int max_batch, int head_f16, int threads)
+                                     int max_batch, tb_head_format head, int threads)
 {
     uint64_t bytes = 0, staging = 0;
     for (int w = 0; w < TB_N_LINEAR; w++) {
@@ -118,7 +143,9 @@ uint64_t tb_transformer_bytes_needed(const tb_config *c, const tb_kernel *kn, in
         if ((uint64_t)n * (uint64_t)k * 5 > staging) staging = (uint64_t)n * (uint64_t)k * 5;
     }
     uint64_t emb = tb_model_embedding_params(c);
-    bytes += emb * 4 + (head_f16 ? emb * 2 : 0) + tb_model_norm_params(c) * 4;
+    const tb_kernel *head_kn = tb_head_kernel(head);
+    bytes += emb * 4 + (head_kn ? head_bytes(c, head_kn) : 0) + tb_model_norm_params(c) * 4;
+    if (head_kn) bytes += (uint64_t)head_kn->act_size(max_batch, c->dim);
     bytes +=
         2ull * 4 * (uint64_t)c->n_layers * (uint64_t)(max_seq + ATT_BLOCK) * (uint64_t)kv_dim(c);
     // Per token of a batch: x, xb, xb2, q; hb, hb2; logits; k, v in float, xq in int8.
@@ -130,15 +157,14 @@ uint64_t tb_transformer_bytes_needed(const tb_config *c, const tb_kernel *kn, in
 }
 
 int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *kn, tb_pool *pool,
-                         int max_seq, int max_batch, int head_f16, char *err, size_t err_len)
+                         int max_seq, int max_batch, tb_head_format head, char *err, size_t err_len)
 {
-    return tb_transformer_build_pair(t, m, kn, kn, pool, max_seq, max_batch, head_f16, err,
-                                     err_len);
+    return tb_transformer_build_pair(t, m, kn, kn, pool, max_seq, max_batch, head, err, err_len);
 }
 
 int tb_transformer_build_pair(tb_transformer *t, const tb_model *m, const tb_kernel *kn,
                               const tb_kernel *prefill, tb_pool *pool, int max_seq, int max_batch,
-                              int head_f16, char *err, size_t err_len)
+                              tb_head_format head, char *err, size_t err_len)
 {
     memset(t, 0, sizeof *t);
     const tb_config *c = &m->cfg;
@@ -182,17 +208,8 @@ int tb_transformer_build_pair(tb_transformer *t, const tb_model *m, const tb_ker
         t->ternary_params += (uint64_t)n * (uint64_t)k;
     }
 
-    // Output head: the tied embedding (or the untied output), in f32 or converted to f16.
     t->head = m->output ? m->output : m->embedding;
-    uint64_t emb = tb_model_embedding_params(c);
-    t->embed_bytes = emb * 4 * (m->output ? 2 : 1);
-    if (head_f16) t->head_kn = tb_kernel_best_baseline(TB_FLOAT_FP16);
-    if (t->head_kn) {
-        t->head_packed = tb_alloc(t->head_kn->packed_size(c->vocab_size, c->dim));
-        f16_pack_float(t->head, c->vocab_size, c->dim, t->head_packed);
-        t->head_act = tb_alloc(t->head_kn->act_size(max_batch, c->dim));
-        t->embed_bytes += t->head_kn->packed_size(c->vocab_size, c->dim);
-    }
+    tb_transformer_set_head(t, head); // no kernel of the format here: f32
     t->norm_bytes = tb_model_norm_params(c) * 4;
 
     // RoPE tables in double, rounded once: cos/sin(pos * theta^(-2i/hs)).
@@ -235,6 +252,23 @@ int tb_transformer_build_pair(tb_transformer *t, const tb_model *m, const tb_ker
     s->kcache = tb_alloc(cache * sizeof(float));
     s->vcache = tb_alloc(cache * sizeof(float));
     t->kv_bytes = 2 * cache * sizeof(float);
+    return 0;
+}
+
+int tb_transformer_set_head(tb_transformer *t, tb_head_format head)
+{
+    const tb_config *c = &t->cfg;
+    tb_free(t->head_packed), tb_free(t->head_act);
+    t->head_packed = t->head_act = NULL;
+    // The f32 head is the model's own array (the tied embedding, or the untied output too).
+    t->embed_bytes = tb_model_embedding_params(c) * 4 * (t->model->output ? 2 : 1);
+    t->head_kn = tb_head_kernel(head);
+    t->head_format = t->head_kn ? head : TB_HEAD_F32;
+    if (!t->head_kn) return head == TB_HEAD_F32 ? 0 : -1;
+    t->head_packed = tb_alloc(head_bytes(c, t->head_kn));
+    t->head_kn->pack_float(t->head, c->vocab_size, c->dim, t->head_packed);
+    t->head_act = tb_alloc(t->head_kn->act_size(t->max_batch, c->dim));
+    t->embed_bytes += head_bytes(c, t->head_kn);
     return 0;
 }
 
@@ -775,8 +809,13 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
     // Final norm and head, for every row or only the last.
     int first = all_logits ? 0 : n - 1, rows = n - first;
     rmsnorm_rows(s->xb, s->x + (size_t)first * dim, m->final_norm, rows, dim, c->norm_eps);
-    if (t->head_kn) { // f16: the FP16 kernel, rows split across the pool like any matmul
-        float_prepare_float(s->xb, rows, dim, t->head_act);
+    if (t->head_kn) { // a head kernel, rows split across the pool like any matmul
+        if (t->head_format == TB_HEAD_F16) {
+            float_prepare_float(s->xb, rows, dim, t->head_act);
+        } else { // q8, q4: int8 activations, absmax per token, as a BitLinear input
+            tb_ref_quantize_rows(s->xb, rows, dim, s->xq, s->xs);
+            t->head_kn->prepare(s->xq, s->xs, rows, dim, t->head_act);
+        }
         tb_pool_matmul(t->pool, t->head_kn, t->head_packed, t->head_act, rows, c->vocab_size, dim,
                        s->logits);
     } else {
@@ -789,8 +828,7 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
 
 uint64_t tb_transformer_weight_read_bytes(const tb_transformer *t)
 {
-    uint64_t head = tb_model_embedding_params(&t->cfg) * (t->head_kn ? 2 : 4);
-    return t->ternary_bytes + head + t->norm_bytes;
+    return t->ternary_bytes + head_bytes(&t->cfg, t->head_kn) + t->norm_bytes;
 }
 
 uint64_t tb_transformer_kv_read_bytes(const tb_transformer *t, int pos)

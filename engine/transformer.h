@@ -7,7 +7,7 @@
 //               x += BitLinear_o(attn_sub_norm(GQA attention over the KV cache))
 //               m = ffn_norm(x)
 //               x += BitLinear_down(ffn_sub_norm(relu(BitLinear_gate(m))^2 * BitLinear_up(m)))
-//   logits = head(final_norm(x))                  (float head: tied embedding, f32 or f16)
+//   logits = head(final_norm(x))                  (tied embedding: f32, f16, q8 or q4)
 //
 // m tokens at once go through the kernels' GEMM path (prefill), one token through GEMV
 // (decode), each through its own kernel if asked: a decode kernel for one-token products and a
@@ -40,6 +40,20 @@ extern const char *const tb_phase_names[TB_PHASE_COUNT];
 typedef struct {
     double seconds[TB_PHASE_COUNT]; // summed over forward calls
 } tb_profile;
+
+// Formats of the output head (`--head`): the vocab x dim float matrix (the tied embedding or the
+// untied output) kept in f32 and multiplied by the engine's own float dot, or packed from float
+// by the best kernel of a float-weight format (tb_kernel.pack_float): f16 (the FP16 baseline;
+// activations stay float), q8 (int8, one scale per row) and q4 (4-bit, one scale per group of 32;
+// both with the head input quantized to int8 per token, absmax, as a BitLinear input is).
+typedef enum { TB_HEAD_F32, TB_HEAD_F16, TB_HEAD_Q8, TB_HEAD_Q4, TB_HEAD_COUNT } tb_head_format;
+extern const char *const tb_head_names[TB_HEAD_COUNT]; // "f32", "f16", "q8", "q4"
+// TB_HEAD_* of a name, -1 if unknown.
+int tb_head_parse(const char *name);
+// The kernel that carries head format h on this CPU (the highest-ranked runnable kernel of its
+// format), or NULL: for f32, or when this CPU runs no kernel of the format (the engine then
+// keeps the head in f32 and says so through tb_transformer.head).
+const tb_kernel *tb_head_kernel(tb_head_format h);
 
 // Positions per block of the key cache (see transformer.c).
 #define ATT_BLOCK 16
@@ -75,8 +89,9 @@ typedef struct {
     int max_batch;               // most tokens per forward call
     void **packed;               // (n_layers, TB_N_LINEAR) kernel-packed ternary weights
     const float *head;           // (vocab_size, dim) output head in f32 (tied: the embedding)
-    // The head in f16, when chosen: packed for the FP16 baseline kernel of this CPU (the same
-    // tuned GEMV/GEMM the speedup tables use), else NULL and the f32 head is used.
+    // The head format in use (what was asked for, or f32 when no kernel of it runs here) and,
+    // unless f32, the kernel that holds it (tb_head_kernel: the same GEMV/GEMM the tables time).
+    tb_head_format head_format;
     const tb_kernel *head_kn;
     void *head_packed; // (vocab_size, dim) in head_kn's packed form
     void *head_act;    // (max_batch, dim) head_kn's prepared activations
@@ -97,17 +112,22 @@ typedef struct {
 
 // Packs every ternary tensor of m with kernel kn (tensors fetched on demand, several at once on
 // the pool's threads), allocates a KV cache of max_seq positions and buffers for max_batch
-// tokens. head_f16: keep the output head in f16 (half the bytes read per token). 0, or -1 with a
-// message. m must outlive t.
+// tokens. head: the output head's format (f16 halves the bytes a token reads, q8 quarters
+// them). 0, or -1 with a message. m must outlive t.
 int tb_transformer_build(tb_transformer *t, const tb_model *m, const tb_kernel *kn, tb_pool *pool,
-                         int max_seq, int max_batch, int head_f16, char *err, size_t err_len);
+                         int max_seq, int max_batch, tb_head_format head, char *err,
+                         size_t err_len);
 // The same with one kernel per product regime: decode (one token) packs the weights and runs
 // the one-token products, prefill (NULL: decode) the products of several tokens. Refused (-1,
 // message) unless both have the same packed format.
 int tb_transformer_build_pair(tb_transformer *t, const tb_model *m, const tb_kernel *decode,
                               const tb_kernel *prefill, tb_pool *pool, int max_seq, int max_batch,
-                              int head_f16, char *err, size_t err_len);
+                              tb_head_format head, char *err, size_t err_len);
 void tb_transformer_free(tb_transformer *t);
+// Replaces the output head by one in format head (packed again from the float head; the
+// ternary weights, caches and buffers stay). 0; or -1 when this CPU runs no kernel of that
+// format, and the head is then f32 (head_format says which one is in use).
+int tb_transformer_set_head(tb_transformer *t, tb_head_format head);
 
 // Runs tokens[0..n) at positions pos..pos+n-1 (1 <= n <= max_batch, pos + n <= max_seq; the
 // cache must hold positions 0..pos-1). Returns the logits: all n rows (n x vocab) if
@@ -117,10 +137,10 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
 // Bytes tb_transformer_build will allocate for kernel kn (weights, head, KV cache, buffers),
 // plus the per-thread staging of tensors while packing.
 uint64_t tb_transformer_bytes_needed(const tb_config *c, const tb_kernel *kn, int max_seq,
-                                     int max_batch, int head_f16, int threads);
+                                     int max_batch, tb_head_format head, int threads);
 
 // Weight bytes one decode step reads: every packed ternary weight, the output head as held
-// (f16 or f32) and the norms.
+// (its packed size, or f32) and the norms.
 uint64_t tb_transformer_weight_read_bytes(const tb_transformer *t);
 
 // Bytes of KV cache one forward step at position pos reads: keys and values of positions 0..pos

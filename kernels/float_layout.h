@@ -54,6 +54,7 @@ double f16_error_bound(int k);
 #define F16_KERNEL_COMMON                                                                          \
     .format = "f16", .k_block = FLOAT_K_ALIGN, .exact = 0, .baseline = TB_FLOAT_FP16,              \
     .error_bound = f16_error_bound, .packed_size = f16_packed_size, .pack = f16_pack,              \
+    .pack_float = f16_pack_float,                                                                  \
     .act_size = float_act_size, .prepare = float_prepare
 
 #endif

@@ -56,6 +56,8 @@ typedef enum {
     TB_FLOAT_NONE = 0,
     TB_FLOAT_FP32 = 1,
     TB_FLOAT_FP16 = 2,
+    TB_FLOAT_Q8 = 3,
+    TB_FLOAT_Q4 = 4,
 } tb_float_format;
 
 typedef struct tb_kernel {
@@ -87,6 +89,7 @@ typedef struct tb_kernel {
     // Pack canonical ternary weights. Callers use tb_pack(), which first refuses values
     // outside {-1, 0, +1}; pack itself may assume valid input.
     void (*pack)(const int8_t *w, float w_scale, int n, int k, void *packed);
+    void (*pack_float)(const float *w, int n, int k, void *packed);
     // Bytes of the prepared form of m activation rows of length k.
     size_t (*act_size)(int m, int k);
     void (*prepare)(const int8_t *x, const float *x_scale, int m, int k, void *act);

@@ -38,7 +38,9 @@ expect 2 "not among the kernels timed" bench kernels --kernel naive --baseline i
 expect 2 "--model CONFIG|FILE is required" bench model
 expect 2 "unknown option '--frob'" bench model --model tiny --frob
 expect 2 "must be 2 comma-separated" bench kernels --shape 5
-expect 2 "must be f16 or f32" bench model --model tiny --head f8
+expect 2 "is not one of f32, f16, q8, q4" bench model --model tiny --head f8
+expect 2 "listed twice" bench model --model tiny --head q8,f16,q8
+expect 2 "--head needs --model" validate --head q8
 
 # A validation document names every kernel it checked and passes the one asked for.
 tb validate --kernel naive --shape 3,7 --out "$dir/validate.json" >/dev/null 2>&1

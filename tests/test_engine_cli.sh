@@ -18,7 +18,7 @@ expect 2 "-3 is out of range" generate --model tiny --prompt-tokens -3
 expect 2 "outside the vocabulary" generate --model tiny --prompt-tokens 1,97
 expect 2 "exceed the context" generate --model tiny --tokens 200
 expect 2 "no kernel named 'nosuch'" generate --model tiny --kernel nosuch
-expect 2 "must be f16 or f32" generate --model tiny --head f8
+expect 2 "must be f32/f16/q8 or q4" generate --model tiny --head f8
 expect 2 "unknown option '--bogus'" generate --model tiny --bogus
 expect 2 "needs a value" generate --model
 expect 2 "refused" generate --model 100B

@@ -9,7 +9,7 @@
 
 static const char *help =
     "usage: tritbench bench model --model CONFIG|FILE [--kernel A,B,...] [--threads T,...]\n"
-    "                             [--prompt P] [--tokens N] [--reps R] [--head f16|f32]\n"
+    "                             [--prompt P] [--tokens N] [--reps R] [--head LIST]\n"
     "                             [--seed S] [--json] [--out FILE] [--save]\n"
     "\n"
     "Prefill tokens/s (the prompt in one forward call), decode tokens/s (one token a call),\n"
@@ -29,15 +29,18 @@ static const char *help =
     "  --prompt P           prompt tokens (default 128)\n"
     "  --tokens N           decoded tokens a repetition (default 128)\n"
     "  --reps R             timed repetitions after one warm-up (default 3)\n"
-    "  --head f16|f32       output head precision (default f16)\n"
+    "  --head LIST          output head formats, each timed on the same engine, taking turns at\n"
+    "                       each thread count: f16 (default), f32, q8 (int8, a scale per row),\n"
+    "                       q4 (4-bit, a scale per 32 weights); 'vs' is decode tokens/s against\n"
+    "                       the first head listed\n"
     "  --layer-sampled      time 2 and 6 layers of the configuration and extrapolate to all\n"
     "                       (for models larger than memory; every figure says so)\n"
     "  --json, --out FILE, --save, --roofline-mib N   as for 'bench kernels'\n";
 
 typedef struct {
     tb_bench_model_params run;
-    int head, json, save;
-    const char *out;
+    int json, save;
+    const char *out, *head;
 } bench_model_options;
 
 static const tb_option options[] = {
@@ -48,7 +51,7 @@ static const tb_option options[] = {
     TB_OPT_INT_ROW("prompt", bench_model_options, run.prompt, 1, TB_TOKENS_MAX),
     TB_OPT_INT_ROW("tokens", bench_model_options, run.tokens, 2, TB_TOKENS_MAX),
     TB_OPT_INT_ROW("reps", bench_model_options, run.reps, 1, 1000),
-    TB_OPT_CHOICE_ROW("head", bench_model_options, head, "f16,f32"),
+    TB_OPT_STRING_ROW("head", bench_model_options, head),
     TB_OPT_U64_ROW("seed", bench_model_options, run.seed),
     TB_OPT_INT_ROW("roofline-mib", bench_model_options, run.roofline_mib, 1, 1 << 16),
     TB_OPT_FLAG_ROW("json", bench_model_options, json),
@@ -57,7 +60,18 @@ static const tb_option options[] = {
     TB_OPT_FLAG_ROW("layer-sampled", bench_model_options, run.sample_layers),
 };
 
-static void render_entry(const cJSON *e)
+// The entry of the first head listed with e's kernel and thread count (e itself if none).
+static const cJSON *first_head_entry(const cJSON *doc, const cJSON *e)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(
+        o, cJSON_GetObjectItem(
+               doc, "entries")) if (strcmp(tb_jstr(o, "kernel"), tb_jstr(e, "kernel")) == 0 &&
+                                    tb_jnum(o, "threads") == tb_jnum(e, "threads")) return o;
+    return e;
+}
+
+static void render_entry(const cJSON *doc, const cJSON *e)
 {
     double decode = tb_jnum(e, "decode_tokens_per_s"),
            per_token = tb_jnum(e, "bytes_read_per_token");
@@ -68,8 +82,10 @@ static void render_entry(const cJSON *e)
     if (cJSON_IsNumber(cJSON_GetObjectItem(e, "decode_fraction_of_adjacent_passes")))
         snprintf(paired, sizeof paired, "%.0f",
                  100 * tb_jnum(e, "decode_fraction_of_adjacent_passes"));
-    printf("%-14s %3d %10.2f %10.2f %8.1f %9.1f %8s %10.1f %8.1f %6s %6.0f\n", tb_jstr(e, "kernel"),
-           (int)tb_jnum(e, "threads"), tb_jnum(e, "prefill_tokens_per_s"), decode,
+    double first = tb_jnum(first_head_entry(doc, e), "decode_tokens_per_s");
+    printf("%-14s %3d %-4s %10.2f %10.2f %6.2fx %8.1f %9.1f %8s %10.1f %8.1f %6s %6.0f\n",
+           tb_jstr(e, "kernel"), (int)tb_jnum(e, "threads"), tb_jstr(e, "head"),
+           tb_jnum(e, "prefill_tokens_per_s"), decode, decode / first,
            100 * tb_jnum(e, "decode_tokens_per_s_spread") / decode,
            1e3 * tb_jnum(e, "time_to_first_token_s"), joules, per_token / 1e6,
            tb_jnum(e, "read_bandwidth_bytes_per_s") / 1e9, paired,
@@ -86,13 +102,15 @@ static void render(const cJSON *doc)
            (int)tb_jnum(par, "reps"), tb_jstr(par, "head"),
            cJSON_IsTrue(cJSON_GetObjectItem(energy, "available")) ? "RAPL"
                                                                   : tb_jstr(energy, "reason"));
-    printf("%-14s %3s %10s %10s %8s %9s %8s %10s %8s %6s %6s\n", "kernel", "thr", "prefill/s",
-           "decode/s", "spread%", "ttft_ms", "J/token", "MB/token", "bw GB/s", "roof%", "best%");
+    printf("%-14s %3s %-4s %10s %10s %7s %8s %9s %8s %10s %8s %6s %6s\n", "kernel", "thr", "head",
+           "prefill/s", "decode/s", "vs", "spread%", "ttft_ms", "J/token", "MB/token", "bw GB/s",
+           "roof%", "best%");
     const cJSON *e, *sampled = cJSON_GetObjectItem(par, "layer_sampled");
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "entries")) render_entry(e);
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "entries")) render_entry(doc, e);
     cJSON_ArrayForEach(e,
                        cJSON_GetObjectItem(doc, "entries")) if (strcmp(tb_jstr(e, "kernel_choice"),
-                                                                       "--kernel") != 0)
+                                                                       "--kernel") != 0 &&
+                                                                first_head_entry(doc, e) == e)
         printf("%d thread%s: decode kernel %s, prefill kernel %s: %s\n", (int)tb_jnum(e, "threads"),
                tb_jnum(e, "threads") > 1 ? "s" : "", tb_jstr(e, "decode_kernel"),
                tb_jstr(e, "prefill_kernel"), tb_jstr(e, "kernel_choice"));
@@ -121,7 +139,8 @@ int cmd_bench_model(int argc, char **argv)
     int rc =
         tb_parse_options("bench model", help, options, TB_COUNT(options), argc, argv, &o, NULL);
     if (rc) return rc < 0 ? 0 : rc;
-    o.run.head_f16 = o.head == 0;
+    if (o.head && (rc = tb_parse_heads("bench model", o.head, o.run.heads, &o.run.nheads)))
+        return rc;
     cJSON *doc;
     tb_error err;
     tb_progress prog;

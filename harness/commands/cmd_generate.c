@@ -7,7 +7,7 @@
 static const char *help =
     "usage: tritbench generate --model FILE|CONFIG [--kernel NAME] [--prompt-tokens 1,2,3]\n"
     "                          [--tokens N] [--threads T] [--seed S] [--temperature X]\n"
-    "                          [--head f16|f32] [--profile] [--json] [--out FILE]\n"
+    "                          [--head f32|f16|q8|q4] [--profile] [--json] [--out FILE]\n"
     "\n"
     "Runs the BitNet b1.58 engine: the prompt as one prefill (the kernel's GEMM path), then N\n"
     "tokens one at a time (GEMV path), greedy unless --temperature > 0. Prints the ids, prefill\n"
@@ -27,7 +27,9 @@ static const char *help =
     "  --threads T          threads (default 1)\n"
     "  --seed S             seed of a synthetic model and of sampling (default 1)\n"
     "  --temperature X      0 = greedy (default)\n"
-    "  --head f16|f32       precision of the output head (default f16; the embedding stays f32)\n"
+    "  --head FMT           format of the output head: f16 (default), f32, q8 (int8, a scale\n"
+    "                       per row) or q4 (4-bit, a scale per 32 weights); q8 and q4 quantize\n"
+    "                       the head input to int8 per token. The embedding stays f32\n"
     "  --profile            also time each phase of the steady decode steps (norms and\n"
     "                       quantization, qkv, attention, o, gate+up, down, head, sampling)\n"
     "  --json               the document on standard output instead of the report\n"
@@ -36,7 +38,7 @@ static const char *help =
 
 typedef struct {
     tb_generate_params run;
-    int head, json;
+    int json;
     const char *out;
 } generate_options;
 
@@ -49,7 +51,7 @@ static const tb_option options[] = {
     TB_OPT_INT_ROW("threads", generate_options, run.threads, 1, TB_THREADS_MAX),
     TB_OPT_U64_ROW("seed", generate_options, run.seed),
     TB_OPT_DOUBLE_ROW("temperature", generate_options, run.temperature, 0, 100),
-    TB_OPT_CHOICE_ROW("head", generate_options, head, "f16,f32"),
+    TB_OPT_CHOICE_ROW("head", generate_options, run.head, "f32,f16,q8,q4"),
     TB_OPT_FLAG_ROW("profile", generate_options, run.profile),
     TB_OPT_FLAG_ROW("json", generate_options, json),
     TB_OPT_STRING_ROW("out", generate_options, out),
@@ -113,7 +115,6 @@ int cmd_generate(int argc, char **argv)
     tb_generate_defaults(&o.run);
     int rc = tb_parse_options("generate", help, options, TB_COUNT(options), argc, argv, &o, NULL);
     if (rc) return rc < 0 ? 0 : rc;
-    o.run.head_f16 = o.head == 0;
     cJSON *doc;
     tb_error err;
     if ((rc = tb_generate_run(&o.run, NULL, &doc, &err))) return tb_run_error("generate", rc, &err);

@@ -9,6 +9,7 @@ static const char *help =
     "usage: tritbench validate [--kernel NAME|all] [--shape N,K [--m M]] [--seed S] [--json]\n"
     "       tritbench validate --model FILE|CONFIG [--kernel NAME|all] [--tokens N]\n"
     "                          [--prompt-tokens 1,2,3] [--threads T] [--seed S] [--json]\n"
+    "                          [--head f16,q8,q4]\n"
     "\n"
     "Checks kernels against the naive integer oracle: with unit scales the output must be\n"
     "bit-identical (it is the exact integer dot), no output outside the requested row range may\n"
@@ -31,13 +32,19 @@ static const char *help =
     "the reference's. Exact kernels must give identical logits (so identical tokens), and the\n"
     "reference's tokens whenever no activation rounded differently (NMSE at the float floor);\n"
     "after such rounding flips a large random model may pick other tokens, which is reported.\n"
+    "  --head LIST        also the cost of holding the output head in each format of LIST\n"
+    "                     (f32, f16, q8, q4) on one kernel (--kernel, or dispatch's choice):\n"
+    "                     KL, top-1 agreement and NMSE of the logits against the f16 head and\n"
+    "                     KL and top-1 against the float model, over the same positions; and\n"
+    "                     every logit within the bound its format's arithmetic allows around\n"
+    "                     the exact product of the f32 head (engine/model_check.h)\n"
     "Exit status: 0 all passed, 1 a check failed, 2 bad usage.\n";
 
 typedef struct {
     tb_validate_params kernels;
     tb_validate_model_params model;
     int nshape, json;
-    const char *out;
+    const char *out, *head;
 } validate_options;
 
 static const tb_option options[] = {
@@ -50,6 +57,7 @@ static const tb_option options[] = {
     TB_OPT_INTS_ROW("prompt-tokens", validate_options, model.prompt, model.n_prompt, 0, 1 << 24, 1,
                     TB_PROMPT_MAX),
     TB_OPT_INT_ROW("threads", validate_options, model.threads, 1, TB_THREADS_MAX),
+    TB_OPT_STRING_ROW("head", validate_options, head),
     TB_OPT_FLAG_ROW("json", validate_options, json),
     TB_OPT_STRING_ROW("out", validate_options, out),
 };
@@ -94,6 +102,19 @@ static void render_model(const cJSON *doc)
                    cJSON_IsTrue(cJSON_GetObjectItem(r, "greedy_equal")) ? "equal" : "differs",
                    tb_jnum(r, "seconds"), tb_jstr(r, "detail"));
     }
+    const cJSON *heads = cJSON_GetObjectItem(doc, "heads");
+    if (!heads) return;
+    printf("\noutput heads on %s, against the %s head (KL, top1, NMSE) and the float model (b); "
+           "worst/bnd: the largest logit error over its derived bound\n",
+           tb_jstr(heads, "kernel"), tb_jstr(heads, "base"));
+    printf("%-5s %-15s %-6s %9s %10s %7s %10s %10s %7s %9s\n", "head", "kernel", "status", "MB",
+           "KL(base)", "top1", "NMSE", "KL(b)", "top1(b)", "worst/bnd");
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(heads, "results")) printf(
+        "%-5s %-15s %-6s %9.1f %10.3g %7.3f %10.3g %10.3g %7.3f %9.3f %s\n", tb_jstr(r, "head"),
+        tb_jstr(r, "head_kernel")[0] ? tb_jstr(r, "head_kernel") : "-", tb_jstr(r, "status"),
+        tb_jnum(r, "bytes") / 1e6, tb_jnum(r, "kl_vs_base"), tb_jnum(r, "top1_vs_base"),
+        tb_jnum(r, "nmse_vs_base"), tb_jnum(r, "kl_vs_float"), tb_jnum(r, "top1_vs_float"),
+        tb_jnum(r, "worst_error_over_bound"), tb_jstr(r, "detail"));
 }
 
 int cmd_validate(int argc, char **argv)
@@ -106,6 +127,9 @@ int cmd_validate(int argc, char **argv)
     int with_model = o.model.model != NULL;
     if (with_model && o.nshape)
         return tb_usage_error("validate", "--shape and --model do not go together");
+    if (o.head && !with_model) return tb_usage_error("validate", "--head needs --model");
+    if (o.head && (rc = tb_parse_heads("validate", o.head, o.model.heads, &o.model.nheads)))
+        return rc;
     // One kernel choice and seed for both modes.
     o.model.kernel = o.kernels.kernel, o.model.seed = o.kernels.seed;
     cJSON *doc;

@@ -18,6 +18,10 @@ int tb_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(
 // Prints a runner's error as "tritbench CMD: message"; returns status.
 int tb_run_error(const char *cmd, int status, const tb_error *err);
 
+// "--head f16,q8": the head formats of a comma list into heads[0..*n) (each once), or a usage
+// error naming the one that is not f32, f16, q8 or q4.
+int tb_parse_heads(const char *cmd, const char *list, tb_head_format *heads, int *n);
+
 // A progress line on stderr, redrawn in place, only when stderr is a terminal and enabled:
 // "what  done/total  elapsed  ETA".
 typedef struct {

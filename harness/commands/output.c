@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 int tb_usage_error(const char *cmd, const char *fmt, ...)
@@ -65,4 +66,24 @@ const char *tb_jstr(const cJSON *o, const char *key)
 double tb_jnum(const cJSON *o, const char *key)
 {
     return cJSON_GetNumberValue(cJSON_GetObjectItem(o, key));
+}
+
+int tb_parse_heads(const char *cmd, const char *list, tb_head_format *heads, int *n)
+{
+    *n = 0;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        char name[16] = "";
+        if (len < sizeof name) memcpy(name, p, len);
+        int h = tb_head_parse(name);
+        if (h < 0)
+            return tb_usage_error(cmd, "--head: '%.*s' is not one of f32, f16, q8, q4", (int)len,
+                                  p);
+        for (int i = 0; i < *n; i++)
+            if (heads[i] == (tb_head_format)h)
+                return tb_usage_error(cmd, "--head: '%s' is listed twice", name);
+        heads[(*n)++] = h;
+        p += len + (p[len] == ',');
+    }
+    return *n ? 0 : tb_usage_error(cmd, "--head: no format given");
 }

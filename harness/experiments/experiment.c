@@ -237,7 +237,6 @@ static int set_weights(parser *ps, tb_step *s, const char *value)
 // One key of a step; the runner-specific checks come once the whole section is read.
 static int step_key(parser *ps, tb_step *s, int key, const char *value)
 {
-    static const char *const heads[] = {"f16", "f32"};
     static const char *const samplings[] = {"auto", "never", "always"};
     int v, n;
     switch (key) {
@@ -267,7 +266,7 @@ static int step_key(parser *ps, tb_step *s, int key, const char *value)
     if (strcmp(name, "tokens") == 0) return whole(ps, name, value, 2, TB_TOKENS_MAX, &s->tokens);
     if (strcmp(name, "reps") == 0) return whole(ps, name, value, 1, 1000, &s->reps);
     if (strcmp(name, "head") == 0)
-        return choice(ps, name, value, heads, 2, &v) ? (s->head_f16 = v == 0, 1) : 0;
+        return choice(ps, name, value, tb_head_names, TB_HEAD_COUNT, &v) ? (s->head = v, 1) : 0;
     if (strcmp(name, "seed") == 0)
         return whole(ps, name, value, 0, 1L << 30, &v) ? (s->seed = (uint64_t)v, 1) : 0;
     if (strcmp(name, "roofline-mib") == 0)
@@ -290,7 +289,7 @@ static void step_defaults(tb_step *s, const char *name, int line)
                    .prompt = 16,
                    .tokens = 32,
                    .reps = 3,
-                   .head_f16 = 1,
+                   .head = TB_HEAD_F16,
                    .seed = 1,
                    .sampling = TB_SAMPLE_AUTO};
     snprintf(s->name, sizeof s->name, "%s", name);

@@ -14,7 +14,8 @@
 //
 // Kernel lists take names or symbols, so one file serves x86 and ARM: best (what dispatch picks
 // here), fp16 and fp32 (the fastest baseline of that format here), i2, lut2, lut3 (the best
-// kernel of that format here), all (every kernel this CPU runs), and -NAME (drop one). Every key, value and kernel is checked before anything runs.
+// kernel of that format here), all (every kernel this CPU runs), and -NAME (drop one). Every key,
+// value and kernel is checked before anything runs.
 #ifndef TB_EXPERIMENT_H
 #define TB_EXPERIMENT_H
 
@@ -50,7 +51,7 @@ typedef struct {
     int rounds;
     double block_ms;
     int prompt, tokens, reps;
-    int head_f16;
+    tb_head_format head;
     uint64_t seed;
     int roofline_mib;
     tb_sample_mode sampling;

@@ -115,8 +115,8 @@ static uint64_t model_need(const tb_step *s, const char *model, int threads, dou
     for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
         const tb_kernel *kn = tb_kernel_find(name);
         if (!kn) continue;
-        uint64_t b = tb_transformer_bytes_needed(&c, kn, s->prompt + s->tokens, s->prompt,
-                                                 s->head_f16, threads);
+        uint64_t b =
+            tb_transformer_bytes_needed(&c, kn, s->prompt + s->tokens, s->prompt, s->head, threads);
         b += b < tb_roof_plateau_bytes() ? b : tb_roof_plateau_bytes(); // the bandwidth probe
         need = b > need ? b : need;
         double params = (double)tb_model_ternary_params(&c);
@@ -158,7 +158,7 @@ static int model_points(const tb_step *s, tb_point *points, int n, int max)
         b->model = s->models[i], b->kernels = s->kernels, b->nthreads = s->nthreads;
         memcpy(b->threads, s->threads, sizeof b->threads);
         b->prompt = s->prompt, b->tokens = s->tokens, b->reps = s->reps;
-        b->head_f16 = s->head_f16, b->seed = s->seed, b->roofline_mib = s->roofline_mib;
+        b->heads[0] = s->head, b->nheads = 1, b->seed = s->seed, b->roofline_mib = s->roofline_mib;
         p->sampled = s->sampling == TB_SAMPLE_ALWAYS || (too_big && s->sampling == TB_SAMPLE_AUTO);
         p->skipped = too_big && s->sampling == TB_SAMPLE_NEVER;
         b->sample_layers = p->sampled;

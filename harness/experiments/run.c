@@ -47,7 +47,7 @@ static cJSON *point_config(const tb_point *pt)
         cJSON_AddNumberToObject(c, "prompt", b->prompt);
         cJSON_AddNumberToObject(c, "tokens", b->tokens);
         cJSON_AddNumberToObject(c, "reps", b->reps);
-        cJSON_AddStringToObject(c, "head", b->head_f16 ? "f16" : "f32");
+        cJSON_AddStringToObject(c, "head", tb_head_names[b->heads[0]]);
         cJSON_AddBoolToObject(c, "layer_sampled", pt->sampled);
     } else {
         const tb_validate_model_params *v = &pt->params.validate_model;

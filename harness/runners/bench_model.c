@@ -40,7 +40,8 @@ void tb_bench_model_defaults(tb_bench_model_params *p)
                                  .prompt = 128,
                                  .tokens = 128,
                                  .reps = 3,
-                                 .head_f16 = 1,
+                                 .heads = {TB_HEAD_F16},
+                                 .nheads = 1,
                                  .seed = 1};
 }
 
@@ -56,6 +57,8 @@ typedef struct {
     int passes;
     cJSON *roof; // the roof of this entry (roofline.h), owned
     tb_driver_choice driver;
+    tb_head_format head;     // the output head in use (f32 where no kernel of the one asked runs)
+    const char *head_kernel; // its kernel, NULL for f32
     double ternary_bytes, ternary_params, embed_bytes, kv_bytes, weight_read;
     int no_layer_cost; // layer-sampled: the larger model was not slower (noise): no estimate
     double sampled_decode_tps[2]; // layer-sampled: what the two samples measured
@@ -112,6 +115,7 @@ static void measure(const tb_bench_model_params *p, tb_transformer *t, tb_energy
     f->ternary_bytes = (double)t->ternary_bytes, f->ternary_params = (double)t->ternary_params;
     f->embed_bytes = (double)t->embed_bytes, f->kv_bytes = (double)t->kv_bytes;
     f->weight_read = (double)tb_transformer_weight_read_bytes(t);
+    f->head = t->head_format, f->head_kernel = t->head_kn ? t->head_kn->name : NULL;
     free(ids);
 }
 
@@ -183,6 +187,8 @@ static cJSON *entry_to_json(const tb_bench_model_params *p, const engine *e, int
     tb_engine_kernels_to_json(o, &e->k);
     tb_driver_to_json(o, &f->driver);
     cJSON_AddNumberToObject(o, "threads", threads);
+    cJSON_AddStringToObject(o, "head", tb_head_names[f->head]);
+    if (f->head_kernel) cJSON_AddStringToObject(o, "head_kernel", f->head_kernel);
     if (f->no_layer_cost) {
         cJSON_AddStringToObject(o, "error",
                                 "layer sampling: the larger sample decoded no slower than the "
@@ -232,7 +238,11 @@ static cJSON *start_doc(const tb_bench_model_params *p, const tb_config *c, tb_e
     cJSON_AddNumberToObject(par, "tokens", p->tokens);
     cJSON_AddNumberToObject(par, "reps", p->reps);
     cJSON_AddNumberToObject(par, "seed", (double)p->seed);
-    cJSON_AddStringToObject(par, "head", p->head_f16 ? "f16" : "f32");
+    char heads[64] = "";
+    for (int h = 0; h < p->nheads; h++)
+        snprintf(heads + strlen(heads), sizeof heads - strlen(heads), "%s%s", h ? "," : "",
+                 tb_head_names[p->heads[h]]);
+    cJSON_AddStringToObject(par, "head", heads);
     if (p->sample_layers) {
         // Every entry's figures are extrapolated from runs of fewer layers (see above).
         cJSON *s = cJSON_AddObjectToObject(par, "layer_sampled");
@@ -255,29 +265,36 @@ typedef struct {
     const tb_observer *obs;
 } bench_ctx;
 
-// Every thread count of one engine on one model: f[ti] per thread count.
-static int measure_kernel(const bench_ctx *b, const tb_model *m, const engine *e, int *head_f16,
-                          measured *f, tb_error *err)
+// Every thread count and head of one engine on one model: f[h * nthreads + ti]. The engine is
+// built once; at each thread count the heads take turns (only the head is packed again), so
+// that heads compared in one run are measured minutes, not a whole run, apart.
+static int measure_kernel(const bench_ctx *b, const tb_model *m, const engine *e, measured *f,
+                          tb_error *err)
 {
     const tb_bench_model_params *p = b->p;
     tb_transformer t;
     if (tb_transformer_build_pair(&t, m, e->k.decode, e->k.prefill, b->build_pool,
-                                  p->prompt + p->tokens, p->prompt, p->head_f16, err->msg,
+                                  p->prompt + p->tokens, p->prompt, p->heads[0], err->msg,
                                   sizeof err->msg))
         return TB_BAD_INPUT;
-    *head_f16 = t.head_kn != NULL; // no FP16 kernel on this CPU: the head stays f32
     for (int ti = 0; ti < p->nthreads; ti++) {
         if (!(e->threads_mask & (1u << ti))) continue;
-        char what[128];
-        snprintf(what, sizeof what, "%s, %d layers, %d thread%s", e->k.decode->name,
-                 m->cfg.n_layers, p->threads[ti], p->threads[ti] > 1 ? "s" : "");
-        tb_observe(b->obs, what, ti, p->nthreads);
-        t.pool = b->pools[ti]; // buffers were sized for the largest pool
-        const tb_driver_params saved = tb_driver_get();
-        tb_select_driver(e->k.decode, p->threads[ti], &f[ti].driver);
-        tb_driver_set(f[ti].driver.params);
-        measure(p, &t, b->energy, &f[ti]);
-        tb_driver_set(saved);
+        for (int h = 0; h < p->nheads; h++) {
+            measured *fi = &f[h * p->nthreads + ti];
+            // A head with no kernel on this CPU runs as f32, and the entry says so.
+            if (t.head_format != p->heads[h]) tb_transformer_set_head(&t, p->heads[h]);
+            char what[128];
+            snprintf(what, sizeof what, "%s, %d layers, %d thread%s, head %s", e->k.decode->name,
+                     m->cfg.n_layers, p->threads[ti], p->threads[ti] > 1 ? "s" : "",
+                     tb_head_names[t.head_format]);
+            tb_observe(b->obs, what, ti * p->nheads + h, p->nthreads * p->nheads);
+            t.pool = b->pools[ti]; // buffers were sized for the largest pool
+            const tb_driver_params saved = tb_driver_get();
+            tb_select_driver(e->k.decode, p->threads[ti], &fi->driver);
+            tb_driver_set(fi->driver.params);
+            measure(p, &t, b->energy, fi);
+            tb_driver_set(saved);
+        }
     }
     t.pool = b->build_pool;
     tb_transformer_free(&t);
@@ -289,35 +306,37 @@ static int bench_kernel(const bench_ctx *b, const tb_model *whole, const engine 
                         tb_error *err)
 {
     const tb_bench_model_params *p = b->p;
-    measured *f = calloc((size_t)p->nthreads * 3, sizeof(measured));
+    const int cells = p->nthreads * p->nheads; // (head, thread count)
+    measured *f = calloc((size_t)cells * 3, sizeof(measured));
     if (!f) abort();
-    int head_f16 = p->head_f16, rc = TB_OK;
+    int rc = TB_OK;
     if (!p->sample_layers) {
-        rc = measure_kernel(b, whole, e, &head_f16, f, err);
+        rc = measure_kernel(b, whole, e, f, err);
     } else {
-        measured *lo = f + p->nthreads, *hi = lo + p->nthreads;
+        measured *lo = f + cells, *hi = lo + cells;
         const int counts[2] = {SAMPLE_LAYERS_LO, SAMPLE_LAYERS_HI};
         for (int i = 0; i < 2 && !rc; i++) {
             tb_config c = whole->cfg;
             c.n_layers = counts[i];
             tb_model part;
             tb_model_synthetic(&c, p->seed, &part);
-            rc = measure_kernel(b, &part, e, &head_f16, i ? hi : lo, err);
+            rc = measure_kernel(b, &part, e, i ? hi : lo, err);
             tb_model_free(&part);
         }
-        for (int ti = 0; ti < p->nthreads && !rc; ti++)
-            if (e->threads_mask & (1u << ti))
-                extrapolate_measured(&lo[ti], &hi[ti], whole->cfg.n_layers, &f[ti]);
+        for (int c = 0; c < cells && !rc; c++)
+            if (e->threads_mask & (1u << (c % p->nthreads)))
+                extrapolate_measured(&lo[c], &hi[c], whole->cfg.n_layers, &f[c]);
     }
-    cJSON_SetValuestring(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "parameters"), "head"),
-                         head_f16 ? "f16" : "f32");
     for (int ti = 0; ti < p->nthreads && !rc; ti++) {
         if (!(e->threads_mask & (1u << ti))) continue;
-        tb_roofline_note(cJSON_GetObjectItem(doc, "roofline"), p->threads[ti], f[ti].bw);
-        cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "entries"),
-                             entry_to_json(p, e, p->threads[ti], &f[ti], b->energy, b->counters));
+        for (int h = 0; h < p->nheads; h++) {
+            const measured *fi = &f[h * p->nthreads + ti];
+            tb_roofline_note(cJSON_GetObjectItem(doc, "roofline"), p->threads[ti], fi->bw);
+            cJSON_AddItemToArray(cJSON_GetObjectItem(doc, "entries"),
+                                 entry_to_json(p, e, p->threads[ti], fi, b->energy, b->counters));
+        }
     }
-    for (int i = 0; i < p->nthreads * 3; i++) cJSON_Delete(f[i].roof);
+    for (int i = 0; i < cells * 3; i++) cJSON_Delete(f[i].roof);
     free(f);
     return rc;
 }
@@ -329,6 +348,18 @@ static int max_of(const int *v, int n)
     return m;
 }
 
+// The head of the run that takes the most memory (one head is held at a time): f16 > q8 > q4 >
+// f32, whose array is the model's own.
+static tb_head_format largest_head(const tb_bench_model_params *p)
+{
+    static const int order[TB_HEAD_COUNT] = {
+        [TB_HEAD_F32] = 0, [TB_HEAD_Q4] = 1, [TB_HEAD_Q8] = 2, [TB_HEAD_F16] = 3};
+    tb_head_format h = p->heads[0];
+    for (int i = 1; i < p->nheads; i++)
+        if (order[p->heads[i]] > order[h]) h = p->heads[i];
+    return h;
+}
+
 // The model of the run: whole, or (layer-sampled) only its configuration, the layers are built
 // per sample.
 static int open_model(const tb_bench_model_params *p, const tb_kernel *const *sel, int nsel,
@@ -336,7 +367,7 @@ static int open_model(const tb_bench_model_params *p, const tb_kernel *const *se
 {
     if (!p->sample_layers)
         return tb_open_engine_model(p->model, p->seed, sel, nsel, NULL, p->prompt, p->tokens,
-                                    p->head_f16, max_threads, m, err);
+                                    largest_head(p), max_threads, m, err);
     memset(m, 0, sizeof *m);
     if (tb_config_find(p->model, &m->cfg))
         return tb_fail(err, "--model: layer sampling needs a configuration, not '%s'", p->model);
@@ -346,10 +377,11 @@ static int open_model(const tb_bench_model_params *p, const tb_kernel *const *se
     tb_config sample = m->cfg;
     sample.n_layers = SAMPLE_LAYERS_HI; // the larger sample must fit
     for (int i = 0; i < nsel; i++) {
-        int rc = tb_check_memory(&sample,
-                                 tb_transformer_bytes_needed(&sample, sel[i], p->prompt + p->tokens,
-                                                             p->prompt, p->head_f16, max_threads),
-                                 err);
+        int rc =
+            tb_check_memory(&sample,
+                            tb_transformer_bytes_needed(&sample, sel[i], p->prompt + p->tokens,
+                                                        p->prompt, largest_head(p), max_threads),
+                            err);
         if (rc) return rc;
     }
     return tb_check_sequence(&m->cfg, NULL, p->prompt, p->tokens, err);

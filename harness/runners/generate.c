@@ -17,7 +17,7 @@
 void tb_generate_defaults(tb_generate_params *p)
 {
     *p = (tb_generate_params){
-        .prompt = {1}, .n_prompt = 1, .tokens = 16, .threads = 1, .seed = 1, .head_f16 = 1};
+        .prompt = {1}, .n_prompt = 1, .tokens = 16, .threads = 1, .seed = 1, .head = TB_HEAD_F16};
 }
 
 // The engine's speeds and the bandwidth limit of its decode steps.
@@ -70,7 +70,8 @@ static cJSON *start_doc(const tb_generate_params *p, const tb_transformer *t,
     cJSON_AddNumberToObject(doc, "threads", tb_pool_threads(t->pool));
     cJSON_AddNumberToObject(doc, "seed", (double)p->seed);
     cJSON_AddNumberToObject(doc, "temperature", p->temperature);
-    cJSON_AddStringToObject(doc, "head", t->head_kn ? "f16" : "f32");
+    cJSON_AddStringToObject(doc, "head", tb_head_names[t->head_format]);
+    if (t->head_kn) cJSON_AddStringToObject(doc, "head_kernel", t->head_kn->name);
     return doc;
 }
 
@@ -110,13 +111,13 @@ int tb_generate_run(const tb_generate_params *p, const tb_observer *obs, cJSON *
     int rc = tb_select_engine_kernels(p->kernel, p->threads, p->n_prompt, &ek, err);
     if (!rc)
         rc = tb_open_engine_model(p->model, p->seed, &ek.decode, 1, p->prompt, p->n_prompt,
-                                  p->tokens, p->head_f16, p->threads, &m, err);
+                                  p->tokens, p->head, p->threads, &m, err);
     if (rc) return rc;
     tb_pool *pool = tb_pool_create(p->threads);
     tb_transformer t;
     double t0 = tb_now();
     rc = tb_transformer_build_pair(&t, &m, ek.decode, ek.prefill, pool, p->n_prompt + p->tokens,
-                                   p->n_prompt, p->head_f16, err->msg, sizeof err->msg)
+                                   p->n_prompt, p->head, err->msg, sizeof err->msg)
              ? TB_BAD_INPUT
              : TB_OK;
     if (!rc) {

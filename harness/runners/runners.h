@@ -13,6 +13,8 @@
 #ifndef TB_RUNNERS_H
 #define TB_RUNNERS_H
 
+#include "transformer.h"
+
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
@@ -92,6 +94,10 @@ typedef struct {
     int prompt[TB_PROMPT_MAX], n_prompt;
     int threads;
     uint64_t seed;
+    // Output head formats whose cost is measured (tb_head_compare) on the kernel named, or on
+    // the one dispatch picks when all are validated; none if nheads is 0.
+    tb_head_format heads[TB_HEAD_COUNT];
+    int nheads;
 } tb_validate_model_params;
 void tb_validate_model_defaults(tb_validate_model_params *p);
 int tb_validate_model_run(const tb_validate_model_params *p, const tb_observer *obs, cJSON **doc,
@@ -125,10 +131,13 @@ typedef struct {
     const char *model;   // configuration name or GGUF file
     const char *kernels; // comma list; NULL: the best kernel this CPU runs
     int threads[TB_LIST_MAX], nthreads;
-    int prompt;   // prompt tokens (one prefill)
-    int tokens;   // decoded tokens per repetition
-    int reps;     // timed repetitions after one warm-up
-    int head_f16; // output head through the FP16 baseline (else f32)
+    int prompt; // prompt tokens (one prefill)
+    int tokens; // decoded tokens per repetition
+    int reps;   // timed repetitions after one warm-up
+    // Output heads (transformer.h), each timed on the same built engine, in this order; ratios
+    // are taken against the first.
+    tb_head_format heads[TB_HEAD_COUNT];
+    int nheads;
     uint64_t seed;
     int roofline_mib;
     // Layer-sampled: time the configuration with a few of its layers and extrapolate to all of
@@ -148,7 +157,7 @@ typedef struct {
     int threads;
     uint64_t seed;      // of a synthetic model and of sampling
     double temperature; // 0: greedy
-    int head_f16;
+    tb_head_format head;
     int profile; // time each phase of the steady decode steps
 } tb_generate_params;
 void tb_generate_defaults(tb_generate_params *p);

@@ -279,11 +279,10 @@ void tb_decode_limit_to_json(cJSON *o, uint64_t weight_bytes, double kv_per_toke
 }
 
 static int check_fits(const tb_config *c, const tb_kernel *const *kns, int nk, int max_seq,
-                      int n_prompt, int head_f16, int threads, tb_error *err)
+                      int n_prompt, tb_head_format head, int threads, tb_error *err)
 {
     for (int i = 0; i < nk; i++) {
-        uint64_t need =
-            tb_transformer_bytes_needed(c, kns[i], max_seq, n_prompt, head_f16, threads);
+        uint64_t need = tb_transformer_bytes_needed(c, kns[i], max_seq, n_prompt, head, threads);
         // The bandwidth probe reads a buffer as large as what a step streams (roofline.h): at
         // most what the engine holds, at most the plateau.
         uint64_t probe = need < tb_roof_plateau_bytes() ? need : tb_roof_plateau_bytes();
@@ -295,19 +294,19 @@ static int check_fits(const tb_config *c, const tb_kernel *const *kns, int nk, i
 }
 
 int tb_open_engine_model(const char *spec, uint64_t seed, const tb_kernel *const *kns, int nk,
-                         const int *prompt, int n_prompt, int tokens, int head_f16, int threads,
-                         tb_model *m, tb_error *err)
+                         const int *prompt, int n_prompt, int tokens, tb_head_format head,
+                         int threads, tb_model *m, tb_error *err)
 {
     tb_config pre;
     const int max_seq = n_prompt + tokens;
     int rc;
     if (tb_config_find(spec, &pre) == 0) {
         int seq = max_seq < pre.seq_len ? max_seq : pre.seq_len;
-        if ((rc = check_fits(&pre, kns, nk, seq, n_prompt, head_f16, threads, err))) return rc;
+        if ((rc = check_fits(&pre, kns, nk, seq, n_prompt, head, threads, err))) return rc;
     }
     if ((rc = tb_open_model(spec, seed, m, err))) return rc;
     rc = tb_check_sequence(&m->cfg, prompt, n_prompt, tokens, err);
-    if (!rc) rc = check_fits(&m->cfg, kns, nk, max_seq, n_prompt, head_f16, threads, err);
+    if (!rc) rc = check_fits(&m->cfg, kns, nk, max_seq, n_prompt, head, threads, err);
     if (rc) tb_model_free(m);
     return rc;
 }

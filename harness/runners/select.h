@@ -74,7 +74,7 @@ void tb_decode_limit_to_json(cJSON *o, uint64_t weight_bytes, double kv_per_toke
 // header is read. The prompt (if not NULL) must lie in the vocabulary and prompt + tokens in the
 // context; every kernel of kns must fit with its buffers at `threads` threads.
 int tb_open_engine_model(const char *spec, uint64_t seed, const tb_kernel *const *kns, int nk,
-                         const int *prompt, int n_prompt, int tokens, int head_f16, int threads,
-                         tb_model *m, tb_error *err);
+                         const int *prompt, int n_prompt, int tokens, tb_head_format head,
+                         int threads, tb_model *m, tb_error *err);
 
 #endif

@@ -115,6 +115,45 @@ static int check_kernel(const tb_model *m, const tb_kernel *kn, tb_pool *pool, c
     return status[0] == 'F';
 }
 
+// The cost of each head of p->heads on one kernel (model_check.h); returns 1 if a head broke its
+// bound.
+static int check_heads(const tb_validate_model_params *p, const tb_model *m, tb_pool *pool,
+                       const tb_ref_run *r, cJSON *doc, tb_error *err)
+{
+    const tb_kernel *kn =
+        strcmp(p->kernel, "all") == 0 ? tb_kernel_best() : tb_kernel_find(p->kernel);
+    tb_head_cmp cmp[TB_HEAD_COUNT];
+    if (tb_head_compare(m, kn, pool, r, p->heads, p->nheads, cmp, err->msg, sizeof err->msg))
+        return -1;
+    cJSON *heads = cJSON_AddObjectToObject(doc, "heads");
+    cJSON_AddStringToObject(heads, "kernel", kn->name);
+    cJSON_AddStringToObject(heads, "base", tb_head_names[cmp[0].base]);
+    cJSON_AddNumberToObject(heads, "bound_slack", TB_HEAD_BOUND_SLACK);
+    cJSON *list = cJSON_AddArrayToObject(heads, "results");
+    int failed = 0;
+    for (int i = 0; i < p->nheads; i++) {
+        const tb_head_cmp *c = &cmp[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "head", tb_head_names[p->heads[i]]);
+        cJSON_AddStringToObject(o, "held_as", tb_head_names[c->head]);
+        if (c->kernel) cJSON_AddStringToObject(o, "head_kernel", c->kernel);
+        int ok = c->bound_ratio <= 1;
+        failed |= !ok;
+        cJSON_AddStringToObject(o, "status", ok ? "PASS" : "FAIL");
+        cJSON_AddNumberToObject(o, "bytes", (double)c->bytes);
+        cJSON_AddNumberToObject(o, "kl_vs_base", c->kl_vs_f16);
+        cJSON_AddNumberToObject(o, "top1_vs_base", c->top1_vs_f16);
+        cJSON_AddNumberToObject(o, "nmse_vs_base", c->nmse_vs_f16);
+        cJSON_AddNumberToObject(o, "kl_vs_float", c->kl_vs_float);
+        cJSON_AddNumberToObject(o, "top1_vs_float", c->top1_vs_float);
+        cJSON_AddNumberToObject(o, "worst_error_over_bound", c->bound_ratio);
+        if (c->head != p->heads[i])
+            cJSON_AddStringToObject(o, "detail", "no kernel of this format runs here: held as f32");
+        cJSON_AddItemToArray(list, o);
+    }
+    return failed;
+}
+
 static cJSON *start_doc(const tb_validate_model_params *p, const tb_config *c, const tb_ref_run *r,
                         double ref_s)
 {
@@ -144,7 +183,8 @@ static int prepare(const tb_validate_model_params *p, tb_model *m, tb_ref_run *r
     const int seq = p->n_prompt + p->tokens;
     // The references need every ternary tensor as int8, plus the engine's own copy.
     uint64_t need = tb_model_ternary_params(c) +
-                    tb_transformer_bytes_needed(c, kn, seq, p->n_prompt, 0, p->threads);
+                    tb_transformer_bytes_needed(c, kn, seq, p->n_prompt,
+                                                p->nheads ? TB_HEAD_F16 : TB_HEAD_F32, p->threads);
     rc = tb_check_sequence(c, p->prompt, p->n_prompt, p->tokens, err);
     if (!rc) rc = tb_check_memory(c, need, err);
     if (!rc && tb_model_materialize(m, err->msg, sizeof err->msg)) rc = TB_BAD_INPUT;
@@ -178,10 +218,21 @@ int tb_validate_model_run(const tb_validate_model_params *p, const tb_observer *
         tb_observe(obs, kn->name, i, tb_kernel_count());
         failures += check_kernel(&m, kn, pool, &r, &ex, list);
     }
+    if (p->nheads) {
+        tb_observe(obs, "output heads", tb_kernel_count(), tb_kernel_count() + 1);
+        int h = check_heads(p, &m, pool, &r, *doc, err);
+        if (h < 0) rc = TB_BAD_INPUT;
+        failures += h > 0;
+    }
     cJSON_AddNumberToObject(*doc, "peak_rss_bytes", (double)tb_peak_rss());
     free(ex.logits);
     tb_pool_destroy(pool);
     tb_ref_run_free(&r);
     tb_model_free(&m);
+    if (rc) {
+        cJSON_Delete(*doc);
+        *doc = NULL;
+        return rc;
+    }
     return failures ? TB_CHECK_FAILED : TB_OK;
 }
