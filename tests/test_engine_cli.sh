@@ -54,6 +54,20 @@ expect 0 "PASS" validate --model "$dir/tq1.gguf" --kernel i2_scalar --tokens 3
 tb validate --model tiny --kernel all --tokens 4 --json >"$dir/vm.json" 2>/dev/null
 json_check "$dir/vm.json" "validate --model: every kernel built here passes or is skipped" \
   'len(d["results"]) > 1 and all(r["status"] in ("PASS", "SKIP") for r in d["results"]) and any(r["status"] == "PASS" and r["exact"] for r in d["results"])' 
+# Output heads: every format held by a kernel here (f32 where none runs), each logit within
+# the bound of its format's arithmetic, and its cost against the f16 head reported; the head
+# asked for is the one generate and bench model hold.
+tb validate --model tiny --kernel i2_scalar --tokens 4 --head f16,q8,q4,f32 --json >"$dir/heads.json" 2>/dev/null
+json_check "$dir/heads.json" "validate --model --head: every head within its bound" \
+  'd["heads"]["kernel"] == "i2_scalar" and [r["head"] for r in d["heads"]["results"]] == ["f16", "q8", "q4", "f32"] and all(r["status"] == "PASS" and 0 <= r["worst_error_over_bound"] <= 1 and r["kl_vs_base"] >= 0 for r in d["heads"]["results"])'
+json_check "$dir/heads.json" "validate --model --head: q8 and q4 are held by their kernels and cost something" \
+  'all(r["held_as"] == r["head"] and r["head_kernel"].startswith(r["head"] + "_") and r["nmse_vs_base"] > 0 for r in d["heads"]["results"] if r["head"] in ("q8", "q4"))'
+tb generate --model tiny --head q4 --tokens 3 --json >"$dir/q4.json" 2>/dev/null
+json_check "$dir/q4.json" "generate --head q4: held by a q4 kernel" \
+  'd["head"] == "q4" and d["head_kernel"].startswith("q4_")'
+tb bench model --model tiny --head q8,f16 --tokens 3 --prompt 2 --reps 1 --json >"$dir/bmh.json" 2>/dev/null
+json_check "$dir/bmh.json" "bench model --head q8,f16: one entry per head, in order, smaller head fewer bytes" \
+  '[e["head"] for e in d["entries"]] == ["q8", "f16"] and d["entries"][0]["embedding_head_bytes"] < d["entries"][1]["embedding_head_bytes"]'
 # The same seed gives the same file, byte for byte; truncating it is caught.
 tb model create --config tiny --seed 2 --out "$dir/again.gguf" >/dev/null 2>&1
 if cmp -s "$dir/tiny.gguf" "$dir/again.gguf"; then echo "ok: model create is deterministic"
