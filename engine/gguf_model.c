@@ -254,9 +254,17 @@ int tb_decode_ternary(const tb_gguf_tensor *t, int8_t *w, float *scale, char *er
     case TB_GGML_TQ1_0:
         rc = decode_tq1_0(t, count, w, scale, err, err_len);
         break;
-    default:
+    case TB_GGML_F32:
+    case TB_GGML_F16:
+    case TB_GGML_BF16:
         rc = decode_float_ternary(t, count, w, scale, err, err_len);
         break;
+    default: // block-quantized floats: per-block scales are not one ternary scale
+        snprintf(err, err_len,
+                 "tensor '%s' type: expected I2_S, TQ2_0, TQ1_0, F32, F16 or BF16 for ternary "
+                 "weights, got %s (%u)",
+                 t->name, tb_ggml_type_name(t->type) ? tb_ggml_type_name(t->type) : "?", t->type);
+        return -1;
     }
     if (rc == 0 && !(isfinite(*scale) && *scale >= 0)) {
         snprintf(err, err_len, "tensor '%s' scale: expected a finite non-negative number, got %g",
@@ -319,8 +327,15 @@ static const tb_gguf_tensor *need_tensor(const tb_gguf *g, const char *name, uin
         return NULL;
     }
     if (t->type >= 64 || !((type_mask >> t->type) & 1)) {
-        snprintf(err, err_len, "%s: tensor '%s' type: %s is not usable here", g->path, name,
-                 tb_ggml_type_name(t->type));
+        char want[200] = "";
+        size_t used = 0;
+        for (uint32_t i = 0; i < 64 && used < sizeof want; i++)
+            if ((type_mask >> i) & 1)
+                used += (size_t)snprintf(want + used, sizeof want - used, "%s%s", used ? ", " : "",
+                                         tb_ggml_type_name(i));
+        const char *got = tb_ggml_type_name(t->type); // the parser knows every type it accepts
+        snprintf(err, err_len, "%s: tensor '%s' type: expected one of %s, got %s (%u)", g->path,
+                 name, want, got ? got : "?", t->type);
         return NULL;
     }
     return t;

@@ -18,9 +18,10 @@ uint32_t tb_file_format_type(tb_file_format f);
 void tb_encode_i2_s(const int8_t *w, size_t count, float scale, uint8_t *out);
 void tb_encode_tq2_0(const int8_t *w, size_t count, float scale, uint8_t *out);
 void tb_encode_tq1_0(const int8_t *w, size_t count, float scale, uint8_t *out);
-// Decoders: any of the six tensor types to the canonical form. name labels errors. 0, or -1
-// with a message (I2_S code 0b11, TQ2_0 code 3, blocks with different scales, float values
-// that are not {-s, 0, +s}, non-finite scales).
+// Decoders: any of the six ternary tensor types (I2_S, TQ2_0, TQ1_0, F32, F16, BF16) to the
+// canonical form. name labels errors. 0, or -1 with a message (I2_S code 0b11, TQ2_0 code 3,
+// blocks with different scales, float values that are not {-s, 0, +s}, non-finite scales, a
+// type of another kind such as Q8_0).
 int tb_decode_ternary(const tb_gguf_tensor *t, int8_t *w, float *scale, char *err, size_t err_len);
 
 // Loads a BitNet model: checks architecture, hyperparameters, every tensor's presence, type and

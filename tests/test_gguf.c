@@ -322,8 +322,10 @@ static void corrupt(void)
         {F_OFFSET, 1ull << 63, 8, "data"},
         {F_OFFSET, (1ull << 32) * 32, 8, "data"},
         {F_DIM1, 3, 8, "data"},
-        {F_TTYPE, 12, 4, "supported ggml type"},
-        {F_TTYPE, 2, 4, "supported ggml type"},
+        {F_TTYPE, 4, 4, "supported ggml type (F32 0, F16 1, Q4_0 2"}, // Q4_2: removed
+        {F_TTYPE, 99, 4, "tensor 't': type: expected a supported ggml type"},
+        {F_TTYPE, 37, 4, "got 37"},
+        {F_TTYPE, ~0u, 4, "got 4294967295"},
         {F_OFFSET, 4, 8, "offset"},
         {F_OFFSET, 32, 8, "data"},
         {F_OFFSET, ~0ull - 31, 8, "data"},
@@ -504,6 +506,51 @@ static void model_files(const char *path)
     free(good);
 }
 
+// The block types' tensor sizes, a row length that is not a multiple of the block, and the
+// ternary decoder refusing a block type.
+static void quant_sizes(void)
+{
+    char err[400];
+    uint64_t bytes = 0;
+    const struct {
+        uint32_t type;
+        uint64_t ne0, ne1, bytes;
+    } sizes[] = {
+        {TB_GGML_Q4_0, 64, 3, 6 * 18},   {TB_GGML_Q8_0, 64, 3, 6 * 34},
+        {TB_GGML_Q4_K, 256, 2, 2 * 144}, {TB_GGML_Q6_K, 512, 3, 6 * 210},
+        {TB_GGML_Q4_1, 32, 1, 20},       {TB_GGML_Q5_0, 32, 1, 22},
+        {TB_GGML_Q5_1, 32, 1, 24},       {TB_GGML_Q2_K, 256, 1, 84},
+        {TB_GGML_Q3_K, 256, 1, 110},     {TB_GGML_Q5_K, 256, 1, 176},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint64_t ne[2] = {sizes[i].ne0, sizes[i].ne1};
+        EXPECT(tb_ggml_tensor_bytes(sizes[i].type, ne, 2, &bytes, err, sizeof err) == 0 &&
+                   bytes == sizes[i].bytes,
+               "%s bytes %llu, want %llu: %s", tb_ggml_type_name(sizes[i].type),
+               (unsigned long long)bytes, (unsigned long long)sizes[i].bytes, err);
+    }
+    uint64_t odd[2] = {300, 4};
+    EXPECT(tb_ggml_tensor_bytes(TB_GGML_Q6_K, odd, 2, &bytes, err, sizeof err) == -1 &&
+               strstr(err, "Q6_K stores blocks of 256 along a row: needs ne[0] a multiple of "
+                           "256, got shape [300, 4]"),
+           "Q6_K with rows of 300: %s", err);
+    uint64_t odd32[2] = {48, 2};
+    EXPECT(tb_ggml_tensor_bytes(TB_GGML_Q8_0, odd32, 2, &bytes, err, sizeof err) == -1 &&
+               strstr(err, "Q8_0") && strstr(err, "[48, 2]"),
+           "Q8_0 with rows of 48: %s", err);
+    // A block type is no ternary encoding (and must not be read as 16-bit floats).
+    uint8_t q8[2 * 34] = {0};
+    tb_gguf_tensor t = fake_tensor(TB_GGML_Q8_0, 1, 64, q8);
+    int8_t w[64];
+    float scale;
+    EXPECT(tb_decode_ternary(&t, w, &scale, err, sizeof err) == -1 &&
+               strstr(err, "tensor 'test' type: expected I2_S") && strstr(err, "got Q8_0 (8)"),
+           "Q8_0 decoded as ternary: %s", err);
+    EXPECT(tb_ggml_type_name(TB_GGML_Q6_K) &&
+               strcmp(tb_ggml_type_name(TB_GGML_Q6_K), "Q6_K") == 0 && tb_ggml_type_name(4) == NULL,
+           "type names");
+}
+
 int main(void)
 {
     char path[] = "/tmp/tritbench-test-gguf-XXXXXX";
@@ -530,6 +577,7 @@ int main(void)
     model_files(path);
     overflowing_shapes();
     hostile_models(path);
+    quant_sizes();
     unlink(path);
     if (failures)
         printf("%d failures\n", failures);
