@@ -16,23 +16,54 @@
 // ---------------------------------------------------------------------------------------------
 // Type traits
 
+// Each type stores its elements in blocks along a row (ne[0]): `block` elements in `bytes` bytes.
+// Block sizes from ggml's block structs (ggml/src/ggml-common.h): Q4_0 {f16 d; 16 bytes of
+// nibbles}, Q4_1 {f16 d, m; 16}, Q5_0 {f16 d; 4 bytes of fifth bits; 16}, Q5_1 {f16 d, m; 4; 16},
+// Q8_0 {f16 d; 32 int8}; super-blocks of 256: Q2_K {16 scales; 64 quants; f16 d, dmin}, Q3_K
+// {32 hmask; 64 quants; 12 scales; f16 d}, Q4_K {f16 d, dmin; 12 scales; 128 nibbles}, Q5_K
+// {f16 d, dmin; 12; 32 high bits; 128}, Q6_K {128 low nibbles; 64 high pairs; 16 int8 scales;
+// f16 d}, TQ1_0 {48 + 4 bytes of trits; f16 d}, TQ2_0 {64 bytes of 2-bit codes; f16 d}. I2_S is
+// not a block type (see tb_ggml_tensor_bytes).
+typedef struct {
+    uint32_t type;
+    const char *name;
+    uint32_t block, bytes;
+} type_traits;
+
+static const type_traits traits[] = {
+    {TB_GGML_F32, "F32", 1, 4},        {TB_GGML_F16, "F16", 1, 2},
+    {TB_GGML_Q4_0, "Q4_0", 32, 18},    {TB_GGML_Q4_1, "Q4_1", 32, 20},
+    {TB_GGML_Q5_0, "Q5_0", 32, 22},    {TB_GGML_Q5_1, "Q5_1", 32, 24},
+    {TB_GGML_Q8_0, "Q8_0", 32, 34},    {TB_GGML_Q2_K, "Q2_K", 256, 84},
+    {TB_GGML_Q3_K, "Q3_K", 256, 110},  {TB_GGML_Q4_K, "Q4_K", 256, 144},
+    {TB_GGML_Q5_K, "Q5_K", 256, 176},  {TB_GGML_Q6_K, "Q6_K", 256, 210},
+    {TB_GGML_BF16, "BF16", 1, 2},      {TB_GGML_TQ1_0, "TQ1_0", 256, 54},
+    {TB_GGML_TQ2_0, "TQ2_0", 256, 66}, {TB_GGML_I2_S, "I2_S", 0, 0},
+};
+
+static const type_traits *find_traits(uint32_t type)
+{
+    for (size_t i = 0; i < sizeof traits / sizeof traits[0]; i++)
+        if (traits[i].type == type) return &traits[i];
+    return NULL;
+}
+
 const char *tb_ggml_type_name(uint32_t type)
 {
-    switch (type) {
-    case TB_GGML_F32:
-        return "F32";
-    case TB_GGML_F16:
-        return "F16";
-    case TB_GGML_BF16:
-        return "BF16";
-    case TB_GGML_TQ1_0:
-        return "TQ1_0";
-    case TB_GGML_TQ2_0:
-        return "TQ2_0";
-    case TB_GGML_I2_S:
-        return "I2_S";
-    default:
-        return NULL;
+    const type_traits *t = find_traits(type);
+    return t ? t->name : NULL;
+}
+
+// "F32 0, F16 1, Q4_0 2, ...": the types a file may hold, for the message refusing another.
+static void list_types(char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof traits / sizeof traits[0] && used < len; i++) {
+        int n = snprintf(out + used, len - used, "%s%s %u", i ? ", " : "", traits[i].name,
+                         traits[i].type);
+        if (n < 0) break;
+        used += (size_t)n;
     }
 }
 
@@ -62,25 +93,14 @@ int tb_ggml_tensor_bytes(uint32_t type, const uint64_t *ne, uint32_t n_dims, uin
             return -1;
         }
     }
-    switch (type) {
-    case TB_GGML_F32:
-        *bytes = count * 4;
-        return 0;
-    case TB_GGML_F16:
-    case TB_GGML_BF16:
-        *bytes = count * 2;
-        return 0;
-    case TB_GGML_TQ1_0:
-    case TB_GGML_TQ2_0:
-        // Blocks of 256 along the rows (ne[0]): 54 bytes (TQ1_0) or 66 bytes (TQ2_0) each.
-        if (ne[0] % 256) {
-            snprintf(err, err_len, "%s needs ne[0] a multiple of 256, got %" PRIu64,
-                     tb_ggml_type_name(type), ne[0]);
-            return -1;
-        }
-        *bytes = count / 256 * (type == TB_GGML_TQ1_0 ? 54 : 66);
-        return 0;
-    case TB_GGML_I2_S:
+    const type_traits *t = find_traits(type);
+    if (!t) {
+        char known[400];
+        list_types(known, sizeof known);
+        snprintf(err, err_len, "type: expected a supported ggml type (%s), got %u", known, type);
+        return -1;
+    }
+    if (type == TB_GGML_I2_S) {
         // 4 weights a byte in blocks of 128, then one f32 scale in a 32-byte tail.
         if (count % 128) {
             snprintf(err, err_len, "I2_S needs an element count multiple of 128, got %" PRIu64,
@@ -89,13 +109,21 @@ int tb_ggml_tensor_bytes(uint32_t type, const uint64_t *ne, uint32_t n_dims, uin
         }
         *bytes = count / 4 + 32;
         return 0;
-    default:
+    }
+    if (ne[0] % t->block) {
+        char shape[100];
+        int used = 0;
+        for (uint32_t i = 0; i < n_dims && used < (int)sizeof shape; i++)
+            used += snprintf(shape + used, sizeof shape - (size_t)used, "%s%" PRIu64, i ? ", " : "",
+                             ne[i]);
         snprintf(err, err_len,
-                 "expected a supported ggml type (F32 0, F16 1, BF16 30, TQ1_0 34, TQ2_0 35, "
-                 "I2_S 36), got %u",
-                 type);
+                 "%s stores blocks of %u along a row: needs ne[0] a multiple of %u, got shape "
+                 "[%s]",
+                 t->name, t->block, t->block, shape);
         return -1;
     }
+    *bytes = count / t->block * t->bytes; // <= 2^40 * 4: no overflow
+    return 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -32,10 +32,23 @@ enum {
     TB_GGUF_F64 = 12,
 };
 
-// Tensor types tritbench reads (ggml type ids; I2_S is bitnet.cpp's).
+// Tensor types tritbench knows (ggml type ids, ggml/include/ggml.h; I2_S is bitnet.cpp's). The
+// parser sizes all of them, so that a file is read whatever its other tensors hold; the loader
+// decodes F32, F16, BF16, Q4_0, Q8_0, Q4_K and Q6_K (embedding, output head: gguf_quant.h) and
+// the ternary types, and names the type it refuses.
 enum {
     TB_GGML_F32 = 0,
     TB_GGML_F16 = 1,
+    TB_GGML_Q4_0 = 2,
+    TB_GGML_Q4_1 = 3,
+    TB_GGML_Q5_0 = 6,
+    TB_GGML_Q5_1 = 7,
+    TB_GGML_Q8_0 = 8,
+    TB_GGML_Q2_K = 10,
+    TB_GGML_Q3_K = 11,
+    TB_GGML_Q4_K = 12,
+    TB_GGML_Q5_K = 13,
+    TB_GGML_Q6_K = 14,
     TB_GGML_BF16 = 30,
     TB_GGML_TQ1_0 = 34,
     TB_GGML_TQ2_0 = 35,
@@ -96,8 +109,9 @@ int tb_gguf_get_str(const tb_gguf *g, const char *key, char *out, size_t out_len
                     size_t err_len);
 const tb_gguf_tensor *tb_gguf_find_tensor(const tb_gguf *g, const char *name);
 
-// Type traits: name, and bytes of a tensor of this type and shape; -1 with a message if the
-// type is unknown or the shape does not fit its blocks.
+// Type traits: name (NULL if unknown), and bytes of a tensor of this type and shape; -1 with a
+// message if the type is unknown or the shape does not fit its blocks (block types need ne[0],
+// the row length, a multiple of the block: the message names type and shape).
 const char *tb_ggml_type_name(uint32_t type);
 int tb_ggml_tensor_bytes(uint32_t type, const uint64_t *ne, uint32_t n_dims, uint64_t *bytes,
                          char *err, size_t err_len);

@@ -1,5 +1,6 @@
 // BitNet b1.58 <-> GGUF: tensor codecs, model loading and writing.
 #include "gguf_model.h"
+#include "gguf_quant.h"
 #include "model.h"
 
 #include <inttypes.h>
@@ -254,9 +255,17 @@ int tb_decode_ternary(const tb_gguf_tensor *t, int8_t *w, float *scale, char *er
     case TB_GGML_TQ1_0:
         rc = decode_tq1_0(t, count, w, scale, err, err_len);
         break;
-    default:
+    case TB_GGML_F32:
+    case TB_GGML_F16:
+    case TB_GGML_BF16:
         rc = decode_float_ternary(t, count, w, scale, err, err_len);
         break;
+    default: // block-quantized floats: per-block scales are not one ternary scale
+        snprintf(err, err_len,
+                 "tensor '%s' type: expected I2_S, TQ2_0, TQ1_0, F32, F16 or BF16 for ternary "
+                 "weights, got %s (%u)",
+                 t->name, tb_ggml_type_name(t->type) ? tb_ggml_type_name(t->type) : "?", t->type);
+        return -1;
     }
     if (rc == 0 && !(isfinite(*scale) && *scale >= 0)) {
         snprintf(err, err_len, "tensor '%s' scale: expected a finite non-negative number, got %g",
@@ -319,8 +328,15 @@ static const tb_gguf_tensor *need_tensor(const tb_gguf *g, const char *name, uin
         return NULL;
     }
     if (t->type >= 64 || !((type_mask >> t->type) & 1)) {
-        snprintf(err, err_len, "%s: tensor '%s' type: %s is not usable here", g->path, name,
-                 tb_ggml_type_name(t->type));
+        char want[200] = "";
+        size_t used = 0;
+        for (uint32_t i = 0; i < 64 && used < sizeof want; i++)
+            if ((type_mask >> i) & 1)
+                used += (size_t)snprintf(want + used, sizeof want - used, "%s%s", used ? ", " : "",
+                                         tb_ggml_type_name(i));
+        const char *got = tb_ggml_type_name(t->type); // the parser knows every type it accepts
+        snprintf(err, err_len, "%s: tensor '%s' type: expected one of %s, got %s (%u)", g->path,
+                 name, want, got ? got : "?", t->type);
         return NULL;
     }
     return t;
@@ -329,11 +345,29 @@ static const tb_gguf_tensor *need_tensor(const tb_gguf *g, const char *name, uin
 #define FLOAT_TYPES ((1ull << TB_GGML_F32) | (1ull << TB_GGML_F16) | (1ull << TB_GGML_BF16))
 #define TERNARY_TYPES                                                                              \
     (FLOAT_TYPES | (1ull << TB_GGML_I2_S) | (1ull << TB_GGML_TQ2_0) | (1ull << TB_GGML_TQ1_0))
+// The token embedding and the output head: floats or ggml's block-quantized floats.
+#define EMBEDDING_TYPES                                                                            \
+    (FLOAT_TYPES | (1ull << TB_GGML_Q4_0) | (1ull << TB_GGML_Q8_0) | (1ull << TB_GGML_Q4_K) |      \
+     (1ull << TB_GGML_Q6_K))
 
-static void to_floats(const tb_gguf_tensor *t, float *out)
+int tb_decode_floats(const tb_gguf_tensor *t, float *out, char *err, size_t err_len)
 {
-    size_t count = (size_t)(t->ne[0] * t->ne[1]);
-    for (size_t i = 0; i < count; i++) out[i] = float_at(t, i);
+    size_t count = (size_t)(t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]);
+    if (t->type == TB_GGML_F32 || t->type == TB_GGML_F16 || t->type == TB_GGML_BF16) {
+        for (size_t i = 0; i < count; i++) out[i] = float_at(t, i);
+        return 0;
+    }
+    return tb_dequantize(t->type, t->data, count, out, t->name, err, err_len);
+}
+
+// tb_decode_floats, its message prefixed with the file's name.
+static int to_floats(const tb_gguf *g, const tb_gguf_tensor *t, float *out, char *err,
+                     size_t err_len)
+{
+    char why[400];
+    if (tb_decode_floats(t, out, why, sizeof why) == 0) return 0;
+    snprintf(err, err_len, "%s: %s", g->path, why);
+    return -1;
 }
 
 // An integer hyperparameter <arch>.<key>: required unless def >= 0.
@@ -469,9 +503,10 @@ int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len)
     if (!src->lin) abort();
     uint64_t d = (uint64_t)c.dim, hd = (uint64_t)c.hidden_dim, V = (uint64_t)c.vocab_size;
     const tb_gguf_tensor *t_emb, *t_out = NULL, *t_fn;
-    if (!(t_emb = need_tensor(g, "token_embd.weight", d, V, FLOAT_TYPES, err, err_len))) goto fail;
+    if (!(t_emb = need_tensor(g, "token_embd.weight", d, V, EMBEDDING_TYPES, err, err_len)))
+        goto fail;
     if (tb_gguf_find_tensor(g, "output.weight") &&
-        !(t_out = need_tensor(g, "output.weight", d, V, FLOAT_TYPES, err, err_len)))
+        !(t_out = need_tensor(g, "output.weight", d, V, EMBEDDING_TYPES, err, err_len)))
         goto fail;
     if (!(t_fn = need_tensor(g, "output_norm.weight", d, 0, FLOAT_TYPES, err, err_len))) goto fail;
     const tb_gguf_tensor *norms[4 * 1024]; // 4 norms a layer; n_layers <= 1024 (config check)
@@ -496,21 +531,22 @@ int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len)
     }
 
     if (check_load_memory(path, &c, t_out != NULL, err, err_len)) goto fail;
-    // Floats now; ternary tensors on demand.
+    // Floats now (decoded from their blocks where quantized); ternary tensors on demand.
     tb_model_alloc_floats(m);
-    to_floats(t_emb, m->embedding);
+    if (to_floats(g, t_emb, m->embedding, err, err_len)) goto fail;
     if (t_out) {
         m->output = malloc(V * d * sizeof(float));
         if (!m->output) abort();
-        to_floats(t_out, m->output);
+        if (to_floats(g, t_out, m->output, err, err_len)) goto fail;
     }
-    to_floats(t_fn, m->final_norm);
-    for (int l = 0; l < c.n_layers; l++) {
-        to_floats(norms[l * 4 + 0], m->attn_norm + (size_t)l * d);
-        to_floats(norms[l * 4 + 1], m->attn_sub_norm + (size_t)l * d);
-        to_floats(norms[l * 4 + 2], m->ffn_norm + (size_t)l * d);
-        to_floats(norms[l * 4 + 3], m->ffn_sub_norm + (size_t)l * hd);
+    int bad = to_floats(g, t_fn, m->final_norm, err, err_len);
+    for (int l = 0; l < c.n_layers && !bad; l++) {
+        float *out[4] = {m->attn_norm + (size_t)l * d, m->attn_sub_norm + (size_t)l * d,
+                         m->ffn_norm + (size_t)l * d, m->ffn_sub_norm + (size_t)l * hd};
+        for (int i = 0; i < 4 && !bad; i++)
+            bad = to_floats(g, norms[l * 4 + i], out[i], err, err_len);
     }
+    if (bad) goto fail;
     m->src = src;
     m->load_ternary = gguf_ternary;
     m->free_src = free_gguf_src;
@@ -566,16 +602,31 @@ static int produce_ternary(void *ctx_, int index, uint8_t *out, size_t bytes, ch
     return 0;
 }
 
-// Producer for the embedding as F16 (only used when every value is f16-exact).
-static int produce_f16(void *ctx_, int index, uint8_t *out, size_t bytes, char *err, size_t err_len)
+// The embedding or the output head, written in a float or block type from the model's floats.
+typedef struct {
+    const float *v;
+    size_t count;
+    uint32_t type;
+    const char *name;
+} float_tensor;
+
+static int produce_floats(void *ctx_, int index, uint8_t *out, size_t bytes, char *err,
+                          size_t err_len)
 {
-    (void)index, (void)err, (void)err_len;
-    const float *v = ctx_;
-    for (size_t i = 0; i < bytes / 2; i++) {
-        uint16_t h = tb_f32_to_f16(v[i]);
-        memcpy(out + 2 * i, &h, 2);
+    (void)index, (void)bytes;
+    const float_tensor *t = ctx_;
+    if (t->type == TB_GGML_F32) {
+        memcpy(out, t->v, t->count * sizeof(float));
+        return 0;
     }
-    return 0;
+    if (t->type == TB_GGML_F16) {
+        for (size_t i = 0; i < t->count; i++) {
+            uint16_t h = tb_f32_to_f16(t->v[i]); // round to nearest even
+            memcpy(out + 2 * i, &h, 2);
+        }
+        return 0;
+    }
+    return tb_quantize(t->type, t->v, t->count, out, t->name, err, err_len);
 }
 
 static int f16_exact(const float *v, size_t n)
@@ -585,8 +636,37 @@ static int f16_exact(const float *v, size_t n)
     return 1;
 }
 
+int tb_embedding_type_parse(const char *s)
+{
+    static const struct {
+        const char *name;
+        uint32_t type;
+    } types[] = {{"f32", TB_GGML_F32},
+                 {"f16", TB_GGML_F16},
+                 {"q8_0", TB_GGML_Q8_0},
+                 {"q4_0", TB_GGML_Q4_0},
+                 {"q6_k", TB_GGML_Q6_K}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(s, types[i].name) == 0) return (int)types[i].type;
+    return -1;
+}
+
+// Row length of a block type: 32 (Q4_0, Q8_0) or 256 (Q6_K); 1 for floats.
+static int embedding_block(uint32_t type)
+{
+    if (type == TB_GGML_Q4_0 || type == TB_GGML_Q8_0) return 32;
+    if (type == TB_GGML_Q6_K) return 256;
+    return 1;
+}
+
 int tb_gguf_save_model(const tb_model *m, const char *path, tb_file_format fmt, char *err,
                        size_t err_len)
+{
+    return tb_gguf_save_model_typed(m, path, fmt, -1, err, err_len);
+}
+
+int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format fmt, int emb_type,
+                             char *err, size_t err_len)
 {
     const tb_config *c = &m->cfg;
     if (fmt == TB_FMT_TQ1_0 || fmt == TB_FMT_TQ2_0)
@@ -597,6 +677,20 @@ int tb_gguf_save_model(const tb_model *m, const char *path, tb_file_format fmt, 
                      fmt == TB_FMT_TQ1_0 ? "tq1_0" : "tq2_0", c->name, c->dim, c->hidden_dim);
             return -1;
         }
+    if (emb_type >= 0 && emb_type != TB_GGML_F32 && emb_type != TB_GGML_F16 &&
+        !tb_quant_supported((uint32_t)emb_type)) {
+        snprintf(err, err_len, "embedding type %d: expected F32, F16, Q8_0, Q4_0 or Q6_K",
+                 emb_type);
+        return -1;
+    }
+    if (emb_type >= 0 && c->dim % embedding_block((uint32_t)emb_type)) {
+        snprintf(err, err_len,
+                 "embedding type %s stores blocks of %d along a row: needs dim a multiple of %d, "
+                 "config %s has %d",
+                 tb_ggml_type_name((uint32_t)emb_type), embedding_block((uint32_t)emb_type),
+                 embedding_block((uint32_t)emb_type), c->name, c->dim);
+        return -1;
+    }
     const char *arch = "bitnet-b1.58";
     tb_gguf_writer *w = tb_gguf_writer_new();
     char key[128];
@@ -620,12 +714,15 @@ int tb_gguf_save_model(const tb_model *m, const char *path, tb_file_format fmt, 
 #undef HP_F32
     uint64_t d = (uint64_t)c->dim, hd = (uint64_t)c->hidden_dim, V = (uint64_t)c->vocab_size;
     uint64_t ne[2] = {d, V};
-    if (fmt != TB_FMT_F32 && f16_exact(m->embedding, (size_t)(d * V)))
-        tb_gguf_add_tensor(w, "token_embd.weight", TB_GGML_F16, 2, ne, produce_f16, m->embedding,
-                           0);
-    else
-        tb_gguf_add_tensor_data(w, "token_embd.weight", TB_GGML_F32, 2, ne, m->embedding);
-    if (m->output) tb_gguf_add_tensor_data(w, "output.weight", TB_GGML_F32, 2, ne, m->output);
+    size_t count = (size_t)(d * V);
+    float_tensor emb = {m->embedding, count, TB_GGML_F32, "token_embd.weight"};
+    float_tensor out = {m->output, count, TB_GGML_F32, "output.weight"};
+    if (emb_type >= 0)
+        emb.type = out.type = (uint32_t)emb_type;
+    else if (fmt != TB_FMT_F32 && f16_exact(m->embedding, count))
+        emb.type = TB_GGML_F16;
+    tb_gguf_add_tensor(w, emb.name, emb.type, 2, ne, produce_floats, &emb, 0);
+    if (m->output) tb_gguf_add_tensor(w, out.name, out.type, 2, ne, produce_floats, &out, 0);
     tb_gguf_add_tensor_data(w, "output_norm.weight", TB_GGML_F32, 1, &d, m->final_norm);
     save_ctx ctx = {m, fmt};
     for (int l = 0; l < c->n_layers; l++) {

@@ -18,17 +18,35 @@ uint32_t tb_file_format_type(tb_file_format f);
 void tb_encode_i2_s(const int8_t *w, size_t count, float scale, uint8_t *out);
 void tb_encode_tq2_0(const int8_t *w, size_t count, float scale, uint8_t *out);
 void tb_encode_tq1_0(const int8_t *w, size_t count, float scale, uint8_t *out);
-// Decoders: any of the six tensor types to the canonical form. name labels errors. 0, or -1
-// with a message (I2_S code 0b11, TQ2_0 code 3, blocks with different scales, float values
-// that are not {-s, 0, +s}, non-finite scales).
+// Decoders: any of the six ternary tensor types (I2_S, TQ2_0, TQ1_0, F32, F16, BF16) to the
+// canonical form. name labels errors. 0, or -1 with a message (I2_S code 0b11, TQ2_0 code 3,
+// blocks with different scales, float values that are not {-s, 0, +s}, non-finite scales, a
+// type of another kind such as Q8_0).
 int tb_decode_ternary(const tb_gguf_tensor *t, int8_t *w, float *scale, char *err, size_t err_len);
 
+// Float tensors to f32: F32, F16, BF16 and the block types of gguf_quant.h (Q4_0, Q8_0, Q4_K,
+// Q6_K), each exactly as its format defines the value; out holds every element. 0, or -1 with
+// a message naming the tensor (and the block, for a scale that is not finite) or its type.
+int tb_decode_floats(const tb_gguf_tensor *t, float *out, char *err, size_t err_len);
+
 // Loads a BitNet model: checks architecture, hyperparameters, every tensor's presence, type and
-// shape up front; floats are converted now, ternary tensors decoded on demand from the mapping
-// (which stays open until tb_model_free). 0, or -1 with a message.
+// shape up front; floats are decoded now (the embedding and output head may be Q4_0, Q8_0,
+// Q4_K or Q6_K: the model holds the decoded values), ternary tensors decoded on demand from the
+// mapping (which stays open until tb_model_free). 0, or -1 with a message.
 int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len);
-// Writes m to path atomically with ternary tensors in format f. 0, or -1 with a message.
+// Writes m to path atomically with ternary tensors in format f, the embedding in F16 if that
+// loses nothing, else F32 (an untied output head: F32). 0, or -1 with a message.
 int tb_gguf_save_model(const tb_model *m, const char *path, tb_file_format f, char *err,
                        size_t err_len);
+
+// Types `model create --embedding-type` writes the embedding (and an untied output head) in:
+// "f32", "f16", "q8_0", "q4_0", "q6_k" -> the ggml type id; -1 if unknown.
+int tb_embedding_type_parse(const char *s);
+// tb_gguf_save_model with the embedding and output head in ggml type emb_type (one that
+// tb_embedding_type_parse returns; -1: the default above). F16 rounds to nearest; the block
+// types quantize (gguf_quant.h), so the model the file holds is the decoded one. The row
+// length (dim) must be a multiple of the type's block.
+int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format f, int emb_type,
+                             char *err, size_t err_len);
 
 #endif

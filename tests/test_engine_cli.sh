@@ -26,6 +26,8 @@ expect 2 "unknown configuration 'XL'" model create --config XL --out "$dir/x.ggu
 expect 2 "needs --out" model create --config tiny
 expect 2 "unknown format 'q4'" model create --config tiny --out "$dir/x.gguf" --format q4
 expect 2 "multiples of 256" model create --config tiny --out "$dir/x.gguf" --format tq2_0
+expect 2 "unknown type 'q5_k'" model create --config tiny --out "$dir/x.gguf" --embedding-type q5_k
+expect 2 "needs dim a multiple of 256" model create --config tiny --out "$dir/x.gguf" --embedding-type q6_k
 expect 2 "unknown subcommand" model frobnicate
 expect 2 "unknown model 'XL'" validate --model XL
 expect 2 "do not go together" validate --model tiny --shape 2,3
@@ -49,6 +51,15 @@ expect 0 "sampling" generate --model tiny --tokens 4 --temperature 0.8 --seed 3
 expect 0 "wrote" model create --config tiny --seed 2 --out "$dir/tiny.gguf"
 expect 0 "wrote" model create --config tiny256 --seed 2 --out "$dir/tq1.gguf" --format tq1_0
 expect 0 "tokens:" generate --model "$dir/tiny.gguf" --tokens 4
+# A quantized embedding: written, named by model info, decoded by the engine and the reference.
+expect 0 "embedding Q6_K" model create --config tiny256 --seed 2 --out "$dir/q6.gguf" --embedding-type q6_k
+expect 0 "file types: embedding Q6_K, output head none" model info --model "$dir/q6.gguf"
+expect 0 "PASS" validate --model "$dir/q6.gguf" --kernel naive --tokens 3
+expect 0 "wrote" model create --config tiny --seed 2 --out "$dir/q8.gguf" --embedding-type q8_0
+expect 0 "tokens:" generate --model "$dir/q8.gguf" --tokens 4
+tb model info --model "$dir/q8.gguf" --json >"$dir/q8.json" 2>/dev/null
+json_check "$dir/q8.json" "model info --json: the embedding's type" \
+  'd["embedding_type"] == "Q8_0" and "output_type" not in d'
 expect 0 "PASS" validate --model "$dir/tiny.gguf" --kernel naive --tokens 4
 expect 0 "PASS" validate --model "$dir/tq1.gguf" --kernel i2_scalar --tokens 3
 tb validate --model tiny --kernel all --tokens 4 --json >"$dir/vm.json" 2>/dev/null

@@ -1,12 +1,17 @@
 // GGUF files: write -> read round trips are exact; the I2_S, TQ2_0 and TQ1_0 codecs put known
-// ternary matrices where the formats say and read them back; truncated and corrupted files are
-// refused with an error naming the field, never a crash (this test also runs under ASan).
+// ternary matrices where the formats say and read them back; the Q4_0, Q8_0, Q4_K and Q6_K
+// decoders give hand-made blocks the values their formats define, the quantizers' output encodes
+// back to itself, and models written with a quantized embedding load as the decoded one;
+// truncated and corrupted files are refused with an error naming the field, never a crash (this
+// test also runs under ASan).
 #include "tb_test.h"
 #include "gguf.h"
 #include "gguf_model.h"
+#include "gguf_quant.h"
 #include "model.h"
 #include "tb_reference.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,8 +327,10 @@ static void corrupt(void)
         {F_OFFSET, 1ull << 63, 8, "data"},
         {F_OFFSET, (1ull << 32) * 32, 8, "data"},
         {F_DIM1, 3, 8, "data"},
-        {F_TTYPE, 12, 4, "supported ggml type"},
-        {F_TTYPE, 2, 4, "supported ggml type"},
+        {F_TTYPE, 4, 4, "supported ggml type (F32 0, F16 1, Q4_0 2"}, // Q4_2: removed
+        {F_TTYPE, 99, 4, "tensor 't': type: expected a supported ggml type"},
+        {F_TTYPE, 37, 4, "got 37"},
+        {F_TTYPE, ~0u, 4, "got 4294967295"},
         {F_OFFSET, 4, 8, "offset"},
         {F_OFFSET, 32, 8, "data"},
         {F_OFFSET, ~0ull - 31, 8, "data"},
@@ -504,6 +511,516 @@ static void model_files(const char *path)
     free(good);
 }
 
+// ---- ggml's block-quantized floats (embedding, output head) ----
+
+static void put16(uint8_t *p, uint16_t h)
+{
+    memcpy(p, &h, 2);
+}
+
+static int dequant(uint32_t type, const uint8_t *data, size_t count, float *out, char *err,
+                   size_t err_len)
+{
+    return tb_dequantize(type, data, count, out, "test", err, err_len);
+}
+
+// Hand-made blocks, each byte placed where the format's layout says, decoded to the values the
+// format's definition gives (worked out by hand in the comments).
+static void quant_known_blocks(void)
+{
+    char err[400];
+    float y[256];
+
+    // Q8_0: | f16 d | int8 q[32] |, value = d * q. Block 0: d = 0.5 (0x3800); block 1: d = -0.25
+    // (0xb400); block 2: d = 2^-24 (0x0001, the smallest f16 subnormal).
+    uint8_t q8[3 * 34] = {0};
+    put16(q8, 0x3800);
+    q8[2 + 0] = 0x80; // -128 -> -64
+    q8[2 + 1] = 0xff; // -1 -> -0.5
+    q8[2 + 3] = 1;    // 0.5
+    q8[2 + 31] = 127; // 63.5
+    put16(q8 + 34, 0xb400);
+    q8[34 + 2 + 0] = 3; // -0.75
+    put16(q8 + 68, 0x0001);
+    q8[68 + 2 + 5] = 100; // 100 * 2^-24
+    EXPECT(dequant(TB_GGML_Q8_0, q8, 96, y, err, sizeof err) == 0, "Q8_0: %s", err);
+    EXPECT(y[0] == -64.0f && y[1] == -0.5f && y[2] == 0.0f && y[3] == 0.5f && y[31] == 63.5f,
+           "Q8_0 block 0: %g %g %g %g %g", (double)y[0], (double)y[1], (double)y[2], (double)y[3],
+           (double)y[31]);
+    EXPECT(y[32] == -0.75f && y[33] == 0.0f && y[64 + 5] == 100.0f / 16777216.0f,
+           "Q8_0 blocks 1, 2: %g %g %g", (double)y[32], (double)y[33], (double)y[69]);
+
+    // Q4_0: | f16 d | qs[16] |; qs[j] holds value j in its low nibble and value j + 16 in its
+    // high nibble; value = d * (nibble - 8). d = -0.125 (0xb000).
+    uint8_t q4[18];
+    put16(q4, 0xb000);
+    memset(q4 + 2, 0x88, 16); // nibbles 8: values 0
+    q4[2 + 0] = 0x0f;         // value 0: 15 -> -0.875; value 16: 0 -> 1
+    q4[2 + 7] = 0xa5;         // value 7: 5 -> 0.375; value 23: 10 -> -0.25
+    q4[2 + 15] = 0x18;        // value 15: 8 -> 0; value 31: 1 -> 0.875
+    EXPECT(dequant(TB_GGML_Q4_0, q4, 32, y, err, sizeof err) == 0, "Q4_0: %s", err);
+    EXPECT(y[0] == -0.875f && y[16] == 1.0f && y[7] == 0.375f && y[23] == -0.25f && y[15] == 0.0f &&
+               y[31] == 0.875f && y[1] == 0.0f,
+           "Q4_0: %g %g %g %g %g %g", (double)y[0], (double)y[16], (double)y[7], (double)y[23],
+           (double)y[15], (double)y[31]);
+
+    // Q6_K: | ql[128] | qh[64] | int8 scales[16] | f16 d |, d = 2 (0x4000). Value 128h + l + 32g
+    // (half h, l < 32, g < 4): low 4 bits from ql[64h + l + 32 (g & 1)] (low nibble for g < 2,
+    // high for g >= 2), high 2 bits from bits 2g + 1:2g of qh[32h + l]; value i =
+    // d * scales[i / 16] * (q - 32). Extremes: q = 0 and q = 63, scales 1, -3, -1, -128.
+    uint8_t q6[210] = {0};
+    uint8_t *ql = q6, *qh = q6 + 128;
+    const int8_t sc[16] = {1, -3, 2, 0, 5, 0, -1, 0, 0, 0, 0, 0, 0, 7, 0, -128};
+    memcpy(q6 + 192, sc, 16);
+    put16(q6 + 208, 0x4000);
+    ql[0] = 0xf0;       // value 0 low bits 0; value 64 low bits 15
+    qh[0] = 0x78;       // 01 11 10 00: value 96 high 1, value 64 high 3, value 32 high 2, value 0 0
+    ql[32] = 0x1a;      // value 32 low bits 10; value 96 low bits 1
+    ql[17] = 0x05;      // value 17: q = 5 | 2 << 4 = 37
+    qh[17] = 0x02;      //
+    qh[32 + 31] = 0x30; // second half, l = 31: value 223 (g = 2) high 3, value 255 (g = 3) 0
+    ql[64 + 32 + 16] = 0xf0; // second half, l = 16, g = 3: value 240 low bits 15
+    qh[32 + 16] = 0xc0;      // value 240 high 3 (q = 63); value 208 (g = 2): q = 0
+    float want6[][2] = {
+        {0, 2 * 1 * (0 - 32)},
+        {1, 2 * 1 * (0 - 32)},
+        {16, 2 * -3 * (0 - 32)},
+        {17, 2 * -3 * (37 - 32)},
+        {32, 2 * 2 * (42 - 32)},
+        {48, 0},
+        {64, 2 * 5 * (63 - 32)},
+        {96, 2 * -1 * (17 - 32)},
+        {208, 2 * 7 * (0 - 32)},
+        {223, 2 * 7 * (48 - 32)},
+        {240, 2 * -128 * (63 - 32)},
+        {255, 2 * -128 * (0 - 32)}, // 8192: the largest magnitude a d of 2 can reach
+    };
+    EXPECT(dequant(TB_GGML_Q6_K, q6, 256, y, err, sizeof err) == 0, "Q6_K: %s", err);
+    for (size_t i = 0; i < sizeof want6 / sizeof want6[0]; i++) {
+        int at = (int)want6[i][0];
+        EXPECT(y[at] == want6[i][1], "Q6_K value %d: %g, want %g", at, (double)y[at],
+               (double)want6[i][1]);
+    }
+    tb_gguf_tensor t = fake_tensor(TB_GGML_Q6_K, 1, 256, q6);
+    float y2[256];
+    EXPECT(tb_decode_floats(&t, y2, err, sizeof err) == 0 && memcmp(y, y2, sizeof y) == 0,
+           "Q6_K through tb_decode_floats: %s", err);
+
+    // Q4_K: | f16 d | f16 dmin | scales[12] | qs[128] |, d = 1 (0x3c00), dmin = 0.5 (0x3800).
+    // Sub-block s < 4: sc = scales[s] & 63, m = scales[s + 4] & 63; s >= 4: the low 4 bits from
+    // scales[s + 4] (sc low nibble, m high nibble), bits 5:4 from bits 7:6 of scales[s - 4] (sc)
+    // and scales[s] (m). qs[32c + l]: value 64c + l low nibble, value 64c + 32 + l high nibble.
+    // Value = d * sc * q - dmin * m.
+    uint8_t q4k[144] = {0};
+    put16(q4k, 0x3c00);
+    put16(q4k + 2, 0x3800);
+    uint8_t *ks = q4k + 4, *kq = q4k + 16;
+    ks[0] = 3;      // sc0 = 3
+    ks[4] = 2;      // m0 = 2
+    ks[1] = 0xc4;   // sc1 = 4; bits 7:6 = 3: bits 5:4 of sc5
+    ks[5] = 0x81;   // m1 = 1; bits 7:6 = 2: bits 5:4 of m5
+    ks[9] = 0x75;   // sc5 = 5 | 3 << 4 = 53; m5 = 7 | 2 << 4 = 39
+    ks[7] = 0x40;   // m3 = 0; bits 7:6 = 1: bits 5:4 of m7
+    ks[11] = 0x21;  // sc7 = 1; m7 = 2 | 1 << 4 = 18
+    kq[0] = 0x97;   // value 0 (sub-block 0): 7; value 32 (sub-block 1): 9
+    kq[65] = 0xf0;  // value 129 (sub-block 4): 0; value 161 (sub-block 5): 15
+    kq[127] = 0x40; // value 255 (sub-block 7): 4
+    float want4k[][2] = {
+        {0, 1 * 3 * 7 - 0.5f * 2},
+        {1, 0 - 0.5f * 2},
+        {32, 1 * 4 * 9 - 0.5f * 1},
+        {33, 0 - 0.5f * 1},
+        {100, 0},
+        {129, 0},
+        {161, 1 * 53 * 15 - 0.5f * 39},
+        {224, 1 * 1 * 0 - 0.5f * 18},
+        {255, 1 * 1 * 4 - 0.5f * 18},
+    };
+    EXPECT(dequant(TB_GGML_Q4_K, q4k, 256, y, err, sizeof err) == 0, "Q4_K: %s", err);
+    for (size_t i = 0; i < sizeof want4k / sizeof want4k[0]; i++) {
+        int at = (int)want4k[i][0];
+        EXPECT(y[at] == want4k[i][1], "Q4_K value %d: %g, want %g", at, (double)y[at],
+               (double)want4k[i][1]);
+    }
+}
+
+// Scales that are not finite, types that are not decoded: refused, naming tensor and block.
+static void quant_bad_blocks(void)
+{
+    char err[400];
+    float y[512];
+    uint8_t q8[2 * 34] = {0};
+    put16(q8, 0x3c00);
+    put16(q8 + 34, 0x7e00); // NaN
+    EXPECT(dequant(TB_GGML_Q8_0, q8, 64, y, err, sizeof err) == -1 &&
+               strstr(err, "tensor 'test': Q8_0 block 1 scale d = nan: expected a finite number"),
+           "Q8_0 NaN scale: %s", err);
+    uint8_t q4[18] = {0};
+    put16(q4, 0xfc00); // -inf
+    EXPECT(dequant(TB_GGML_Q4_0, q4, 32, y, err, sizeof err) == -1 &&
+               strstr(err, "Q4_0 block 0 scale d = -inf"),
+           "Q4_0 -inf scale: %s", err);
+    uint8_t q6[2 * 210] = {0};
+    put16(q6 + 210 + 208, 0x7c00); // inf
+    EXPECT(dequant(TB_GGML_Q6_K, q6, 512, y, err, sizeof err) == -1 &&
+               strstr(err, "Q6_K block 1 scale d = inf"),
+           "Q6_K inf scale: %s", err);
+    uint8_t q4k[144] = {0};
+    put16(q4k + 2, 0x7e01); // dmin NaN
+    EXPECT(dequant(TB_GGML_Q4_K, q4k, 256, y, err, sizeof err) == -1 &&
+               strstr(err, "Q4_K block 0 scale dmin = nan"),
+           "Q4_K NaN dmin: %s", err);
+    EXPECT(dequant(TB_GGML_Q5_K, q6, 256, y, err, sizeof err) == -1 && strstr(err, "Q5_K"),
+           "Q5_K decoded: %s", err);
+    tb_gguf_tensor t = fake_tensor(TB_GGML_TQ2_0, 1, 256, q6);
+    EXPECT(tb_decode_floats(&t, y, err, sizeof err) == -1 && strstr(err, "TQ2_0"),
+           "TQ2_0 decoded as floats: %s", err);
+    // The quantizers refuse what they cannot write.
+    float x[32] = {0};
+    x[3] = NAN;
+    EXPECT(tb_quantize(TB_GGML_Q8_0, x, 32, q8, "test", err, sizeof err) == -1 &&
+               strstr(err, "Q8_0 block 0: value 3 is nan"),
+           "Q8_0 of a NaN: %s", err);
+    x[3] = 1e7f; // d = 1e7 / 127 > 65504
+    EXPECT(tb_quantize(TB_GGML_Q8_0, x, 32, q8, "test", err, sizeof err) == -1 &&
+               strstr(err, "beyond f16"),
+           "Q8_0 of 1e7: %s", err);
+    EXPECT(tb_quantize(TB_GGML_Q4_0, x, 32, q4, "test", err, sizeof err) == -1 &&
+               strstr(err, "beyond f16"),
+           "Q4_0 of 1e7: %s", err);
+    EXPECT(tb_quantize(TB_GGML_Q4_K, x, 32, q4k, "test", err, sizeof err) == -1,
+           "Q4_K written (no quantizer): %s", err);
+}
+
+// The block types' tensor sizes, a row length that is not a multiple of the block, and the
+// ternary decoder refusing a block type.
+static void quant_sizes(void)
+{
+    char err[400];
+    uint64_t bytes = 0;
+    const struct {
+        uint32_t type;
+        uint64_t ne0, ne1, bytes;
+    } sizes[] = {
+        {TB_GGML_Q4_0, 64, 3, 6 * 18},   {TB_GGML_Q8_0, 64, 3, 6 * 34},
+        {TB_GGML_Q4_K, 256, 2, 2 * 144}, {TB_GGML_Q6_K, 512, 3, 6 * 210},
+        {TB_GGML_Q4_1, 32, 1, 20},       {TB_GGML_Q5_0, 32, 1, 22},
+        {TB_GGML_Q5_1, 32, 1, 24},       {TB_GGML_Q2_K, 256, 1, 84},
+        {TB_GGML_Q3_K, 256, 1, 110},     {TB_GGML_Q5_K, 256, 1, 176},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint64_t ne[2] = {sizes[i].ne0, sizes[i].ne1};
+        EXPECT(tb_ggml_tensor_bytes(sizes[i].type, ne, 2, &bytes, err, sizeof err) == 0 &&
+                   bytes == sizes[i].bytes,
+               "%s bytes %llu, want %llu: %s", tb_ggml_type_name(sizes[i].type),
+               (unsigned long long)bytes, (unsigned long long)sizes[i].bytes, err);
+    }
+    uint64_t odd[2] = {300, 4};
+    EXPECT(tb_ggml_tensor_bytes(TB_GGML_Q6_K, odd, 2, &bytes, err, sizeof err) == -1 &&
+               strstr(err, "Q6_K stores blocks of 256 along a row: needs ne[0] a multiple of "
+                           "256, got shape [300, 4]"),
+           "Q6_K with rows of 300: %s", err);
+    uint64_t odd32[2] = {48, 2};
+    EXPECT(tb_ggml_tensor_bytes(TB_GGML_Q8_0, odd32, 2, &bytes, err, sizeof err) == -1 &&
+               strstr(err, "Q8_0") && strstr(err, "[48, 2]"),
+           "Q8_0 with rows of 48: %s", err);
+    // A block type is no ternary encoding (and must not be read as 16-bit floats).
+    uint8_t q8[2 * 34] = {0};
+    tb_gguf_tensor t = fake_tensor(TB_GGML_Q8_0, 1, 64, q8);
+    int8_t w[64];
+    float scale;
+    EXPECT(tb_decode_ternary(&t, w, &scale, err, sizeof err) == -1 &&
+               strstr(err, "tensor 'test' type: expected I2_S") && strstr(err, "got Q8_0 (8)"),
+           "Q8_0 decoded as ternary: %s", err);
+    EXPECT(tb_ggml_type_name(TB_GGML_Q6_K) &&
+               strcmp(tb_ggml_type_name(TB_GGML_Q6_K), "Q6_K") == 0 && tb_ggml_type_name(4) == NULL,
+           "type names");
+}
+
+static size_t block_of(uint32_t type)
+{
+    return type == TB_GGML_Q6_K ? 256 : 32;
+}
+
+static size_t bytes_of(uint32_t type, size_t count)
+{
+    size_t per = type == TB_GGML_Q6_K ? 210 : type == TB_GGML_Q8_0 ? 34 : 18;
+    return count / block_of(type) * per;
+}
+
+// Encodes x, decodes, encodes the decoded values again: the same bytes and the same values.
+// tol > 0: every decoded value within tol times the largest magnitude of its block in x.
+static void quant_round_trip(uint32_t type, const float *x, size_t count, double tol,
+                             const char *what)
+{
+    const char *tname = tb_ggml_type_name(type);
+    size_t nbytes = bytes_of(type, count), block = block_of(type);
+    uint8_t *a = malloc(nbytes), *b = malloc(nbytes);
+    float *y = malloc(count * sizeof(float)), *y2 = malloc(count * sizeof(float));
+    char err[400] = "";
+    int ok = tb_quantize(type, x, count, a, "rt", err, sizeof err) == 0 &&
+             tb_dequantize(type, a, count, y, "rt", err, sizeof err) == 0 &&
+             tb_quantize(type, y, count, b, "rt", err, sizeof err) == 0 &&
+             tb_dequantize(type, b, count, y2, "rt", err, sizeof err) == 0;
+    EXPECT(ok, "%s %s: %s", tname, what, err);
+    if (ok && memcmp(a, b, nbytes) != 0) {
+        size_t at = 0;
+        while (a[at] == b[at]) at++;
+        EXPECT(0, "%s %s: encoding the decoded values changed byte %zu (block %zu): %02x -> %02x",
+               tname, what, at, at / (nbytes / (count / block)), a[at], b[at]);
+    }
+    EXPECT(!ok || memcmp(y, y2, count * sizeof(float)) == 0, "%s %s: decoded values changed", tname,
+           what);
+    for (size_t blk = 0; ok && tol > 0 && blk < count / block; blk++) {
+        float amax = 0;
+        for (size_t i = 0; i < block; i++) amax = fmaxf(amax, fabsf(x[blk * block + i]));
+        for (size_t i = blk * block; i < (blk + 1) * block; i++)
+            if (fabs((double)x[i] - (double)y[i]) > tol * amax) {
+                EXPECT(0, "%s %s: value %zu: %g decodes to %g, more than %g x %g away", tname, what,
+                       i, (double)x[i], (double)y[i], tol, (double)amax);
+                ok = 0;
+                break;
+            }
+    }
+    free(a), free(b), free(y), free(y2);
+}
+
+static void quant_round_trips(void)
+{
+    const uint32_t types[3] = {TB_GGML_Q8_0, TB_GGML_Q4_0, TB_GGML_Q6_K};
+    // Worst errors, in units of the block's largest magnitude: half a step plus the f16
+    // rounding of d (Q8_0: d = max / 127); a full step where a value of the sign opposite to the
+    // largest needs the code the range lacks (Q4_0: -8..7, d = max / 8; Q6_K: -32..31 at scale
+    // -128, d = max / 4096, step = max / 32).
+    const double tol[3] = {0.6 / 127, 1.01 / 8, 1.02 / 32};
+    enum { N = 4096 };
+    float *x = malloc(N * sizeof(float));
+    tb_rng r = {21};
+    // Normal values at magnitudes from below f16's smallest scale to far above 1.
+    const float sigma[] = {1e-9f, 1e-7f, 1e-5f, 3e-4f, 0.02f, 1.0f, 300.0f};
+    for (size_t s = 0; s < sizeof sigma / sizeof sigma[0]; s++) {
+        for (int i = 0; i < N; i++) x[i] = sigma[s] * tb_rng_normal(&r);
+        char what[64];
+        snprintf(what, sizeof what, "normal, sd %g", (double)sigma[s]);
+        for (int t = 0; t < 3; t++)
+            quant_round_trip(types[t], x, N, sigma[s] >= 0.02f ? tol[t] : 0, what);
+    }
+    // Blocks built to hit the edges: zeros, negative zeros, one value, equal magnitudes of both
+    // signs, sub-blocks of very different sizes, values far beyond f16 (Q6_K saturates d).
+    for (int i = 0; i < N; i++) {
+        int blk = i / 256, j = i % 256;
+        float v = 0.0f;
+        if (blk == 1) v = -0.0f;
+        if (blk == 2) v = j == 5 ? 1.0f : 0.0f;
+        if (blk == 3) v = j % 2 ? 0.5f : -0.5f;
+        if (blk == 4) v = (j < 16 ? 1.0f : 1e-6f) * (j % 3 == 0 ? -1.0f : 0.7f);
+        if (blk == 5) v = (float)(j % 64 - 32) * 0.01f;
+        if (blk == 6) v = j == 200 ? -3.0f : (float)(j % 7) * 0.1f;
+        if (blk == 7) v = 1e-30f * (float)(j - 128);
+        if (blk >= 8) v = tb_rng_normal(&r) * (blk % 2 ? 1e-3f : 5.0f) * (j / 16 + 1);
+        x[i] = v;
+    }
+    for (int t = 0; t < 3; t++) quant_round_trip(types[t], x, N, 0, "edge blocks");
+    for (int i = 0; i < 256; i++) x[i] = 1e9f * tb_rng_normal(&r);
+    quant_round_trip(TB_GGML_Q6_K, x, 256, 0, "values beyond f16");
+
+    // Worked examples: x = -16, -15, ..., 15.
+    for (int i = 0; i < 32; i++) x[i] = (float)(i - 16);
+    uint8_t blk[210];
+    char err[400];
+    // Q8_0: d = 16 / 127 = 0.12598, in f16 0.125 * (1 + 8 / 1024) (0x3008); q = round(x * 127 /
+    // 16).
+    EXPECT(tb_quantize(TB_GGML_Q8_0, x, 32, blk, "test", err, sizeof err) == 0, "%s", err);
+    EXPECT(blk[0] == 0x08 && blk[1] == 0x30 && (int8_t)blk[2] == -127 && (int8_t)blk[3] == -119 &&
+               blk[2 + 16] == 0 && blk[2 + 17] == 8 && blk[2 + 31] == 119,
+           "Q8_0 of -16..15: d %02x%02x, q %d %d %d %d", blk[1], blk[0], (int8_t)blk[2],
+           (int8_t)blk[3], (int8_t)blk[19], (int8_t)blk[33]);
+    // Q4_0: max = -16 (the first of largest magnitude), d = max / -8 = 2 (0x4000); code =
+    // min(15, floor(x / 2 + 8.5)): -16 -> 0, -15 -> 1, -1 -> 8, 0 -> 8, 1 -> 9, 15 -> 15.
+    EXPECT(tb_quantize(TB_GGML_Q4_0, x, 32, blk, "test", err, sizeof err) == 0, "%s", err);
+    EXPECT(blk[0] == 0x00 && blk[1] == 0x40 && blk[2] == 0x80 && blk[3] == 0x91 && blk[17] == 0xf8,
+           "Q4_0 of -16..15: %02x%02x %02x %02x %02x", blk[1], blk[0], blk[2], blk[3], blk[17]);
+    // Q6_K: one value 1 at 5, the rest 0: d = 1 / 4096 = 2^-12 (0x0c00), sub-block 0 scale
+    // -128 (value 5: code 0), every other code 32 (high bits 2: qh bytes 0b10101010).
+    for (int i = 0; i < 256; i++) x[i] = i == 5 ? 1.0f : 0.0f;
+    EXPECT(tb_quantize(TB_GGML_Q6_K, x, 256, blk, "test", err, sizeof err) == 0, "%s", err);
+    int zeros_ok = 1;
+    for (int i = 0; i < 128; i++) zeros_ok &= blk[i] == 0;
+    for (int i = 0; i < 64; i++) zeros_ok &= blk[128 + i] == (i == 5 ? 0xa8 : 0xaa);
+    for (int i = 1; i < 16; i++) zeros_ok &= blk[192 + i] == 0;
+    EXPECT(zeros_ok && blk[192] == 0x80 && blk[208] == 0x00 && blk[209] == 0x0c,
+           "Q6_K of one 1: scale %d, d %02x%02x, qh[5] %02x", (int8_t)blk[192], blk[209], blk[208],
+           blk[133]);
+    free(x);
+}
+
+// The tensor named name in the file at path: its type and a copy of its bytes (NULL if absent).
+static uint8_t *file_tensor(const char *path, const char *name, uint32_t *type, size_t *bytes,
+                            size_t *at)
+{
+    tb_gguf g;
+    char err[600];
+    if (tb_gguf_open(path, &g, err, sizeof err)) return NULL;
+    const tb_gguf_tensor *t = tb_gguf_find_tensor(&g, name);
+    uint8_t *copy = NULL;
+    if (t) {
+        *type = t->type, *bytes = (size_t)t->bytes, *at = (size_t)(t->data - g.base);
+        copy = malloc(*bytes);
+        memcpy(copy, t->data, *bytes);
+    }
+    tb_gguf_close(&g);
+    return copy;
+}
+
+// `model create --embedding-type` for every type: the file holds that type, and loading it
+// gives exactly the decoded values (for an untied output head too), which encode back to the
+// file's bytes.
+static void embedding_types(const char *path)
+{
+    tb_config c;
+    tb_config_find("tiny256", &c);
+    tb_model a, b;
+    char err[600];
+    tb_model_synthetic(&c, 4, &a);
+    size_t count = (size_t)c.dim * (size_t)c.vocab_size;
+    a.output = malloc(count * sizeof(float)); // an untied head, not f16-exact
+    tb_rng r = {5};
+    for (size_t i = 0; i < count; i++) a.output[i] = 0.03f * tb_rng_normal(&r);
+    const char *names[] = {"f32", "f16", "q8_0", "q4_0", "q6_k"};
+    float *want = malloc(count * sizeof(float));
+    uint8_t *enc = malloc(count * sizeof(float));
+    for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
+        int type = tb_embedding_type_parse(names[n]);
+        EXPECT(type >= 0, "embedding type %s unknown", names[n]);
+        EXPECT(tb_gguf_save_model_typed(&a, path, TB_FMT_I2_S, type, err, sizeof err) == 0,
+               "save %s: %s", names[n], err);
+        if (tb_gguf_load_model(path, &b, err, sizeof err)) {
+            EXPECT(0, "load %s: %s", names[n], err);
+            continue;
+        }
+        const char *tensors[2] = {"token_embd.weight", "output.weight"};
+        const float *src[2] = {a.embedding, a.output}, *got[2] = {b.embedding, b.output};
+        for (int k = 0; k < 2; k++) {
+            uint32_t ftype = 0;
+            size_t fbytes = 0, at = 0;
+            uint8_t *file = file_tensor(path, tensors[k], &ftype, &fbytes, &at);
+            EXPECT(file && ftype == (uint32_t)type, "%s: %s stored as %s", names[n], tensors[k],
+                   file ? tb_ggml_type_name(ftype) : "nothing");
+            // What the format decodes the model to, computed apart from the loader.
+            if (type == TB_GGML_F32) memcpy(want, src[k], count * sizeof(float));
+            if (type == TB_GGML_F16)
+                for (size_t i = 0; i < count; i++) want[i] = tb_f16_round(src[k][i]);
+            if (tb_quant_supported((uint32_t)type)) {
+                tb_quantize((uint32_t)type, src[k], count, enc, "x", err, sizeof err);
+                tb_dequantize((uint32_t)type, enc, count, want, "x", err, sizeof err);
+            }
+            EXPECT(got[k] && memcmp(got[k], want, count * sizeof(float)) == 0,
+                   "%s: loaded %s is not the decoded one", names[n], tensors[k]);
+            // Encoding what was loaded gives the file's bytes again.
+            if (got[k] && tb_quant_supported((uint32_t)type)) {
+                tb_quantize((uint32_t)type, got[k], count, enc, "x", err, sizeof err);
+                EXPECT(file && memcmp(enc, file, fbytes) == 0, "%s: %s re-encoded differs",
+                       names[n], tensors[k]);
+            }
+            free(file);
+        }
+        tb_model_free(&b);
+    }
+    // Blocks of 256 along a row need dim a multiple of 256.
+    tb_config tiny;
+    tb_config_find("tiny", &tiny);
+    tb_model t;
+    tb_model_synthetic(&tiny, 1, &t);
+    EXPECT(tb_gguf_save_model_typed(&t, path, TB_FMT_I2_S, TB_GGML_Q6_K, err, sizeof err) == -1 &&
+               strstr(err, "needs dim a multiple of 256, config tiny has 96"),
+           "q6_k embedding of tiny: %s", err);
+    tb_model_free(&t);
+    EXPECT(tb_embedding_type_parse("q5_k") == -1 && tb_embedding_type_parse("Q8_0") == -1,
+           "embedding type names");
+    EXPECT(tb_gguf_save_model_typed(&a, path, TB_FMT_I2_S, TB_GGML_Q4_K, err, sizeof err) == -1 &&
+               strstr(err, "embedding type 12: expected F32, F16, Q8_0, Q4_0 or Q6_K"),
+           "Q4_K embedding written: %s", err);
+    free(want), free(enc);
+    tb_model_free(&a);
+}
+
+// Writes bytes to path and loads it: the message must hold each of want[] (NULL-terminated).
+static void expect_load_error(const char *path, const char *bytes, size_t size,
+                              const char *const *want, const char *what)
+{
+    tb_model m;
+    char err[600] = "";
+    write_all(path, bytes, size);
+    int rc = tb_gguf_load_model(path, &m, err, sizeof err);
+    int ok = rc == -1 && strstr(err, path);
+    for (int i = 0; ok && want[i]; i++) ok = strstr(err, want[i]) != NULL;
+    EXPECT(ok, "%s: %s", what, rc ? err : "accepted");
+    if (rc == 0) tb_model_free(&m);
+}
+
+// Model files whose quantized embedding is broken: a NaN scale, cut short, an unknown type, a
+// type known but not decoded, a row length its blocks do not divide.
+static void bad_quantized_files(const char *path)
+{
+    tb_config c;
+    tb_config_find("tiny256", &c);
+    tb_model m;
+    char err[600];
+    tb_model_synthetic(&c, 6, &m);
+    EXPECT(tb_gguf_save_model_typed(&m, path, TB_FMT_I2_S, TB_GGML_Q8_0, err, sizeof err) == 0,
+           "%s", err);
+    tb_model_free(&m);
+    size_t size, ebytes = 0, at = 0;
+    uint32_t etype = 0;
+    char *good = read_all(path, &size);
+    uint8_t *emb = file_tensor(path, "token_embd.weight", &etype, &ebytes, &at);
+    char *bad = malloc(size);
+    char *info = good ? find_bytes(good, size, "token_embd.weight", 17) : NULL;
+    if (!good || !emb || !info) {
+        EXPECT(0, "q8_0 model file not written");
+        free(good), free(emb), free(bad);
+        return;
+    }
+    size_t type_at = (size_t)(info - good) + 17 + 4 + 2 * 8; // name, n_dims, ne[0..1], type
+    // Block 5's d set to NaN.
+    memcpy(bad, good, size);
+    uint16_t nan16 = 0x7e00;
+    memcpy(bad + at + 5 * 34, &nan16, 2);
+    const char *nan_want[] = {"tensor 'token_embd.weight': Q8_0 block 5 scale d = nan", NULL};
+    expect_load_error(path, bad, size, nan_want, "NaN scale in the embedding");
+    // Cut inside the embedding's data (the first tensor of the data section).
+    const char *cut_want[] = {"tensor 'token_embd.weight' data", NULL};
+    expect_load_error(path, good, at + ebytes - 1, cut_want, "embedding cut short");
+    // Type 99, unknown to ggml: the parser names tensor and type.
+    memcpy(bad, good, size);
+    uint32_t v = 99;
+    memcpy(bad + type_at, &v, 4);
+    const char *unknown_want[] = {"tensor 'token_embd.weight': type: expected", "got 99", NULL};
+    expect_load_error(path, bad, size, unknown_want, "embedding of type 99");
+    // Q5_K: a ggml type the parser sizes (it fits the data) but the loader does not decode.
+    v = TB_GGML_Q5_K;
+    memcpy(bad + type_at, &v, 4);
+    const char *q5k_want[] = {"tensor 'token_embd.weight' type: expected one of F32, F16, Q4_0, "
+                              "Q8_0, Q4_K, Q6_K, BF16, got Q5_K (13)",
+                              NULL};
+    expect_load_error(path, bad, size, q5k_want, "embedding of type Q5_K");
+    free(good), free(emb), free(bad);
+    // Q6_K on rows of 96: not a whole number of blocks.
+    good = tiny_model_file(path, &size);
+    info = good ? find_bytes(good, size, "token_embd.weight", 17) : NULL;
+    if (!info) {
+        free(good);
+        return;
+    }
+    v = TB_GGML_Q6_K;
+    memcpy(info + 17 + 4 + 16, &v, 4);
+    const char *rows_want[] = {"tensor 'token_embd.weight': Q6_K stores blocks of 256 along a "
+                               "row: needs ne[0] a multiple of 256, got shape [96, 97]",
+                               NULL};
+    expect_load_error(path, good, size, rows_want, "Q6_K embedding with rows of 96");
+    free(good);
+}
+
 int main(void)
 {
     char path[] = "/tmp/tritbench-test-gguf-XXXXXX";
@@ -530,6 +1047,12 @@ int main(void)
     model_files(path);
     overflowing_shapes();
     hostile_models(path);
+    quant_known_blocks();
+    quant_bad_blocks();
+    quant_sizes();
+    quant_round_trips();
+    embedding_types(path);
+    bad_quantized_files(path);
     unlink(path);
     if (failures)
         printf("%d failures\n", failures);

@@ -6,15 +6,20 @@
 #include <string.h>
 
 static const char *help =
-    "usage: tritbench model create --config NAME --out FILE [--seed S] [--format FMT] [--json]\n"
+    "usage: tritbench model create --config NAME --out FILE [--seed S] [--format FMT]\n"
+    "                              [--embedding-type TYPE] [--json]\n"
     "       tritbench model info --model FILE|CONFIG [--json]\n"
     "\n"
     "create  writes a synthetic BitNet b1.58 model (deterministic from the seed: latent normal\n"
     "        weights quantized absmean per tensor) as a GGUF v3 file, atomically.\n"
     "        --format i2_s (default: bitnet.cpp's type 36), tq2_0, tq1_0 (ggml types 35, 34;\n"
     "        need dim and FFN size multiples of 256; scales stored in f16), f32 (weights as\n"
-    "        {-s, 0, +s} floats). The embedding is written F16 when that loses nothing.\n"
-    "info    shapes, parameter counts and weight bytes of a configuration or file.\n"
+    "        {-s, 0, +s} floats). The embedding is written F16 when that loses nothing, else\n"
+    "        F32; --embedding-type f16 (rounded), f32, q8_0, q4_0 (ggml's blocks of 32) or q6_k\n"
+    "        (blocks of 256; dim a multiple of 256) writes it in that type: the model the file\n"
+    "        holds is then the decoded one.\n"
+    "info    shapes, parameter counts and weight bytes of a configuration or file, and the\n"
+    "        types a file stores the embedding and output head in.\n"
     "Configurations: see 'tritbench model info --model NAME'; names: 2B4T, 125M ... 100B, tiny,\n"
     "tiny256.\n"
     "Exit status: 0 success, 2 bad usage or input.\n";
@@ -30,6 +35,7 @@ static const tb_option create_options[] = {
     TB_OPT_STRING_ROW("out", model_options, create.out),
     TB_OPT_U64_ROW("seed", model_options, create.seed),
     TB_OPT_STRING_ROW("format", model_options, create.format),
+    TB_OPT_STRING_ROW("embedding-type", model_options, create.embedding_type),
     TB_OPT_FLAG_ROW("json", model_options, json),
 };
 
@@ -52,12 +58,19 @@ static void render_info(const cJSON *doc)
     printf("ternary weights %.3f G (%.3f GB at 2 bits), embedding %.3f G (%s)\n", tern / 1e9,
            tern / 4e9, emb / 1e9,
            tb_jnum(doc, "tied_embeddings") ? "tied: also the output head" : "untied output head");
+    const cJSON *et = cJSON_GetObjectItem(doc, "embedding_type");
+    const cJSON *ot = cJSON_GetObjectItem(doc, "output_type");
+    if (cJSON_IsString(et))
+        printf("file types: embedding %s, output head %s\n", et->valuestring,
+               cJSON_IsString(ot) ? ot->valuestring : "none (the embedding)");
 }
 
 static void render_create(const cJSON *doc)
 {
-    printf("wrote %s: config %s, seed %.0f, format %s, %.1f s\n", tb_jstr(doc, "file"),
+    const cJSON *et = cJSON_GetObjectItem(doc, "embedding_type");
+    printf("wrote %s: config %s, seed %.0f, format %s%s%s, %.1f s\n", tb_jstr(doc, "file"),
            tb_jstr(doc, "config"), tb_jnum(doc, "seed"), tb_jstr(doc, "format"),
+           cJSON_IsString(et) ? ", embedding " : "", cJSON_IsString(et) ? et->valuestring : "",
            tb_jnum(doc, "seconds"));
 }
 

@@ -26,12 +26,17 @@ int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *
     int fmt = tb_file_format_parse(p->format);
     if (fmt < 0)
         return tb_fail(err, "--format: unknown format '%s' (i2_s, tq2_0, tq1_0, f32)", p->format);
+    int emb_type = p->embedding_type ? tb_embedding_type_parse(p->embedding_type) : -1;
+    if (p->embedding_type && emb_type < 0)
+        return tb_fail(err, "--embedding-type: unknown type '%s' (f16, f32, q8_0, q4_0, q6_k)",
+                       p->embedding_type);
     int rc = tb_check_memory(&c, tb_model_embedding_params(&c) * 6 + CREATE_STAGING_BYTES, err);
     if (rc) return rc;
     tb_model m;
     tb_model_synthetic(&c, p->seed, &m);
     double t0 = tb_now();
-    rc = tb_gguf_save_model(&m, p->out, (tb_file_format)fmt, err->msg, sizeof err->msg);
+    rc = tb_gguf_save_model_typed(&m, p->out, (tb_file_format)fmt, emb_type, err->msg,
+                                  sizeof err->msg);
     tb_model_free(&m);
     if (rc) return TB_BAD_INPUT;
     *doc = cJSON_CreateObject();
@@ -40,7 +45,26 @@ int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *
     cJSON_AddNumberToObject(*doc, "seed", (double)p->seed);
     cJSON_AddStringToObject(*doc, "format",
                             tb_ggml_type_name(tb_file_format_type((tb_file_format)fmt)));
+    if (p->embedding_type)
+        cJSON_AddStringToObject(*doc, "embedding_type", tb_ggml_type_name((uint32_t)emb_type));
     cJSON_AddNumberToObject(*doc, "seconds", tb_now() - t0);
+    return TB_OK;
+}
+
+// The types a model file stores its embedding and output head in ("Q6_K", ...), into doc. A
+// configuration name has no file: nothing to add.
+static int add_head_types(const char *spec, cJSON *doc, tb_error *err)
+{
+    tb_config c;
+    if (tb_config_find(spec, &c) == 0) return TB_OK;
+    tb_gguf g;
+    if (tb_gguf_open(spec, &g, err->msg, sizeof err->msg)) return TB_BAD_INPUT;
+    const tb_gguf_tensor *emb = tb_gguf_find_tensor(&g, "token_embd.weight");
+    const tb_gguf_tensor *out = tb_gguf_find_tensor(&g, "output.weight");
+    // The model loaded: both are of types it decodes, which have names.
+    if (emb) cJSON_AddStringToObject(doc, "embedding_type", tb_ggml_type_name(emb->type));
+    if (out) cJSON_AddStringToObject(doc, "output_type", tb_ggml_type_name(out->type));
+    tb_gguf_close(&g);
     return TB_OK;
 }
 
@@ -61,5 +85,10 @@ int tb_model_info_run(const char *spec, cJSON **doc, tb_error *err)
     cJSON_AddNumberToObject(*doc, "embedding_params", (double)tb_model_embedding_params(c));
     cJSON_AddNumberToObject(*doc, "tied_embeddings", m.output == NULL);
     tb_model_free(&m);
-    return TB_OK;
+    rc = add_head_types(spec, *doc, err);
+    if (rc) {
+        cJSON_Delete(*doc);
+        *doc = NULL;
+    }
+    return rc;
 }

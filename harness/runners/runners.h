@@ -168,7 +168,8 @@ int tb_generate_run(const tb_generate_params *p, const tb_observer *obs, cJSON *
 typedef struct {
     const char *config, *out;
     uint64_t seed;
-    const char *format; // i2_s, tq2_0, tq1_0, f32
+    const char *format;         // i2_s, tq2_0, tq1_0, f32
+    const char *embedding_type; // f32, f16, q8_0, q4_0, q6_k; NULL: f16 if exact, else f32
 } tb_model_create_params;
 void tb_model_create_defaults(tb_model_create_params *p);
 int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *err);

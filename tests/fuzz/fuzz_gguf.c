@@ -1,7 +1,8 @@
 // Fuzz target: the GGUF reader on a buffer (tb_gguf_parse), then what a loader does with what
-// it accepts: every key through the typed getters, every tensor looked up by name and decoded
-// to ternary (the I2_S, TQ2_0, TQ1_0 codecs; F32, F16 and BF16 holding {-s, 0, +s}), as the
-// parser accepts only the types tritbench decodes.
+// it accepts: every key through the typed getters, every tensor looked up by name, decoded to
+// ternary (the I2_S, TQ2_0, TQ1_0 codecs; F32, F16 and BF16 holding {-s, 0, +s}) and to floats
+// (F32, F16, BF16 and the block types Q4_0, Q8_0, Q4_K, Q6_K of an embedding or output head).
+// The parser also sizes ggml types tritbench does not decode: both decoders must refuse those.
 #include "gguf.h"
 #include "gguf_model.h"
 
@@ -38,10 +39,13 @@ static void decode_tensors(const tb_gguf *g)
         // Each tensor's bytes follow from its type and shape and lie inside the input, so
         // count is bounded by the input's size (about 5 elements a byte at most, TQ1_0).
         int8_t *w = malloc(count ? count : 1);
-        if (!w) abort();
+        float *f = malloc((count ? count : 1) * sizeof(float));
+        if (!w || !f) abort();
         float scale;
         tb_decode_ternary(t, w, &scale, err, sizeof err);
+        tb_decode_floats(t, f, err, sizeof err);
         free(w);
+        free(f);
     }
 }
 
