@@ -10,8 +10,9 @@
 // Bounds: one vpdpbusd adds four products of a u8 (<= 255) and an s8 (|q| <= 127, |x| <= 128)
 // to a lane: at most 4 * 255 * 128 = 130560 in magnitude. A lane takes one per 64 weights, so
 // k_pad / 64 <= 2048 of them over TB_K_MAX: 2.7e8 < 2^31; the non-saturating vpdpbusd is used.
-// The horizontal sum of the 16 lanes (the raw dot) may leave int32 (|raw| < 2^32 + 2^31); the
-// vector adds wrap, and the true dot, in int32 (q8_layout.h), is recovered modulo 2^32.
+// The horizontal sum of the 16 lanes (the raw dot) may leave int32 (|raw| <= 255 * 127 * k <
+// 2^32); it is taken with vector adds, which wrap, and the true dot, in int32 (q8_layout.h), is
+// recovered modulo 2^32.
 #include "q8_layout.h"
 
 #include <immintrin.h>
@@ -20,6 +21,17 @@
 #define GEMM_W_ROWS   4
 #define GEMM_ACT_ROWS 4
 #define INLINE        static inline __attribute__((always_inline))
+
+// The sum of the 16 lanes, modulo 2^32: vector adds, which wrap (the scalar additions of
+// _mm512_reduce_add_epi32 would overflow, undefined behaviour, on a raw dot past int32).
+INLINE int32_t hsum(__m512i v)
+{
+    const __m256i s = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
+    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
+    return _mm_cvtsi128_si32(t);
+}
 
 // dots[r] = dot(q_r, x + 128) for the R rows at w, w + stride, ...
 INLINE void tile(const int8_t *w, size_t stride, size_t ahead, const int8_t *x, int kp, int R,
@@ -36,7 +48,7 @@ INLINE void tile(const int8_t *w, size_t stride, size_t ahead, const int8_t *x, 
             acc[r] = _mm512_dpbusd_epi32(acc[r], xu, _mm512_load_si512(wr));
         }
     }
-    for (int r = 0; r < R; r++) dots[r] = _mm512_reduce_add_epi32(acc[r]);
+    for (int r = 0; r < R; r++) dots[r] = hsum(acc[r]);
 }
 
 static void tile_full(const int8_t *w, size_t stride, size_t ahead, const int8_t *x, int kp,
@@ -75,7 +87,7 @@ INLINE void gemm_block(const int8_t *w, const int8_t *x, int kp, int R, int I,
         }
     }
     for (int r = 0; r < R; r++)
-        for (int i = 0; i < I; i++) raw[r][i] = _mm512_reduce_add_epi32(acc[r][i]);
+        for (int i = 0; i < I; i++) raw[r][i] = hsum(acc[r][i]);
 }
 
 #define BLOCK_CASE(R, I)                                                                           \
