@@ -146,7 +146,7 @@ static void head_weight_error(tb_head_format h, const float *w, int d, double *e
                 e[j] = a / 127 / 2;
                 break;
             case TB_HEAD_Q4:
-                e[j] = a / 7 * (1 + 0x1p-11) / 2 + 0x1p-26 + 7 * 0x1p-25;
+                e[j] = (a / 7 * (1 + 0x1p-10) + 0x1p-24) / 2;
                 break;
             default:
                 e[j] = 0;
@@ -217,7 +217,10 @@ int tb_head_compare(const tb_model *m, const tb_kernel *kn, tb_pool *pool, const
     for (int i = 0; i < n && !rc; i++) {
         tb_head_cmp *o = &out[i];
         memset(o, 0, sizeof *o);
-        tb_transformer_set_head(&t, heads[i]);
+        if (tb_transformer_set_head(&t, heads[i], err, err_len)) {
+            rc = -1;
+            break;
+        }
         run_positions(&t, r, lg, xh);
         if (memcmp(xs, xh, P * d * sizeof(float)) != 0) {
             // The same kernel on the same tokens: only the head may differ.

@@ -82,9 +82,9 @@ int tb_engine_compare(const tb_model *m, const tb_kernel *kn, tb_pool *pool, con
 //   f16: e_j = 2^-11 |w| + 2^-25 (round to nearest; 2^-25 is half the subnormal spacing),
 //        x^ = x (float activations);
 //   q8:  e_j = step_v / 2, step_v = absmax(W_v) / 127 (one scale per row);
-//   q4:  e_j = step_g (1 + 2^-11) / 2 + 2^-26 + 7 * 2^-25, step_g = absmax(group) / 7: the group
-//        scale rounds to f16 (relative 2^-11, or 2^-25 absolute when subnormal), and a scale
-//        rounded down so far that the code clamps at +-7 can only happen below 105 * 2^-25.
+//   q4:  e_j = (step_g (1 + 2^-10) + 2^-24) / 2, step_g = absmax(group) / 7: the group scale
+//        is rounded up to f16 (at most one ulp: relative 2^-10, or 2^-24 absolute when
+//        subnormal), so that no code clamps (kernels/q4_layout.h).
 // All of it times TB_HEAD_BOUND_SLACK, for the quantizers' float divisions (w / d and x * 127 /
 // absmax round once each: < 2^-16 of a step) and the bound's own double arithmetic.
 #define TB_HEAD_BOUND_SLACK (1.0 + 0x1p-10)

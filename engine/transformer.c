@@ -209,7 +209,10 @@ int tb_transformer_build_pair(tb_transformer *t, const tb_model *m, const tb_ker
     }
 
     t->head = m->output ? m->output : m->embedding;
-    tb_transformer_set_head(t, head); // no kernel of the format here: f32
+    if (tb_transformer_set_head(t, head, err, err_len)) {
+        tb_transformer_free(t);
+        return -1;
+    }
     t->norm_bytes = tb_model_norm_params(c) * 4;
 
     // RoPE tables in double, rounded once: cos/sin(pos * theta^(-2i/hs)).
@@ -255,7 +258,7 @@ int tb_transformer_build_pair(tb_transformer *t, const tb_model *m, const tb_ker
     return 0;
 }
 
-int tb_transformer_set_head(tb_transformer *t, tb_head_format head)
+int tb_transformer_set_head(tb_transformer *t, tb_head_format head, char *err, size_t err_len)
 {
     const tb_config *c = &t->cfg;
     tb_free(t->head_packed), tb_free(t->head_act);
@@ -264,9 +267,16 @@ int tb_transformer_set_head(tb_transformer *t, tb_head_format head)
     t->embed_bytes = tb_model_embedding_params(c) * 4 * (t->model->output ? 2 : 1);
     t->head_kn = tb_head_kernel(head);
     t->head_format = t->head_kn ? head : TB_HEAD_F32;
-    if (!t->head_kn) return head == TB_HEAD_F32 ? 0 : -1;
+    if (!t->head_kn) return 0;
     t->head_packed = tb_alloc(head_bytes(c, t->head_kn));
-    t->head_kn->pack_float(t->head, c->vocab_size, c->dim, t->head_packed);
+    char why[200];
+    if (tb_pack_float(t->head_kn, t->head, c->vocab_size, c->dim, t->head_packed, why,
+                      sizeof why) &&
+        snprintf(err, err_len, "output head in %s: %s", tb_head_names[head], why) >= 0) {
+        tb_free(t->head_packed);
+        t->head_packed = NULL, t->head_kn = NULL, t->head_format = TB_HEAD_F32;
+        return -1;
+    }
     t->head_act = tb_alloc(t->head_kn->act_size(t->max_batch, c->dim));
     t->embed_bytes += head_bytes(c, t->head_kn);
     return 0;

@@ -125,9 +125,10 @@ int tb_transformer_build_pair(tb_transformer *t, const tb_model *m, const tb_ker
                               tb_head_format head, char *err, size_t err_len);
 void tb_transformer_free(tb_transformer *t);
 // Replaces the output head by one in format head (packed again from the float head; the
-// ternary weights, caches and buffers stay). 0; or -1 when this CPU runs no kernel of that
-// format, and the head is then f32 (head_format says which one is in use).
-int tb_transformer_set_head(tb_transformer *t, tb_head_format head);
+// ternary weights, caches and buffers stay). Where this CPU runs no kernel of that format the
+// head is f32 (head_format says which one is in use). 0, or -1 with a message (a head that is
+// not finite cannot be quantized) and the head is then f32.
+int tb_transformer_set_head(tb_transformer *t, tb_head_format head, char *err, size_t err_len);
 
 // Runs tokens[0..n) at positions pos..pos+n-1 (1 <= n <= max_batch, pos + n <= max_seq; the
 // cache must hold positions 0..pos-1). Returns the logits: all n rows (n x vocab) if

@@ -67,6 +67,14 @@ void f16_pack_float(const float *w, int n, int k, void *packed)
             out[(size_t)j * kp + t] = tb_f32_to_f16(t < k ? w[(size_t)j * k + t] : 0.0f);
 }
 
+void f32_pack_float(const float *w, int n, int k, void *packed)
+{
+    const int kp = float_k_pad(k);
+    float *out = packed;
+    for (int j = 0; j < n; j++)
+        for (int t = 0; t < kp; t++) out[(size_t)j * kp + t] = t < k ? w[(size_t)j * k + t] : 0.0f;
+}
+
 void float_prepare_float(const float *x, int m, int k, void *act)
 {
     const int kp = float_k_pad(k);

@@ -44,17 +44,17 @@ double f32_error_bound(int k);
 // Float-weight entry points for matrices that are not ternary (the engine's output head): pack
 // any float weights into the FP16 layout, and prepare float activations (copy, zero pad).
 void f16_pack_float(const float *w, int n, int k, void *packed);
+void f32_pack_float(const float *w, int n, int k, void *packed);
 void float_prepare_float(const float *x, int m, int k, void *act);
 double f16_error_bound(int k);
 
 #define F32_KERNEL_COMMON                                                                          \
     .format = "f32", .k_block = 1, .exact = 0, .baseline = TB_FLOAT_FP32,                          \
     .error_bound = f32_error_bound, .packed_size = f32_packed_size, .pack = f32_pack,              \
-    .act_size = float_act_size, .prepare = float_prepare
+    .pack_float = f32_pack_float, .act_size = float_act_size, .prepare = float_prepare
 #define F16_KERNEL_COMMON                                                                          \
     .format = "f16", .k_block = FLOAT_K_ALIGN, .exact = 0, .baseline = TB_FLOAT_FP16,              \
     .error_bound = f16_error_bound, .packed_size = f16_packed_size, .pack = f16_pack,              \
-    .pack_float = f16_pack_float,                                                                  \
-    .act_size = float_act_size, .prepare = float_prepare
+    .pack_float = f16_pack_float, .act_size = float_act_size, .prepare = float_prepare
 
 #endif

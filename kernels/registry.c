@@ -3,6 +3,7 @@
 #define _DEFAULT_SOURCE // madvise's MADV_HUGEPAGE
 #include "tb_kernel.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,26 @@ int tb_pack(const tb_kernel *kn, const int8_t *w, float w_scale, int n, int k, v
         }
     }
     kn->pack(w, w_scale, n, k, packed);
+    return 0;
+}
+
+int tb_pack_float(const tb_kernel *kn, const float *w, int n, int k, void *packed, char *err,
+                  size_t err_len)
+{
+    if (tb_check_shape(1, n, k, err, err_len)) return -1;
+    if (!kn->pack_float) {
+        snprintf(err, err_len, "kernel %s (format %s) holds only ternary weights: no pack_float",
+                 kn->name, kn->format);
+        return -1;
+    }
+    for (size_t i = 0; i < (size_t)n * (size_t)k; i++) {
+        if (!isfinite(w[i])) {
+            snprintf(err, err_len, "weight W[%zu][%zu] = %g is not finite", i / (size_t)k,
+                     i % (size_t)k, (double)w[i]);
+            return -1;
+        }
+    }
+    kn->pack_float(w, n, k, packed);
     return 0;
 }
 

@@ -50,15 +50,26 @@ enum {
     TB_ISA_FP16 = 1u << 20, // ARM half-precision arithmetic (asimdhp)
 };
 
-// What a kernel multiplies: ternary weights (TB_FLOAT_NONE: the kernels dispatch chooses
-// from), or, for a float baseline, the dequantized weights w_scale * w in this float format.
+// What a kernel is for: ternary weights (TB_FLOAT_NONE: the kernels dispatch chooses from), or
+// float matrices such as the model's output head, held in one of these formats. Every kernel
+// runs the ternary contract above (pack of ternary weights, int8 activations); a kernel for
+// float matrices also packs arbitrary float weights (pack_float). The float formats FP32 and
+// FP16 hold the dequantized weights w_scale * w and are the baselines that speedups are
+// measured against; Q8 and Q4 quantize float weights (q8_layout.h, q4_layout.h) and are never
+// a baseline of speedups nor chosen for ternary layers by dispatch.
 typedef enum {
     TB_FLOAT_NONE = 0,
     TB_FLOAT_FP32 = 1,
     TB_FLOAT_FP16 = 2,
-    TB_FLOAT_Q8 = 3,
-    TB_FLOAT_Q4 = 4,
+    TB_FLOAT_Q8 = 3, // float weights quantized to int8, one scale per row
+    TB_FLOAT_Q4 = 4, // float weights quantized to 4 bits, one scale per group of 32
 } tb_float_format;
+
+// 1 for the float formats that hold dequantized weights (FP32, FP16): the baselines.
+static inline int tb_float_format_is_baseline(tb_float_format f)
+{
+    return f == TB_FLOAT_FP32 || f == TB_FLOAT_FP16;
+}
 
 typedef struct tb_kernel {
     const char *name;        // = file stem = test name = results column
@@ -73,12 +84,13 @@ typedef struct tb_kernel {
     int n_tile;   // weight rows computed together (a tile)
     int exact;    // 1: integer dot bit-exact with naive; 0: inexact (error_bound)
     // Preference within its kind, higher is faster; 0 = never chosen automatically. Ternary
-    // kernels are ranked against each other (tb_kernel_best), baselines against the baselines
-    // of their format (tb_kernel_best_baseline).
+    // kernels are ranked against each other (tb_kernel_best), kernels of a float format against
+    // the kernels of their format (tb_kernel_best_baseline).
     int rank;
 
-    // TB_FLOAT_NONE for a ternary kernel; else a float baseline that speedups are measured
-    // against (and that holds non-ternary matrices such as the engine's output head).
+    // TB_FLOAT_NONE for a ternary kernel; else the float format of a kernel for float matrices
+    // (the engine's output head): FP32/FP16, the baselines speedups are measured against, or
+    // Q8/Q4, quantized formats (tb_float_format).
     tb_float_format baseline;
     // Inexact kernels only: largest |Y - exact| allowed, relative to S = sum over the k terms
     // of |w_scale * x_scale * w * x|, derived from the kernel's arithmetic.
@@ -89,6 +101,10 @@ typedef struct tb_kernel {
     // Pack canonical ternary weights. Callers use tb_pack(), which first refuses values
     // outside {-1, 0, +1}; pack itself may assume valid input.
     void (*pack)(const int8_t *w, float w_scale, int n, int k, void *packed);
+    // Pack arbitrary finite float weights (n x k, row-major) into the same layout, for float
+    // matrices such as the output head; NULL for formats that hold only ternary weights (i2,
+    // lut2, lut3, int8). Callers use tb_pack_float(). Activations stay int8 rows with a scale
+    // per row (prepare), as for every kernel.
     void (*pack_float)(const float *w, int n, int k, void *packed);
     // Bytes of the prepared form of m activation rows of length k.
     size_t (*act_size)(int m, int k);
@@ -124,8 +140,8 @@ int tb_prefetch_get(void);
 
 // ---- registry (registry.c) ----
 
-// The packed format of k ("i2", "lut2", "lut3", "f16", "f32", "int8"): two kernels of the same
-// format can run on weights packed by either (tests/test_format.c checks the bytes).
+// The packed format of k ("i2", "lut2", "lut3", "f16", "f32", "q8", "q4", "int8"): two kernels of
+// the same format can run on weights packed by either (tests/test_format.c checks the bytes).
 const char *tb_kernel_format(const tb_kernel *k);
 
 // All kernels built for this architecture, in list order (kernels.inc).
@@ -157,9 +173,9 @@ const tb_kernel *tb_kernel_best(void);
 const tb_kernel *tb_kernel_override(void);
 // and the highest-ranked ternary kernel this CPU runs (NULL if none), ignoring the variable.
 const tb_kernel *tb_kernel_ranked(void);
-// The highest-ranked baseline of format fmt (TB_FLOAT_FP16 or TB_FLOAT_FP32) this CPU can run;
-// NULL if there is none (or fmt is TB_FLOAT_NONE). Found by trait, not by name, so a new
-// baseline is one line in kernels.inc. Ignores TRITBENCH_KERNEL.
+// The highest-ranked kernel of float format fmt (TB_FLOAT_FP16, _FP32, _Q8, _Q4) this CPU can
+// run; NULL if there is none (or fmt is TB_FLOAT_NONE). Found by trait, not by name, so a new
+// kernel of a format is one line in kernels.inc. Ignores TRITBENCH_KERNEL.
 const tb_kernel *tb_kernel_best_baseline(tb_float_format fmt);
 
 // ---- safe wrappers every caller uses (registry.c) ----
@@ -171,6 +187,10 @@ void tb_free(void *p);
 // writes a one-line message ("weight W[3][17] = 2 is not in {-1, 0, +1}") into err.
 int tb_pack(const tb_kernel *kn, const int8_t *w, float w_scale, int n, int k, void *packed,
             char *err, size_t err_len);
+// Checks shape, that kn packs float weights (pack_float) and that every weight is finite, then
+// packs. On error returns -1 and writes a one-line message into err.
+int tb_pack_float(const tb_kernel *kn, const float *w, int n, int k, void *packed, char *err,
+                  size_t err_len);
 // Shape check shared by all entry points: 1 <= m, n; 1 <= k <= TB_K_MAX.
 int tb_check_shape(int m, int n, int k, char *err, size_t err_len);
 // Y[i][row0..row1) for all m rows: gemv when m == 1, else gemm.

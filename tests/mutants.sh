@@ -162,5 +162,107 @@ mutant x86_64 kernels/f16_avx512.c f16_avx512 \
   's/x, y + row0 + t, q);/x, y + row0 + t, 1);/' \
   "f16_avx512: stream outputs written to neighbouring rows"
 
+# ---- kernels for the output head (formats q8 and q4; tests/test_heads.c holds them to the
+# dequantized matrix on float weights, where the ternary suite cannot see scales or saturation)
+# q8: the drivers and packing
+mutant x86_64 kernels/q8_layout.c q8_avx512vnni \
+  's/for (int j = row0 + q \* tile_rows; j < row1; j++) {/for (int j = row0 + q * tile_rows; j < row1 - 1; j++) {/' \
+  "q8 driver: the last row of a range left out (tail row, seen by q8_avx512vnni)"
+mutant aarch64 kernels/q8_layout.c q8_neon_sdot \
+  's/for (int j = row0 + q \* tile_rows; j < row1; j++) {/for (int j = row0 + q * tile_rows; j < row1 - 1; j++) {/' \
+  "q8 driver: the last row of a range left out (tail row, seen by q8_neon_sdot)"
+mutant x86_64 kernels/q8_layout.c q8_avx512vnni \
+  's/tile(q8_row(packed, k, row0 + t), (size_t)q \* (size_t)kp, ahead/tile(q8_row(packed, k, row0 + t), (size_t)kp, ahead/' \
+  "q8 driver: a tile reads neighbouring rows, not one row of each run"
+mutant x86_64 kernels/q8_layout.c q8_avx512vnni \
+  's/for (size_t t = 0; t < kp; t++) s += q\[(size_t)j \* kp + t\];/for (size_t t = 1; t < kp; t++) s += q[(size_t)j * kp + t];/' \
+  "q8 pack: qsum misses each row's first weight"
+mutant any kernels/q8_layout.c heads \
+  's/const float dj = a \/ 127.0f;/const float dj = a \/ 128.0f;/' \
+  "q8 pack_float: row scale a / 128 (steps too small, the absmax clamped)"
+# q8_avx512vnni
+mutant x86_64 kernels/q8_avx512vnni.c q8_avx512vnni \
+  's/TILE_ROWS, 128, tile_full/TILE_ROWS, 0, tile_full/' \
+  "q8_avx512vnni: gemv without the -128 qsum correction"
+mutant x86_64 kernels/q8_avx512vnni.c q8_avx512vnni \
+  's/q8_output(raw\[r\]\[i\], 128,/q8_output(raw[r][i], 0,/' \
+  "q8_avx512vnni: gemm without the -128 sum(x) correction"
+# q8_avx2
+mutant x86_64 kernels/q8_avx2.c q8_avx2 \
+  's/_mm256_maddubs_epi16(ax, _mm256_sign_epi8(wv, xv))/_mm256_maddubs_epi16(_mm256_abs_epi8(wv), _mm256_sign_epi8(xv, wv))/' \
+  "q8_avx2: sign taken from the weights (x = -128 turns into -128 again)"
+mutant x86_64 kernels/q8_avx2.c heads \
+  's/_mm256_maddubs_epi16(ax, _mm256_sign_epi8(wv, xv))/_mm256_maddubs_epi16(_mm256_xor_si256(xv, _mm256_set1_epi8(-128)), wv)/; s/TILE_ROWS, 0, tile_full/TILE_ROWS, 128, tile_full/; s/tb_scale_dot(dots\[r\]\[i\], d\[j0 + r\], x_scale\[i0 + i\])/q8_output(dots[r][i], 128, q8_qsums(packed, n, k)[j0 + r], d[j0 + r], x_scale[i0 + i])/' \
+  "q8_avx2: offset trick (x + 128) u8 x q s8 on the saturating vpmaddubsw (exact on ternary weights)"
+# q8_neon_sdot, q8_neon
+mutant aarch64 kernels/q8_neon_sdot.c q8_neon_sdot \
+  's/vld1q_s8(w + r \* stride + t), xv);/vld1q_s8(w + t), xv);/' \
+  "q8_neon_sdot: every row of a tile reads the first row's weights"
+mutant aarch64 kernels/q8_neon.c q8_neon \
+  's/    p = vmlal_high_s8(p, wv, xv);/    (void)0;/' \
+  "q8_neon: the high 8 of every 16 products dropped"
+# q4: the drivers, packing and preparation
+mutant any kernels/q4_layout.c q4_scalar \
+  's/shift = (t % 2) \* 4;/shift = (1 - t % 2) * 4;/' \
+  "q4 pack: low and high nibbles swapped (vectors 2u and 2u+1)"
+mutant any kernels/q4_layout.c heads \
+  's/if (h < 0x7c00 \&\& q4_f16_to_f32(h) < v) h++;/if (0) h++;/' \
+  "q4 pack_float: group scale rounded to nearest, not up (the absmax may clamp)"
+mutant x86_64 kernels/q4_layout.c q4_avx2 \
+  's/off\[g\] = 8 \* sum;/off[g] = 7 * sum;/' \
+  "q4 prepare: wrong group offsets (seen by q4_avx2)"
+mutant aarch64 kernels/q4_layout.c q4_neon_sdot \
+  's/off\[g\] = 8 \* sum;/off[g] = 7 * sum;/' \
+  "q4 prepare: wrong group offsets (seen by q4_neon_sdot)"
+mutant x86_64 kernels/q4_layout.c q4_avx512vnni \
+  's/for (int j = row0 + q \* tile_rows; j < row1; j++) {/for (int j = row0 + q * tile_rows; j < row1 - 1; j++) {/' \
+  "q4 driver: the last row of a range left out (tail row, seen by q4_avx512vnni)"
+mutant aarch64 kernels/q4_layout.c q4_neon \
+  's/for (int j = row0 + q \* tile_rows; j < row1; j++) {/for (int j = row0 + q * tile_rows; j < row1 - 1; j++) {/' \
+  "q4 driver: the last row of a range left out (tail row, seen by q4_neon)"
+mutant x86_64 kernels/q4_layout.c q4_avx512vnni \
+  's/(size_t)q \* cb, q4_scales/cb, q4_scales/' \
+  "q4 driver: a tile reads the codes of neighbouring rows"
+# q4_avx512vnni
+mutant x86_64 kernels/q4_avx512vnni.c q4_avx512vnni \
+  's/_mm512_and_si512(v, nib), xv\[2 \* u\]);/_mm512_and_si512(v, nib), xv[2 * u + 1]);/; s/^\( *\)xv\[2 \* u + 1\]);/\1xv[2 * u]);/' \
+  "q4_avx512vnni: low and high nibbles against each other's activations"
+mutant x86_64 kernels/q4_avx512vnni.c heads \
+  's/_mm512_cvtepi32_ps(acc), load_scales(d), facc\[r\]/_mm512_cvtepi32_ps(acc), _mm512_permute_ps(load_scales(d), 0xb1), facc[r]/' \
+  "q4_avx512vnni: group scales on the neighbouring lanes (one scale per row on ternary weights)"
+mutant x86_64 kernels/q4_avx512vnni.c q4_avx512vnni \
+  's/__m512i acc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_load_si512(xs + Q4_SB));/__m512i acc = _mm512_setzero_si512();/' \
+  "q4_avx512vnni: gemm without the group offsets"
+# q4_avx2
+mutant x86_64 kernels/q4_avx2.c q4_avx2 \
+  's/const __m256i lo = _mm256_and_si256(v, nib);/const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);/; s/const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);/const __m256i hi = _mm256_and_si256(v, nib);/' \
+  "q4_avx2: low and high nibbles swapped"
+mutant x86_64 kernels/q4_avx2.c q4_avx2 \
+  's/load_x(xs + Q4_SB + 32 \* h)); \/\/ offsets o_g/load_x(xs + Q4_SB)); \/\/ offsets o_g/' \
+  "q4_avx2: groups 8..15 corrected by the offsets of groups 0..7"
+mutant x86_64 kernels/q4_avx2.c heads \
+  's/load_scales(d + 8 \* h)/load_scales(d)/' \
+  "q4_avx2: groups 8..15 scaled by the scales of groups 0..7"
+# q4_neon_sdot, q4_neon
+mutant aarch64 kernels/q4_neon_sdot.c q4_neon_sdot \
+  's/vdotq_s32(acc, vreinterpretq_s8_u8(vandq_u8(w, nib)),/vdotq_s32(acc, vreinterpretq_s8_u8(HIGH),/; s/vdotq_s32(acc, vreinterpretq_s8_u8(vshrq_n_u8(w, 4)),/vdotq_s32(acc, vreinterpretq_s8_u8(vandq_u8(w, nib)),/; s/(HIGH)/(vshrq_n_u8(w, 4))/' \
+  "q4_neon_sdot: low and high nibbles swapped"
+mutant aarch64 kernels/q4_neon_sdot.c q4_neon_sdot \
+  's/const int32x4_t start = neg_offsets(xs, v);/const int32x4_t start = vdupq_n_s32(0);/' \
+  "q4_neon_sdot: gemv without the group offsets"
+mutant aarch64 kernels/q4_neon_sdot.c heads \
+  's/facc\[r\] = vfmaq_f32(facc\[r\], vcvtq_f32_s32(dot), load_scales(d));/facc[r] = vfmaq_f32(facc[r], vcvtq_f32_s32(dot), vrev64q_f32(load_scales(d)));/' \
+  "q4_neon_sdot: group scales on the neighbouring lanes"
+mutant aarch64 kernels/q4_neon.c q4_neon \
+  's/const int32x4_t dot = vsubq_s32(piece_dot(cv, xs, v), off);/const int32x4_t dot = piece_dot(cv, xs, v);/' \
+  "q4_neon: gemv without the group offsets"
+mutant aarch64 kernels/q4_neon.c heads \
+  's/return vpaddlq_s16(vpaddq_s16(lo, hi));/return vpaddlq_s16(vpaddq_s16(hi, lo));/' \
+  "q4_neon: group dots on the wrong lanes (bytes 8..15 added as groups 0, 1)"
+# f16 pack_float, the head's float layout until now (test_heads part c)
+mutant any kernels/float_layout.c heads \
+  's/out\[(size_t)j \* kp + t\] = tb_f32_to_f16(t < k ? w\[(size_t)j \* k + t\] : 0.0f);/out[(size_t)j * kp + t] = tb_f32_to_f16(t < k - 1 ? w[(size_t)j * k + t] : 0.0f);/' \
+  "f16 pack_float: the last weight of each row dropped"
+
 echo "mutants ($arch): $caught caught, $missed missed, $broken broken"
 [ "$missed" -eq 0 ] && [ "$broken" -eq 0 ]

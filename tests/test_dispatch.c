@@ -57,8 +57,8 @@ int main(int argc, char **argv)
 
     // Baselines are found by their format: the supported one of highest rank, never ternary.
     EXPECT(tb_kernel_best_baseline(TB_FLOAT_NONE) == NULL, "a ternary kernel as baseline");
-    const tb_float_format formats[] = {TB_FLOAT_FP32, TB_FLOAT_FP16};
-    for (int f = 0; f < 2; f++) {
+    const tb_float_format formats[] = {TB_FLOAT_FP32, TB_FLOAT_FP16, TB_FLOAT_Q8, TB_FLOAT_Q4};
+    for (int f = 0; f < 4; f++) {
         const tb_kernel *got = tb_kernel_best_baseline(formats[f]), *top = NULL;
         for (int i = 0; i < tb_kernel_count(); i++) {
             const tb_kernel *k = tb_kernel_at(i);
@@ -70,6 +70,26 @@ int main(int argc, char **argv)
                got ? got->name : "none", top ? top->name : "none");
         printf("best baseline of format %d: %s\n", (int)formats[f], got ? got->name : "none");
     }
+    // Kernels for float matrices pack float weights; ternary-only formats cannot.
+    for (int i = 0; i < tb_kernel_count(); i++) {
+        const tb_kernel *k = tb_kernel_at(i);
+        EXPECT((k->pack_float != NULL) == (k->baseline != TB_FLOAT_NONE),
+               "%s: pack_float %s for float format %d", k->name, k->pack_float ? "set" : "NULL",
+               (int)k->baseline);
+    }
+    // Among the kernels of a quantized float format, the wider vectors rank higher.
+    const char *const ladders[][3] = {{"q8_avx512vnni", "q8_avx2", "q8_scalar"},
+                                      {"q4_avx512vnni", "q4_avx2", "q4_scalar"},
+                                      {"q8_neon_sdot", "q8_neon", "q8_scalar"},
+                                      {"q4_neon_sdot", "q4_neon", "q4_scalar"}};
+    for (int l = 0; l < 4; l++)
+        for (int a = 0; a < 2; a++) {
+            const tb_kernel *hi = tb_kernel_find(ladders[l][a]),
+                            *lo = tb_kernel_find(ladders[l][a + 1]);
+            if (hi && lo)
+                EXPECT(hi->rank > lo->rank, "%s ranks %d, %s %d", hi->name, hi->rank, lo->name,
+                       lo->rank);
+        }
     // Between the FP16 baselines of one machine, the wider vectors rank higher.
     const tb_kernel *f16_512 = tb_kernel_find("f16_avx512"), *f16_256 = tb_kernel_find("f16_avx2");
     if (f16_512 && f16_256)

@@ -3,7 +3,8 @@
 // a prefill kernel). Checked for every pair of kernels of one format this CPU runs, on shapes
 // with ragged k and n; then every kernel runs on the weights packed by the first kernel of its
 // format and must give the integer oracle's output bit for bit. Also: every kernel has a
-// format, and kernels named <format>_<isa> name their format first.
+// format, and kernels named <format>_<isa> name their format first. Formats that pack float
+// weights (pack_float: f16, f32, q8, q4) pack them into the same bytes too.
 #include "tb_test.h"
 #include "tb_kernel.h"
 #include "tb_reference.h"
@@ -56,6 +57,8 @@ int main(void)
         int n = shapes[s][0], k = shapes[s][1];
         int8_t *w = malloc((size_t)n * k), *x = malloc((size_t)3 * k);
         for (size_t i = 0; i < (size_t)n * k; i++) w[i] = (int8_t)tb_rng_int(&rng, -1, 1);
+        float *wf = malloc(sizeof(float) * n * k);
+        for (size_t i = 0; i < (size_t)n * k; i++) wf[i] = tb_rng_normal(&rng) * 0.02f;
         for (size_t i = 0; i < (size_t)3 * k; i++) x[i] = (int8_t)tb_rng_int(&rng, -128, 127);
         float xs[3] = {1, 1, 1}, *want = malloc(sizeof(float) * 3 * n),
               *got = malloc(sizeof(float) * 3 * n);
@@ -77,6 +80,19 @@ int main(void)
                        "%s and %s (format %s), %dx%d: packed bytes differ", a->name, b->name,
                        tb_kernel_format(a), n, k);
                 tb_free(pb);
+                // Float weights (the output head) too, where the format packs them.
+                EXPECT(!a->pack_float == !b->pack_float,
+                       "%s and %s (format %s): pack_float of one only", a->name, b->name,
+                       tb_kernel_format(a));
+                if (a->pack_float && b->pack_float) {
+                    void *fa = tb_alloc(bytes), *fb = tb_alloc(bytes);
+                    a->pack_float(wf, n, k, fa);
+                    b->pack_float(wf, n, k, fb);
+                    EXPECT(memcmp(fa, fb, bytes) == 0,
+                           "%s and %s (format %s), %dx%d: float-packed bytes differ", a->name,
+                           b->name, tb_kernel_format(a), n, k);
+                    tb_free(fa), tb_free(fb);
+                }
                 // b on a's packing: exact ternary kernels must give the oracle's integers.
                 for (int q = 0; q < MS && b->exact; q++) {
                     run_on(naive, np, x, xs, ms[q], n, k, want);
@@ -90,7 +106,7 @@ int main(void)
             tb_free(pa);
         }
         tb_free(np);
-        free(w), free(x), free(want), free(got);
+        free(w), free(wf), free(x), free(want), free(got);
     }
     printf("%d kernel pairs of one format checked\n", pairs);
     if (failures) {

@@ -103,9 +103,18 @@ static void compute_paths(void)
                   tb_compute_path_name(path));
         if (k->isa & TB_ISA_AVX512VNNI)
             CHECK(path == TB_PATH_VPDPBUSD_512, "%s: %s", k->name, tb_compute_path_name(path));
-        if (k->baseline != TB_FLOAT_NONE && k->isa != TB_ISA_NONE)
+        if (tb_float_format_is_baseline(k->baseline) && k->isa != TB_ISA_NONE)
             CHECK(path == TB_PATH_FMA_512 || path == TB_PATH_FMA_256 || path == TB_PATH_FMLA,
                   "baseline %s: an FMA path, got %s", k->name, tb_compute_path_name(path));
+        // Quantized float formats (q8, q4) multiply integers: an integer path, none in C.
+        if ((k->baseline == TB_FLOAT_Q8 || k->baseline == TB_FLOAT_Q4) && k->isa != TB_ISA_NONE)
+            CHECK(path != TB_PATH_NONE && path != TB_PATH_FMA_512 && path != TB_PATH_FMA_256 &&
+                      path != TB_PATH_FMLA,
+                  "%s (quantized float format): an integer path, got %s", k->name,
+                  tb_compute_path_name(path));
+        if ((k->baseline == TB_FLOAT_Q8 || k->baseline == TB_FLOAT_Q4) && k->isa == TB_ISA_NONE)
+            CHECK(path == TB_PATH_NONE, "%s is portable C: no compute path, got %s", k->name,
+                  tb_compute_path_name(path));
         // A kernel this CPU runs has a path this CPU runs (or none).
         if (tb_kernel_supported(k, NULL, 0) && path != TB_PATH_NONE)
             CHECK(tb_compute_path_supported(path), "%s runs here but its path %s does not", k->name,

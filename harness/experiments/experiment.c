@@ -183,6 +183,10 @@ static int set_kernels(parser *ps, tb_step *s, const char *value)
             kn = tb_kernel_best_baseline(TB_FLOAT_FP16);
         else if (strcmp(items[i], "fp32") == 0)
             kn = tb_kernel_best_baseline(TB_FLOAT_FP32);
+        else if (strcmp(items[i], "q8") == 0)
+            kn = tb_kernel_best_baseline(TB_FLOAT_Q8);
+        else if (strcmp(items[i], "q4") == 0)
+            kn = tb_kernel_best_baseline(TB_FLOAT_Q4);
         else if (!(kn = tb_kernel_find(items[i])))
             return bad(ps, "kernels", "no kernel named '%s' here (see 'tritbench kernels')",
                        items[i]);

@@ -13,9 +13,10 @@
 //   threads = 1, 2
 //
 // Kernel lists take names or symbols, so one file serves x86 and ARM: best (what dispatch picks
-// here), fp16 and fp32 (the fastest baseline of that format here), i2, lut2, lut3 (the best
-// kernel of that format here), all (every kernel this CPU runs), and -NAME (drop one). Every key,
-// value and kernel is checked before anything runs.
+// here), fp16 and fp32 (the fastest baseline of that format here), q8 and q4 (the fastest kernel
+// of that quantized float format here: the output head's), i2, lut2, lut3 (the best kernel of
+// that format here), all (every kernel this CPU runs), and -NAME (drop one). Every key, value
+// and kernel is checked before anything runs.
 #ifndef TB_EXPERIMENT_H
 #define TB_EXPERIMENT_H
 

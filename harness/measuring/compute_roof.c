@@ -93,7 +93,9 @@ tb_compute_path tb_compute_path_of(const tb_kernel *kn)
 {
     static const tb_compute_path fma[] = {TB_PATH_FMA_512, TB_PATH_FMA_256, TB_PATH_FMLA};
     const uint32_t isa = kn->isa;
-    if (kn->baseline != TB_FLOAT_NONE) {
+    // Float baselines multiply floats; the quantized float formats (q8, q4) multiply integers
+    // like the ternary kernels, so they take the integer paths below.
+    if (tb_float_format_is_baseline(kn->baseline)) {
         if (isa == TB_ISA_NONE) return first_supported(fma, 3); // BLAS: the CPU's best
         if (isa & TB_ISA_AVX512F) return TB_PATH_FMA_512;
         if (isa & TB_ISA_AVX2) return TB_PATH_FMA_256;

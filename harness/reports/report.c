@@ -22,8 +22,24 @@ void tb_report_defaults(tb_report_params *p)
 int tb_report_float_kind(const char *kernel)
 {
     const tb_kernel *k = tb_kernel_find(kernel);
-    if (k) return k->baseline == TB_FLOAT_FP16 ? 2 : k->baseline == TB_FLOAT_FP32 ? 1 : 0;
-    return strncmp(kernel, "f16_", 4) == 0 ? 2 : strncmp(kernel, "f32_", 4) == 0 ? 1 : 0;
+    if (k) {
+        switch (k->baseline) {
+        case TB_FLOAT_FP16:
+            return 2;
+        case TB_FLOAT_FP32:
+            return 1;
+        case TB_FLOAT_Q8:
+            return 3;
+        case TB_FLOAT_Q4:
+            return 4;
+        default:
+            return 0;
+        }
+    }
+    static const char *const prefix[] = {"f32_", "f16_", "q8_", "q4_"};
+    for (int i = 0; i < 4; i++)
+        if (strncmp(kernel, prefix[i], strlen(prefix[i])) == 0) return i + 1;
+    return 0;
 }
 
 int tb_report_cpu_index(const tb_report_ctx *c, const cJSON *doc)

@@ -89,7 +89,8 @@ typedef struct {
 } tb_report_ctx;
 
 int tb_report_cpu_index(const tb_report_ctx *c, const cJSON *doc);
-// 2 FP16 baseline, 1 FP32 baseline, 0 ternary (by the registry, else by name prefix).
+// 2 FP16 baseline, 1 FP32 baseline, 3 q8 and 4 q4 (quantized float matrices: the output head),
+// 0 ternary (by the registry, else by name prefix).
 int tb_report_float_kind(const char *kernel);
 
 // Sections of report.md, each only when the results hold its kind of data.

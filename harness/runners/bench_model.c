@@ -282,7 +282,11 @@ static int measure_kernel(const bench_ctx *b, const tb_model *m, const engine *e
         for (int h = 0; h < p->nheads; h++) {
             measured *fi = &f[h * p->nthreads + ti];
             // A head with no kernel on this CPU runs as f32, and the entry says so.
-            if (t.head_format != p->heads[h]) tb_transformer_set_head(&t, p->heads[h]);
+            if (t.head_format != p->heads[h] &&
+                tb_transformer_set_head(&t, p->heads[h], err->msg, sizeof err->msg)) {
+                tb_transformer_free(&t);
+                return TB_BAD_INPUT;
+            }
             char what[128];
             snprintf(what, sizeof what, "%s, %d layers, %d thread%s, head %s", e->k.decode->name,
                      m->cfg.n_layers, p->threads[ti], p->threads[ti] > 1 ? "s" : "",

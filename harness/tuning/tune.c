@@ -70,9 +70,11 @@ static int ternary_kernels(const tb_tune_params *p, tuner *tu, tb_error *err)
     int rc = tb_select_kernels(p->kernels, tu->sel, TB_KERNELS_MAX, &tu->nsel, err);
     for (int i = 0; i < tu->nsel && !rc; i++) {
         if (tu->sel[i]->baseline != TB_FLOAT_NONE)
-            rc =
-                tb_fail(err, "--kernel: %s is a float baseline; tune chooses among ternary kernels",
-                        tu->sel[i]->name);
+            rc = tb_fail(err, "--kernel: %s is a %s; tune chooses among ternary kernels",
+                         tu->sel[i]->name,
+                         tb_float_format_is_baseline(tu->sel[i]->baseline)
+                             ? "float baseline"
+                             : "kernel for quantized float matrices (format q8/q4)");
         else if (tu->sel[i] == oracle)
             rc = tb_fail(err, "--kernel: naive is the integer oracle, never dispatched");
         for (int j = 0; j < i && !rc; j++)

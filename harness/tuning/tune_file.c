@@ -189,7 +189,10 @@ static int check_time(checker *c, const cJSON *e, const char *f, tb_tune_time *t
         return bad(c, g, "is \"%.20s\" but %s has format \"%s\" here", fmt->valuestring,
                    t->kernel->name, tb_kernel_format(t->kernel));
     if (t->kernel->baseline != TB_FLOAT_NONE)
-        return bad(c, f, "names %s, a float baseline, not a ternary kernel", t->kernel->name);
+        return bad(c, f, "names %s, a %s, not a ternary kernel", t->kernel->name,
+                   tb_float_format_is_baseline(t->kernel->baseline)
+                       ? "float baseline"
+                       : "kernel for quantized float matrices");
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "layer_s");
     member(g, f, "layer_s");
     if (cJSON_IsNull(s)) {
