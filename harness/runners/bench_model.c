@@ -72,51 +72,91 @@ static void make_prompt(int *ids, int n, int vocab)
     for (int i = 0; i < n; i++) ids[i] = 1 + i % (vocab - 1);
 }
 
-static void measure(const tb_bench_model_params *p, tb_transformer *t, tb_energy *energy,
-                    measured *f)
+// The bytes a decode step streams, for the roof; layer-sampled, at least twice the last-level
+// cache, so that a pass empties the caches before every step.
+static tb_bw_probe *open_probe(const tb_bench_model_params *p, const tb_transformer *t)
 {
-    const int steps = p->tokens - 1;
-    int *ids = malloc(sizeof(int) * (size_t)(p->prompt + p->tokens));
-    if (!ids) abort();
-    make_prompt(ids, p->prompt, t->cfg.vocab_size);
-    f->reps = p->reps;
-    // The roof on the bytes a decode step streams; layer-sampled, at least twice the last-level
-    // cache, so that a pass empties the caches before every step.
     size_t work = tb_transformer_weight_read_bytes(t) + t->kv_bytes;
     size_t least = (size_t)p->roofline_mib << 20;
     if (p->sample_layers && least < 2 * tb_last_level_cache_bytes())
         least = 2 * tb_last_level_cache_bytes();
-    tb_bw_probe *probe = tb_bw_probe_open(tb_roof_buffer_bytes(work, least));
-    for (int r = 0; r < PROBE_PASSES_AROUND; r++) tb_bw_probe_pass(probe, t->pool);
-    for (int r = -1; r < p->reps; r++) { // r = -1: the warm-up, dropped
-        tb_sampler greedy = {0, 0};
-        tb_gen_stats st;
-        // Layer-sampled: every step starts from emptied caches, as in the whole model, whose
-        // weights are many times the last-level cache (the samples' would fit in it).
-        tb_generate_tokens(t, ids, p->prompt, ids + p->prompt, p->tokens, &greedy, probe,
-                           p->sample_layers ? 1 : TB_PROBE_EVERY, energy, NULL, &st);
-        if (r < 0) {
-            tb_bw_probe_forget_work(probe);
-            continue;
-        }
-        f->rep[R_PREFILL_S][r] = st.prefill_s;
-        f->rep[R_DECODE_S][r] = (st.first_step_s + st.steady_s) / steps;
-        f->rep[R_TTFT_S][r] = st.ttft_s;
-        f->rep[R_JOULES][r] = st.joules >= 0 ? st.joules / steps : -1;
-        f->rep[R_KV][r] = (st.kv_first + st.kv_steady) / steps;
+    return tb_bw_probe_open(tb_roof_buffer_bytes(work, least));
+}
+
+// One repetition of engine t into slot r of f (r = -1: the warm-up, dropped).
+static void one_rep(const tb_bench_model_params *p, tb_transformer *t, int *ids, tb_bw_probe *probe,
+                    tb_energy *energy, int r, measured *f)
+{
+    const int steps = p->tokens - 1;
+    tb_sampler greedy = {0, 0};
+    tb_gen_stats st;
+    // Layer-sampled: every step starts from emptied caches, as in the whole model, whose
+    // weights are many times the last-level cache (the samples' would fit in it).
+    tb_generate_tokens(t, ids, p->prompt, ids + p->prompt, p->tokens, &greedy, probe,
+                       p->sample_layers ? 1 : TB_PROBE_EVERY, energy, NULL, &st);
+    if (r < 0) {
+        tb_bw_probe_forget_work(probe);
+        return;
     }
-    for (int r = 0; r < PROBE_PASSES_AROUND; r++) tb_bw_probe_pass(probe, t->pool);
-    int nthr = tb_pool_threads(t->pool);
-    f->bw = tb_bw_probe_best(probe, nthr), f->bw_median = tb_bw_probe_median(probe, nthr);
-    f->passes = tb_bw_probe_passes(probe, nthr);
-    f->paired = p->sample_layers ? 0 : tb_bw_probe_paired_fraction(probe, 0, nthr, NULL);
-    f->roof = tb_roof_to_json(probe, nthr, work);
-    tb_bw_probe_close(probe);
-    f->ternary_bytes = (double)t->ternary_bytes, f->ternary_params = (double)t->ternary_params;
-    f->embed_bytes = (double)t->embed_bytes, f->kv_bytes = (double)t->kv_bytes;
-    f->weight_read = (double)tb_transformer_weight_read_bytes(t);
-    f->head = t->head_format, f->head_kernel = t->head_kn ? t->head_kn->name : NULL;
+    f->rep[R_PREFILL_S][r] = st.prefill_s;
+    f->rep[R_DECODE_S][r] = (st.first_step_s + st.steady_s) / steps;
+    f->rep[R_TTFT_S][r] = st.ttft_s;
+    f->rep[R_JOULES][r] = st.joules >= 0 ? st.joules / steps : -1;
+    f->rep[R_KV][r] = (st.kv_first + st.kv_steady) / steps;
+}
+
+// Every head of the run on engine t at its pool's thread count: f[h * stride] for head h. The
+// heads take turns repetition by repetition (the head is packed again between turns, untimed),
+// as the protocol interleaves kernels round by round, so that their ratio compares runs made
+// in the same minutes of a machine whose speed drifts; each head has its own bandwidth probe,
+// sized to what its steps stream, whose passes run around and between its own steps.
+static int measure(const tb_bench_model_params *p, tb_transformer *t, tb_energy *energy,
+                   measured *f, int stride, tb_error *err)
+{
+    int *ids = malloc(sizeof(int) * (size_t)(p->prompt + p->tokens));
+    tb_bw_probe *probe[TB_HEAD_COUNT] = {0};
+    if (!ids) abort();
+    make_prompt(ids, p->prompt, t->cfg.vocab_size);
+    int rc = TB_OK;
+    for (int r = -1; r < p->reps && !rc; r++)
+        for (int h = 0; h < p->nheads && !rc; h++) {
+            if (t->head_format != p->heads[h] &&
+                tb_transformer_set_head(t, p->heads[h], err->msg, sizeof err->msg)) {
+                rc = TB_BAD_INPUT;
+                break;
+            }
+            if (r < 0) {
+                probe[h] = open_probe(p, t);
+                for (int i = 0; i < PROBE_PASSES_AROUND; i++) tb_bw_probe_pass(probe[h], t->pool);
+            }
+            one_rep(p, t, ids, probe[h], energy, r, &f[h * stride]);
+        }
+    for (int h = 0; h < p->nheads && !rc; h++) {
+        measured *fh = &f[h * stride];
+        if (t->head_format != p->heads[h] &&
+            tb_transformer_set_head(t, p->heads[h], err->msg, sizeof err->msg)) {
+            rc = TB_BAD_INPUT;
+            break;
+        }
+        for (int i = 0; i < PROBE_PASSES_AROUND; i++) tb_bw_probe_pass(probe[h], t->pool);
+        int nthr = tb_pool_threads(t->pool);
+        fh->reps = p->reps;
+        fh->bw = tb_bw_probe_best(probe[h], nthr);
+        fh->bw_median = tb_bw_probe_median(probe[h], nthr);
+        fh->passes = tb_bw_probe_passes(probe[h], nthr);
+        fh->paired = p->sample_layers ? 0 : tb_bw_probe_paired_fraction(probe[h], 0, nthr, NULL);
+        fh->roof =
+            tb_roof_to_json(probe[h], nthr, tb_transformer_weight_read_bytes(t) + t->kv_bytes);
+        fh->ternary_bytes = (double)t->ternary_bytes;
+        fh->ternary_params = (double)t->ternary_params;
+        fh->embed_bytes = (double)t->embed_bytes, fh->kv_bytes = (double)t->kv_bytes;
+        fh->weight_read = (double)tb_transformer_weight_read_bytes(t);
+        fh->head = t->head_format, fh->head_kernel = t->head_kn ? t->head_kn->name : NULL;
+    }
+    for (int h = 0; h < p->nheads; h++)
+        if (probe[h]) tb_bw_probe_close(probe[h]);
     free(ids);
+    return rc;
 }
 
 static double extrapolate(double lo, double hi, double x)
@@ -266,8 +306,7 @@ typedef struct {
 } bench_ctx;
 
 // Every thread count and head of one engine on one model: f[h * nthreads + ti]. The engine is
-// built once; at each thread count the heads take turns (only the head is packed again), so
-// that heads compared in one run are measured minutes, not a whole run, apart.
+// built once; at each thread count the heads take turns repetition by repetition (measure).
 static int measure_kernel(const bench_ctx *b, const tb_model *m, const engine *e, measured *f,
                           tb_error *err)
 {
@@ -279,25 +318,22 @@ static int measure_kernel(const bench_ctx *b, const tb_model *m, const engine *e
         return TB_BAD_INPUT;
     for (int ti = 0; ti < p->nthreads; ti++) {
         if (!(e->threads_mask & (1u << ti))) continue;
-        for (int h = 0; h < p->nheads; h++) {
-            measured *fi = &f[h * p->nthreads + ti];
-            // A head with no kernel on this CPU runs as f32, and the entry says so.
-            if (t.head_format != p->heads[h] &&
-                tb_transformer_set_head(&t, p->heads[h], err->msg, sizeof err->msg)) {
-                tb_transformer_free(&t);
-                return TB_BAD_INPUT;
-            }
-            char what[128];
-            snprintf(what, sizeof what, "%s, %d layers, %d thread%s, head %s", e->k.decode->name,
-                     m->cfg.n_layers, p->threads[ti], p->threads[ti] > 1 ? "s" : "",
-                     tb_head_names[t.head_format]);
-            tb_observe(b->obs, what, ti * p->nheads + h, p->nthreads * p->nheads);
-            t.pool = b->pools[ti]; // buffers were sized for the largest pool
-            const tb_driver_params saved = tb_driver_get();
-            tb_select_driver(e->k.decode, p->threads[ti], &fi->driver);
-            tb_driver_set(fi->driver.params);
-            measure(p, &t, b->energy, fi);
-            tb_driver_set(saved);
+        char what[128];
+        snprintf(what, sizeof what, "%s, %d layers, %d thread%s", e->k.decode->name,
+                 m->cfg.n_layers, p->threads[ti], p->threads[ti] > 1 ? "s" : "");
+        tb_observe(b->obs, what, ti, p->nthreads);
+        t.pool = b->pools[ti]; // buffers were sized for the largest pool
+        const tb_driver_params saved = tb_driver_get();
+        tb_driver_choice driver;
+        tb_select_driver(e->k.decode, p->threads[ti], &driver);
+        for (int h = 0; h < p->nheads; h++) f[h * p->nthreads + ti].driver = driver;
+        tb_driver_set(driver.params);
+        int rc = measure(p, &t, b->energy, &f[ti], p->nthreads, err);
+        tb_driver_set(saved);
+        if (rc) {
+            t.pool = b->build_pool;
+            tb_transformer_free(&t);
+            return rc;
         }
     }
     t.pool = b->build_pool;
