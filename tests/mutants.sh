@@ -205,5 +205,23 @@ mutant x86_64 kernels/i2_avx2.c i2_avx2 \
 mutant x86_64 kernels/i2_avx2.c i2_avx2 \
   's/vpmaddubsw %2, %1, %%ymm15/vpmaddubsw %1, %2, %%ymm15/' \
   "i2_avx2: panel products with codes and activations swapped (activations taken unsigned)"
+mutant aarch64 kernels/i2_layout.c i2_neon_sdot \
+  's/mc - i < pk->mr ? mc - i : pk->mr,/mc - i < pk->mr ? mc - i - (mc - i > 1) : pk->mr,/' \
+  "i2 panels: the tail micro-kernel of activation rows one row short"
+mutant aarch64 kernels/i2_layout.c i2_neon_sdot \
+  's/                pk->unpack(i2_row(packed, k, j0)/                if (b0) memset(scratch, 0, sizeof(int32_t) * (size_t)NR * (size_t)mc);\n                pk->unpack(i2_row(packed, k, j0)/' \
+  "i2 panels: sums not carried across k slices (only the last slice counts)"
+mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
+  's/vtrn1q_u64(vreinterpretq_u64_u32(t1), vreinterpretq_u64_u32(t3))); \/\/ dword 1/vtrn1q_u64(vreinterpretq_u64_u32(t0), vreinterpretq_u64_u32(t2))); \/\/ dword 1/' \
+  "i2_neon_sdot: panel transpose puts dword 0 where dword 1 belongs"
+mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
+  's/vshrq_n_u8(o\[p\], 6)/vshrq_n_u8(o[p], 5)/' \
+  "i2_neon_sdot: top codes of a panel shifted one bit short"
+mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
+  's/        STEP(3);/        STEP(2);/' \
+  "i2_neon_sdot: the fourth k4 step of each activation load replaced by the third"
+mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
+  's/micros\[rows > 8\]\[R - 1\]/micros[rows > 12][R - 1]/' \
+  "i2_neon_sdot: a panel of 9..12 rows computed as 8"
 echo "mutants ($arch): $caught caught, $missed missed, $broken broken"
 [ "$missed" -eq 0 ] && [ "$broken" -eq 0 ]
