@@ -67,11 +67,132 @@ INLINE void tile(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x,
     for (int r = 0; r < R; r++) dots[r] = row_total(lo[r], hi[r]);
 }
 
-I2_TILED_GEMM_GEMV(TILE_ROWS, tile)
+static void tile_full(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
+                      int32_t *dots)
+{
+    tile(w, stride, ahead, x, kb, TILE_ROWS, dots);
+}
+
+static void tile_one(const uint8_t *w, size_t stride, size_t ahead, const int8_t *x, int kb,
+                     int32_t *dots)
+{
+    tile(w, stride, ahead, x, kb, 1, dots);
+}
+
+static void gemv(const void *packed, const void *act, int n, int k, int row0, int row1, float *y)
+{
+    i2_gemm_rows(packed, act, 1, n, k, row0, row1, y, TILE_ROWS, tile_full, tile_one);
+}
+
+// ---- GEMM: the panel GEMM of i2_layout.h ----
+//
+// A panel of NR = 16 rows is two ymm of 8 rows a k4 step. A micro-kernel keeps MR = 6
+// activation rows x 2 ymm = 12 accumulators, the step's 2 code vectors and the broadcast
+// activation in the 16 ymm registers; VEX vpdpbusd has no broadcast operand, so the 4
+// activation bytes come in through vpbroadcastd from memory (a load, no shuffle). Per k4 step:
+// 2 code loads, 6 broadcasts, 12 vpdpbusd.
+//
+// Unpacking: i2_panel_unpack8_avx2 (i2_layout.h), shared with i2_avx2.
+//
+// Bounds: codes are at most 2 and activations at least -128, so one vpdpbusd adds at most
+// 4 * 2 * 128 = 2^10 to a lane: k / 4 steps add at most 2^8 k <= 2^25 (TB_K_MAX), far below 2^31.
+#define NR          16
+#define MR          6
+#define PANEL_STEP  (NR * 4) // bytes of one k4 step of a panel
+#define PANEL_MIN_M 5        // below: the GEMV tiles, one activation row at a time
+
+static void unpack(const uint8_t *w, size_t row_bytes, int rows, int nb, uint8_t *panel)
+{
+    i2_panel_unpack8_avx2(w, row_bytes, rows, nb, panel, NR);
+}
+
+// Accumulators a<h>_<i>: lane r += dot of panel row 8h + r with activation row i. Named, not
+// arrays, and one function per (R, H) (see i2_avx512vnni.c: gcc spills otherwise).
+#define EACH_ROW(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define ACC_INIT(i)                                                                                \
+    __m256i a0_##i = _mm256_setzero_si256(), a1_##i = a0_##i;                                      \
+    if (R > i) {                                                                                   \
+        a0_##i = _mm256_load_si256((const __m256i *)(scratch + i * NR));                           \
+        if (H > 1) a1_##i = _mm256_load_si256((const __m256i *)(scratch + i * NR + 8));            \
+    }
+#define ACC_STEP(i)                                                                                \
+    if (R > i) {                                                                                   \
+        const __m256i xb = _mm256_set1_epi32(load32(x + i * k_pad + 4 * (size_t)t));               \
+        a0_##i = _mm256_dpbusd_avx_epi32(a0_##i, c0, xb);                                          \
+        if (H > 1) a1_##i = _mm256_dpbusd_avx_epi32(a1_##i, c1, xb);                               \
+    }
+#define ACC_STORE(i)                                                                               \
+    if (R > i) {                                                                                   \
+        _mm256_store_si256((__m256i *)(scratch + i * NR), a0_##i);                                 \
+        if (H > 1) _mm256_store_si256((__m256i *)(scratch + i * NR + 8), a1_##i);                  \
+    }
+
+INLINE int32_t load32(const int8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+INLINE void micro(const uint8_t *panel, const int8_t *x, size_t k_pad, int kc4, int R, int H,
+                  int32_t *scratch)
+{
+    EACH_ROW(ACC_INIT)
+    for (int t = 0; t < kc4; t++) {
+        const uint8_t *p = panel + (size_t)t * PANEL_STEP;
+        const __m256i c0 = _mm256_load_si256((const __m256i *)p);
+        const __m256i c1 = H > 1 ? _mm256_load_si256((const __m256i *)(p + 32)) : c0;
+        EACH_ROW(ACC_STEP)
+    }
+    EACH_ROW(ACC_STORE)
+}
+
+typedef void (*micro_fn)(const uint8_t *panel, const int8_t *x, size_t k_pad, int kc4,
+                         int32_t *scratch);
+#define MICRO_FN(r)                                                                                \
+    static void micro_##r##_1(const uint8_t *panel, const int8_t *x, size_t k_pad, int kc4,        \
+                              int32_t *scratch)                                                    \
+    {                                                                                              \
+        micro(panel, x, k_pad, kc4, r, 1, scratch);                                                \
+    }                                                                                              \
+    static void micro_##r##_2(const uint8_t *panel, const int8_t *x, size_t k_pad, int kc4,        \
+                              int32_t *scratch)                                                    \
+    {                                                                                              \
+        micro(panel, x, k_pad, kc4, r, 2, scratch);                                                \
+    }
+MICRO_FN(1)
+MICRO_FN(2)
+MICRO_FN(3)
+MICRO_FN(4)
+MICRO_FN(5)
+MICRO_FN(6)
+_Static_assert(MR == 6, "one micro-kernel per row count");
+// micros[H - 1][R - 1]
+static const micro_fn micros[2][MR] = {
+    {micro_1_1, micro_2_1, micro_3_1, micro_4_1, micro_5_1, micro_6_1},
+    {micro_1_2, micro_2_2, micro_3_2, micro_4_2, micro_5_2, micro_6_2},
+};
+
+static void micro_any(const uint8_t *panel, const int8_t *x, size_t k_pad, int kc4, int R, int rows,
+                      int32_t *scratch)
+{
+    micros[rows > 8][R - 1](panel, x, k_pad, kc4, scratch);
+}
+
+static const i2_panel_kernel panels = {.nr = NR, .mr = MR, .unpack = unpack, .micro = micro_any};
+
+static void gemm(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
+                 float *y)
+{
+    if (m < PANEL_MIN_M)
+        i2_gemm_rows(packed, act, m, n, k, row0, row1, y, TILE_ROWS, tile_full, tile_one);
+    else
+        i2_gemm_panels(packed, act, m, n, k, row0, row1, y, &panels);
+}
 
 const tb_kernel tb_kernel_i2_avxvnni = {
     .name = "i2_avxvnni",
-    .description = "2-bit packed, 256-bit AVX-VNNI vpdpbusd, 4-row tiles",
+    .description = "2-bit packed, 256-bit AVX-VNNI vpdpbusd, 4-row tiles, 16-row GEMM panels",
     .isa = TB_KERNEL_ISA,
     .n_tile = TILE_ROWS,
     .rank = 4,

@@ -120,6 +120,113 @@ void i2_gemm_rows(const void *packed, const void *act, int m, int n, int k, int 
         gemm(packed, act, 1, n, k, row0, row1, y);                                                 \
     }
 
+// ---- the panel GEMM (prefill, m >= a kernel's threshold) ----
+//
+// A GEMV-shaped kernel reuses each unpacked weight only across the few activation rows whose
+// vectors fit its registers, and reduces every output horizontally. The panel GEMM instead
+// unpacks a panel of `nr` weight rows over a slice of I2_PANEL_KC k values ONCE into a stack
+// buffer, transposed so that one vector holds 4 consecutive codes of each of its rows:
+//
+//   panel (bytes), one k4 step t (4 consecutive k) after another:
+//     step t:  row 0: c[4t] c[4t+1] c[4t+2] c[4t+3] | row 1: c[4t] .. c[4t+3] | ... | row nr-1
+//     step t+1: ...
+//   (nr * 4 bytes a step; a kernel's vector of `lanes` dword lanes covers `lanes` rows)
+//
+// and every activation row then meets every row of the panel in one dot-product instruction
+// per vector: the 4 activation bytes of step t broadcast to every lane (u8 codes x s8
+// activations, summed by fours into int32 lanes: vpdpbusd, or an equivalent). Each lane of an
+// accumulator is one output; nothing is reduced horizontally. A micro-kernel keeps the
+// accumulators of mr activation rows x nr panel rows in registers over the slice; between
+// slices they rest in an int32 scratch on the stack. Codes are c = w + 1 in 0..2 as everywhere
+// in i2, so the driver subtracts sum(x) once per output at the end.
+//
+// Loops: activation rows in chunks of at most I2_PANEL_MC (the scratch), panels of nr rows
+// within [row0, row1) (the last one may be short: its missing rows repeat the last row and
+// are never stored), slices of I2_PANEL_KC along k, micro-kernels of mr activation rows.
+#define I2_PANEL_KC_BLOCKS 1 // one block: see the measurements in i2_avx512vnni.c
+#define I2_PANEL_KC        (I2_PANEL_KC_BLOCKS * I2_BLOCK)
+#define I2_PANEL_MAX_NR    32
+#define I2_PANEL_MC        128
+
+typedef struct {
+    int nr; // weight rows a panel (<= I2_PANEL_MAX_NR)
+    int mr; // activation rows a micro-kernel call handles at most
+    // Writes the panel of rows w, w + row_bytes, ... (`rows` of them, 1..nr: lanes past it may
+    // hold anything) over the blocks at w .. w + nb blocks, nb <= I2_PANEL_KC_BLOCKS.
+    void (*unpack)(const uint8_t *w, size_t row_bytes, int rows, int nb, uint8_t *panel);
+    // scratch[i * nr + r] += dot(panel row r, activation row i) over steps [0, kc4), for the
+    // R <= mr activation rows at x, x + k_pad, ... and the panel's first `rows` rows (lanes past
+    // them may be computed too).
+    void (*micro)(const uint8_t *panel, const int8_t *x, size_t k_pad, int kc4, int R, int rows,
+                  int32_t *scratch);
+} i2_panel_kernel;
+
+void i2_gemm_panels(const void *packed, const void *act, int m, int n, int k, int row0, int row1,
+                    float *y, const i2_panel_kernel *pk);
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+
+// Panels of 8-row ymm lane groups, for the AVX2 kernels (compiled into each with its flags).
+// v[q] lane r = v[r] lane q for 8 vectors of 8 dwords: 3 rounds of 8 shuffles (dwords and
+// qwords within 128-bit lanes, then the lanes).
+static inline __attribute__((always_inline)) void i2_transpose8_avx2(__m256i v[8])
+{
+    __m256i t[8];
+    for (int r = 0; r < 8; r += 2) {
+        t[r] = _mm256_unpacklo_epi32(v[r], v[r + 1]);
+        t[r + 1] = _mm256_unpackhi_epi32(v[r], v[r + 1]);
+    }
+    // v[4g + p] 128-bit lane L: dword 4L + p of rows 4g .. 4g + 3
+    for (int g = 0; g < 2; g++) {
+        v[4 * g + 0] = _mm256_unpacklo_epi64(t[4 * g], t[4 * g + 2]);
+        v[4 * g + 1] = _mm256_unpackhi_epi64(t[4 * g], t[4 * g + 2]);
+        v[4 * g + 2] = _mm256_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
+        v[4 * g + 3] = _mm256_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
+    }
+    for (int p = 0; p < 4; p++) {
+        t[p] = _mm256_permute2x128_si256(v[p], v[4 + p], 0x20);     // dword p
+        t[4 + p] = _mm256_permute2x128_si256(v[p], v[4 + p], 0x31); // dword 4 + p
+    }
+    for (int q = 0; q < 8; q++) v[q] = t[q];
+}
+
+// The codes of 8 rows of one block (rows past `rows` repeat the last one) into the 32 bytes at
+// dst of each k4 step of a panel of `step` bytes a step: each 32-byte half of the rows,
+// transposed, gives v[q] lane r = bytes 4q .. 4q + 3 of row r of the half, and
+// (v[q] >> 2s) & 3 = the codes of weights 64s + 4q .. 64s + 4q + 3: k4 step 16s + q (+ 8 for
+// the second half) of the block.
+static inline __attribute__((always_inline)) void
+i2_unpack_block8_avx2(const uint8_t *w, size_t row_bytes, int rows, uint8_t *dst, size_t step)
+{
+    const __m256i m = _mm256_set1_epi8(0x03);
+    for (int half = 0; half < 2; half++) {
+        __m256i v[8];
+        for (int r = 0; r < 8; r++)
+            v[r] = _mm256_load_si256(
+                (const __m256i *)(w + (size_t)(r < rows ? r : rows - 1) * row_bytes + 32 * half));
+        i2_transpose8_avx2(v);
+#pragma GCC unroll 8
+        for (int q = 0; q < 8; q++)
+#pragma GCC unroll 4
+            for (int s = 0; s < 4; s++)
+                _mm256_store_si256((__m256i *)(dst + (size_t)(16 * s + 8 * half + q) * step),
+                                   _mm256_and_si256(_mm256_srli_epi32(v[q], 2 * s), m));
+    }
+}
+
+// A panel of nr rows (a multiple of 8) over nb blocks, in 8-row groups (i2_panel_kernel.unpack).
+static inline void i2_panel_unpack8_avx2(const uint8_t *w, size_t row_bytes, int rows, int nb,
+                                         uint8_t *panel, int nr)
+{
+    for (int b = 0; b < nb; b++)
+        for (int g = 0; 8 * g < rows; g++)
+            i2_unpack_block8_avx2(
+                w + (size_t)b * I2_BLOCK_BYTES + 8 * (size_t)g * row_bytes, row_bytes, rows - 8 * g,
+                panel + (size_t)b * 64 * 4 * (size_t)nr + 32 * (size_t)g, 4 * (size_t)nr);
+}
+#endif
+
 // Designated initialisers shared by every i2 kernel (k_block, packing, activations).
 #define I2_KERNEL_COMMON                                                                           \
     .format = "i2", .k_block = I2_BLOCK, .exact = 1, .packed_size = i2_packed_size,                \

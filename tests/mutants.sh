@@ -274,5 +274,66 @@ mutant any engine/model_check.c engine_cli \
   's/                e\[j\] = a \/ 127 \/ 2;/                e[j] = a \/ 127 \/ 2 * 64;/' \
   "validate --head: q8 bound 64 times too loose (the test insists on a q8 error above 1/64 of it)"
 
+# The panel GEMM (i2_gemm_panels in i2_layout.c, and each kernel's unpacking and micro-kernels).
+mutant x86_64 kernels/i2_layout.c i2_avx512vnni \
+  's/mc - i < pk->mr ? mc - i : pk->mr,/mc - i < pk->mr ? mc - i - (mc - i > 1) : pk->mr,/' \
+  "i2 panels: the tail micro-kernel of activation rows one row short"
+mutant x86_64 kernels/i2_layout.c i2_avx512vnni \
+  's/                pk->unpack(i2_row(packed, k, j0)/                if (b0) memset(scratch, 0, sizeof(int32_t) * (size_t)NR * (size_t)mc);\n                pk->unpack(i2_row(packed, k, j0)/' \
+  "i2 panels: sums not carried across k slices (only the last slice counts)"
+mutant x86_64 kernels/i2_layout.c i2_avx2 \
+  's/yi\[r\] = tb_scale_dot(s\[r\] - sum\[i0 + i\], w_scale, x_scale\[i0 + i\]);/yi[r] = tb_scale_dot(s[r], w_scale, x_scale[i0 + i]);/' \
+  "i2 panels: offset correction sum(x) not subtracted"
+mutant x86_64 kernels/i2_layout.c i2_avxvnni \
+  's/finish_panel(scratch, NR, act, m, n, i0, mc, j0, nr, w_scale, y);/finish_panel(scratch, NR, act, m, n, i0, mc, j0, nr - (nr < NR), w_scale, y);/' \
+  "i2 panels: the last row of a short panel not written"
+mutant x86_64 kernels/i2_layout.c i2_avx512vnni \
+  's/for (int i0 = 0; i0 < m; i0 += per) {/for (int i0 = 0; i0 < m; i0 += per + 1) {/' \
+  "i2 panels: an activation row skipped between chunks"
+mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
+  's/t\[4 \* p + 1\] = _mm512_shuffle_i32x4(v\[p\], v\[4 + p\], 0xdd);/t[4 * p + 1] = _mm512_shuffle_i32x4(v[p], v[4 + p], 0x88);/' \
+  "i2_avx512vnni: panel transpose takes the wrong 128-bit lanes"
+mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
+  's/    const __m512i m = _mm512_set1_epi8(0x03);/    const __m512i m = _mm512_set1_epi8(0x07);/' \
+  "i2_avx512vnni: panel codes masked with a bit of the next code"
+mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
+  's/if (H > 1) a1_##i = _mm512_dpbusd_epi32(a1_##i, c1, xb);/if (H > 1) a1_##i = _mm512_dpbusd_epi32(a1_##i, c0, xb);/' \
+  "i2_avx512vnni: second half of a panel multiplied by the first half's codes"
+mutant x86_64 kernels/i2_avx512vnni.c i2_avx512vnni \
+  's/micros\[rows > 16\]\[R - 1\]/micros[rows > 24][R - 1]/' \
+  "i2_avx512vnni: a panel of 17..24 rows computed as one half"
+mutant x86_64 kernels/i2_layout.h i2_avxvnni \
+  's/t\[4 + p\] = _mm256_permute2x128_si256(v\[p\], v\[4 + p\], 0x31);/t[4 + p] = _mm256_permute2x128_si256(v[p], v[4 + p], 0x21);/' \
+  "i2 AVX2 panels: transpose takes the wrong 128-bit lane"
+mutant x86_64 kernels/i2_avxvnni.c i2_avxvnni \
+  's/if (H > 1) a1_##i = _mm256_dpbusd_avx_epi32(a1_##i, c1, xb);/if (H > 1) a1_##i = _mm256_dpbusd_avx_epi32(a1_##i, c0, xb);/' \
+  "i2_avxvnni: second half of a panel multiplied by the first half's codes"
+mutant x86_64 kernels/i2_avxvnni.c i2_avxvnni \
+  's/micros\[rows > 8\]\[R - 1\]/micros[rows > 12][R - 1]/' \
+  "i2_avxvnni: a panel of 9..12 rows computed as one half"
+mutant x86_64 kernels/i2_avx2.c i2_avx2 \
+  's/_mm256_madd_epi16(a, _mm256_set1_epi16(1))/_mm256_madd_epi16(a, _mm256_set1_epi32(1))/' \
+  "i2_avx2: panel int16 pairs widened with one of the two dropped"
+mutant x86_64 kernels/i2_avx2.c i2_avx2 \
+  's/vpmaddubsw %2, %1, %%ymm15/vpmaddubsw %1, %2, %%ymm15/' \
+  "i2_avx2: panel products with codes and activations swapped (activations taken unsigned)"
+mutant aarch64 kernels/i2_layout.c i2_neon_sdot \
+  's/mc - i < pk->mr ? mc - i : pk->mr,/mc - i < pk->mr ? mc - i - (mc - i > 1) : pk->mr,/' \
+  "i2 panels: the tail micro-kernel of activation rows one row short"
+mutant aarch64 kernels/i2_layout.c i2_neon_sdot \
+  's/                pk->unpack(i2_row(packed, k, j0)/                if (b0) memset(scratch, 0, sizeof(int32_t) * (size_t)NR * (size_t)mc);\n                pk->unpack(i2_row(packed, k, j0)/' \
+  "i2 panels: sums not carried across k slices (only the last slice counts)"
+mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
+  's/vtrn1q_u64(vreinterpretq_u64_u32(t1), vreinterpretq_u64_u32(t3))); \/\/ dword 1/vtrn1q_u64(vreinterpretq_u64_u32(t0), vreinterpretq_u64_u32(t2))); \/\/ dword 1/' \
+  "i2_neon_sdot: panel transpose puts dword 0 where dword 1 belongs"
+mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
+  's/vshrq_n_u8(o\[p\], 6)/vshrq_n_u8(o[p], 5)/' \
+  "i2_neon_sdot: top codes of a panel shifted one bit short"
+mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
+  's/        STEP(3);/        STEP(2);/' \
+  "i2_neon_sdot: the fourth k4 step of each activation load replaced by the third"
+mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
+  's/micros\[rows > 8\]\[R - 1\]/micros[rows > 12][R - 1]/' \
+  "i2_neon_sdot: a panel of 9..12 rows computed as 8"
 echo "mutants ($arch): $caught caught, $missed missed, $broken broken"
 [ "$missed" -eq 0 ] && [ "$broken" -eq 0 ]

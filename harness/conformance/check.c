@@ -250,7 +250,19 @@ void tb_check_suite(const tb_kernel *kn, uint64_t seed, tb_check_result *res,
     // Deep-k adversarial shapes: the longest accumulation allowed (k = TB_K_MAX) and the 2B4T
     // down projection (k = 6912), where int16 accumulators of public kernels overflow.
     const int deep_k[] = {6912, TB_K_MAX};
-    int total = nk * nn * nm + 2 * 4 + 2 + (TB_W_COUNT * TB_X_COUNT + 1) * 2;
+    // Prefill GEMMs (the i2 panel kernels, i2_layout.h): every activation row count from 2 to 17
+    // (each tail of a micro-kernel of up to 16 rows, and the switch from the GEMV-shaped path),
+    // 31, 33, 128 and 130 (two chunks of activation rows); n = 77 is two panels of 32 rows and a
+    // ragged one of 13, the ranges start and end inside panels (a panel of 25 rows, one of 1);
+    // k = 700 is three slices of 256 and a ragged block, 256 exactly one, 6912 the 2B4T down
+    // projection.
+    static const int prefill_m[] = {2,  3,  4,  5,  6,  7,  8,  9,  10,  11,
+                                    12, 13, 14, 15, 16, 17, 31, 33, 128, 130};
+    static const int prefill_rows[][3] = {{77, 0, 77}, {77, 3, 60}, {40, 7, 40}};
+    const int n_pm = sizeof prefill_m / sizeof prefill_m[0];
+    const int n_pr = sizeof prefill_rows / sizeof prefill_rows[0];
+    int total = nk * nn * nm + 2 * 4 + 2 + (TB_W_COUNT * TB_X_COUNT + 1) * 2 + n_pm + 3 +
+                TB_W_COUNT * TB_X_COUNT + 1;
     int done = 0;
 
 #define STEP()                                                                                     \
@@ -285,8 +297,26 @@ void tb_check_suite(const tb_kernel *kn, uint64_t seed, tb_check_result *res,
         tb_check_case(kn, 1, nt + 1, deep_k[d], 0, nt + 1, TB_W_PLUS, TB_X_MAX, seed, res);
         STEP();
     }
+    for (int c = 0; c < n_pm; c++) {
+        for (int r = 0; r < n_pr; r++)
+            tb_check_case(kn, prefill_m[c], prefill_rows[r][0], 700, prefill_rows[r][1],
+                          prefill_rows[r][2], TB_W_RANDOM, TB_X_RANDOM, seed + (uint64_t)c, res);
+        STEP();
+    }
+    for (int c = 0; c < 3; c++) { // m of one full micro-kernel and a tail, and of many
+        const int m = c == 0 ? 12 : c == 1 ? 17 : 33;
+        tb_check_case(kn, m, 45, 256, 0, 45, TB_W_RANDOM, TB_X_EXTREME, seed, res);
+        tb_check_case(kn, m, 45, 6912, 2, 43, TB_W_RANDOM, TB_X_RANDOM, seed, res);
+        if (c < 2) { // the longest accumulation, every step at its bound
+            tb_check_case(kn, m, nt + 1, TB_K_MAX, 0, nt + 1, TB_W_PLUS, TB_X_MIN, seed, res);
+            tb_check_case(kn, m, nt + 1, TB_K_MAX, 0, nt + 1, TB_W_MINUS, TB_X_MIN, seed, res);
+        }
+        STEP();
+    }
     // Every adversarial pattern pair at a block-and-a-bit and at a 2B4T k.
     tb_check_shape_patterns(kn, 3, nt + 1, kb + 1, seed, res);
+    tb_check_shape_patterns(kn, 13, 2 * nt + 1, kb + 1, seed, res);
+    done += TB_W_COUNT * TB_X_COUNT + 1;
     done += TB_W_COUNT * TB_X_COUNT + 1;
     tb_check_shape_patterns(kn, 1, 2 * nt + 1, 2560, seed, res);
     done += TB_W_COUNT * TB_X_COUNT;

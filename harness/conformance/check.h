@@ -47,8 +47,9 @@ void tb_check_shape_patterns(const tb_kernel *kn, int m, int n, int k, uint64_t 
 
 // The conformance suite: shapes derived from the kernel's k_block and n_tile (k at, below and
 // above block multiples; n around the tile; m in {1, 2, 3, 8, 33}; ranges starting and ending
-// mid-tile), the 2B4T shapes, and every adversarial pattern pair. progress(done, total) is
-// called now and then if not NULL.
+// mid-tile), prefill GEMMs (m from 2 to 17, 31, 33, 128, 130 around the panels of the i2 GEMMs),
+// the 2B4T shapes, and every adversarial pattern pair. progress(done, total) is called now and
+// then if not NULL.
 void tb_check_suite(const tb_kernel *kn, uint64_t seed, tb_check_result *res,
                     void (*progress)(void *ctx, int done, int total), void *ctx);
 
