@@ -116,16 +116,23 @@ tb_compute_path tb_compute_path_of(const tb_kernel *kn)
 static volatile uint32_t seed_word = 0x01020304u;
 static volatile uint64_t sink;
 
-// The body of a probe: CHAINS independent accumulators, each stepped `iters` times, then folded
-// into the sink so that no chain is dead code.
+// The body of a probe: CHAINS = 12 independent accumulators, each starting from its own value
+// init(i) (equal ones would let the compiler merge the chains into one) and stepped `iters`
+// times (step(x): the next value of accumulator x), then folded into the sink so that no chain is
+// dead code. Named variables, not an array: gcc kept an array of vectors in registers but
+// copied every accumulator in and out of a fresh register around each step (two moves per
+// instruction), which read the vpdpbusd peak 1.2x or more too low.
 #define CHAIN_LOOP(T, init, step, reduce)                                                          \
-    T acc[CHAINS];                                                                                 \
-    for (int c = 0; c < CHAINS; c++) acc[c] = init;                                                \
-    for (long i = 0; i < iters; i++)                                                               \
-        for (int c = 0; c < CHAINS; c++) acc[c] = step;                                            \
-    uint64_t s = 0;                                                                                \
-    for (int c = 0; c < CHAINS; c++) s += reduce;                                                  \
-    sink = sink + s;
+    T c0 = init(0), c1 = init(1), c2 = init(2), c3 = init(3), c4 = init(4), c5 = init(5);          \
+    T c6 = init(6), c7 = init(7), c8 = init(8), c9 = init(9), c10 = init(10), c11 = init(11);      \
+    for (long i = 0; i < iters; i++) {                                                             \
+        c0 = step(c0), c1 = step(c1), c2 = step(c2), c3 = step(c3), c4 = step(c4);                 \
+        c5 = step(c5), c6 = step(c6), c7 = step(c7), c8 = step(c8), c9 = step(c9);                 \
+        c10 = step(c10), c11 = step(c11);                                                          \
+    }                                                                                              \
+    sink = sink + reduce(c0) + reduce(c1) + reduce(c2) + reduce(c3) + reduce(c4) + reduce(c5) +    \
+           reduce(c6) + reduce(c7) + reduce(c8) + reduce(c9) + reduce(c10) + reduce(c11);
+_Static_assert(CHAINS == 12, "CHAIN_LOOP names twelve accumulators");
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -133,19 +140,35 @@ static volatile uint64_t sink;
 // The bits of lane 0 of an accumulator: the integer ones wrap (a signed horizontal sum would
 // overflow), and converting a float out of range is undefined.
 #define LANE0_512(v) ((uint64_t)(uint32_t)_mm_cvtsi128_si32(_mm512_castsi512_si128(v)))
+#define LANE0_256(v) ((uint64_t)(uint32_t)_mm_cvtsi128_si32(_mm256_castsi256_si128(v)))
 
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void dpbusd512(long iters)
 {
     __m512i a = _mm512_set1_epi32((int)seed_word), b = _mm512_set1_epi32((int)(seed_word >> 1));
-    CHAIN_LOOP(__m512i, _mm512_setzero_si512(), _mm512_dpbusd_epi32(acc[c], a, b),
-               LANE0_512(acc[c]))
+// In place through asm: gcc copies the intrinsic's accumulator in and out of a fresh register
+// around each vpdpbusd (two moves an instruction, seen in objdump), which a kernel's hand-
+// scheduled loop does not pay.
+#define STEP(x)                                                                                    \
+    __extension__({                                                                                \
+        __m512i t_ = (x);                                                                          \
+        __asm__("vpdpbusd %2, %1, %0" : "+v"(t_) : "v"(a), "v"(b));                                \
+        t_;                                                                                        \
+    })
+    CHAIN_LOOP(__m512i, _mm512_set1_epi32, STEP, LANE0_512)
+#undef STEP
 }
 
 __attribute__((target("avx2,avxvnni"))) static void dpbusd256(long iters)
 {
     __m256i a = _mm256_set1_epi32((int)seed_word), b = _mm256_set1_epi32((int)(seed_word >> 1));
-    CHAIN_LOOP(__m256i, _mm256_setzero_si256(), _mm256_dpbusd_avx_epi32(acc[c], a, b),
-               (uint64_t)(uint32_t)_mm256_extract_epi32(acc[c], 0))
+#define STEP(x)                                                                                    \
+    __extension__({                                                                                \
+        __m256i t_ = (x);                                                                          \
+        __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(t_) : "x"(a), "x"(b));                        \
+        t_;                                                                                        \
+    })
+    CHAIN_LOOP(__m256i, _mm256_set1_epi32, STEP, LANE0_256)
+#undef STEP
 }
 
 // vpmaddubsw alone, its result fed back as its unsigned operand: the instruction's throughput,
@@ -153,28 +176,45 @@ __attribute__((target("avx2,avxvnni"))) static void dpbusd256(long iters)
 __attribute__((target("avx512f,avx512bw"))) static void maddubs512(long iters)
 {
     __m512i a = _mm512_set1_epi32((int)seed_word), b = _mm512_set1_epi32((int)(seed_word >> 1));
-    CHAIN_LOOP(__m512i, a, _mm512_maddubs_epi16(acc[c], b), LANE0_512(acc[c]))
+#define STEP(x)  _mm512_maddubs_epi16(x, b)
+#define START(i) _mm512_add_epi8(a, _mm512_set1_epi8(i))
+    CHAIN_LOOP(__m512i, START, STEP, LANE0_512)
+#undef START
+#undef STEP
 }
 
 __attribute__((target("avx2"))) static void maddubs256(long iters)
 {
     __m256i a = _mm256_set1_epi32((int)seed_word), b = _mm256_set1_epi32((int)(seed_word >> 1));
-    CHAIN_LOOP(__m256i, a, _mm256_maddubs_epi16(acc[c], b),
-               (uint64_t)(uint32_t)_mm256_extract_epi32(acc[c], 0))
+#define STEP(x)  _mm256_maddubs_epi16(x, b)
+#define START(i) _mm256_add_epi8(a, _mm256_set1_epi8(i))
+    CHAIN_LOOP(__m256i, START, STEP, LANE0_256)
+#undef START
+#undef STEP
 }
 
 __attribute__((target("avx512f"))) static void fma512(long iters)
 {
     __m512 a = _mm512_set1_ps((float)(seed_word & 7) * 1e-3f), b = _mm512_set1_ps(0.999f);
-    CHAIN_LOOP(__m512, _mm512_setzero_ps(), _mm512_fmadd_ps(acc[c], b, a),
-               LANE0_512(_mm512_castps_si512(acc[c])))
+#define STEP(x)  _mm512_fmadd_ps(x, b, a)
+#define LANE0(x) LANE0_512(_mm512_castps_si512(x))
+#define START(i) _mm512_set1_ps((float)(i)*1e-3f)
+    CHAIN_LOOP(__m512, START, STEP, LANE0)
+#undef STEP
+#undef LANE0
+#undef START
 }
 
 __attribute__((target("avx2,fma"))) static void fma256(long iters)
 {
     __m256 a = _mm256_set1_ps((float)(seed_word & 7) * 1e-3f), b = _mm256_set1_ps(0.999f);
-    CHAIN_LOOP(__m256, _mm256_setzero_ps(), _mm256_fmadd_ps(acc[c], b, a),
-               (uint64_t)(uint32_t)_mm256_extract_epi32(_mm256_castps_si256(acc[c]), 0))
+#define STEP(x)  _mm256_fmadd_ps(x, b, a)
+#define LANE0(x) LANE0_256(_mm256_castps_si256(x))
+#define START(i) _mm256_set1_ps((float)(i)*1e-3f)
+    CHAIN_LOOP(__m256, START, STEP, LANE0)
+#undef STEP
+#undef LANE0
+#undef START
 }
 #endif
 
@@ -185,20 +225,34 @@ __attribute__((target("arch=armv8.2-a+dotprod"))) static void sdot(long iters)
 {
     int8x16_t a = vreinterpretq_s8_u32(vdupq_n_u32(seed_word));
     int8x16_t b = vreinterpretq_s8_u32(vdupq_n_u32(seed_word >> 1));
-    CHAIN_LOOP(int32x4_t, vdupq_n_s32(0), vdotq_s32(acc[c], a, b), (uint64_t)vaddvq_s32(acc[c]))
+#define STEP(x)   vdotq_s32(x, a, b)
+#define REDUCE(x) ((uint64_t)vaddvq_s32(x))
+    CHAIN_LOOP(int32x4_t, vdupq_n_s32, STEP, REDUCE)
+#undef STEP
+#undef REDUCE
 }
 
 static void smlal(long iters)
 {
     int8x8_t a = vreinterpret_s8_u32(vdup_n_u32(seed_word));
     int8x8_t b = vreinterpret_s8_u32(vdup_n_u32(seed_word >> 1));
-    CHAIN_LOOP(int16x8_t, vdupq_n_s16(0), vmlal_s8(acc[c], a, b), (uint64_t)vaddvq_s16(acc[c]))
+#define STEP(x)   vmlal_s8(x, a, b)
+#define REDUCE(x) ((uint64_t)vaddvq_s16(x))
+    CHAIN_LOOP(int16x8_t, vdupq_n_s16, STEP, REDUCE)
+#undef STEP
+#undef REDUCE
 }
 
 static void fmla(long iters)
 {
     float32x4_t a = vdupq_n_f32((float)(seed_word & 7) * 1e-3f), b = vdupq_n_f32(0.999f);
-    CHAIN_LOOP(float32x4_t, vdupq_n_f32(0), vfmaq_f32(a, acc[c], b), (uint64_t)vaddvq_f32(acc[c]))
+#define STEP(x)   vfmaq_f32(a, x, b)
+#define START(i)  vdupq_n_f32((float)(i)*1e-3f)
+#define REDUCE(x) ((uint64_t)vaddvq_f32(x))
+    CHAIN_LOOP(float32x4_t, START, STEP, REDUCE)
+#undef STEP
+#undef REDUCE
+#undef START
 }
 #endif
 
