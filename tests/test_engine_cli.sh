@@ -83,6 +83,15 @@ json_check "$dir/q4.json" "generate --head q4: held by a q4 kernel" \
 tb bench model --model tiny --head q8,f16 --tokens 3 --prompt 2 --reps 1 --json >"$dir/bmh.json" 2>/dev/null
 json_check "$dir/bmh.json" "bench model --head q8,f16: one entry per head, in order, smaller head fewer bytes" \
   '[e["head"] for e in d["entries"]] == ["q8", "f16"] and d["entries"][0]["embedding_head_bytes"] < d["entries"][1]["embedding_head_bytes"]'
+# Saved, the two heads are two entries to compare, not one entry twice (the head is part of an
+# entry's identity; f16, or no head at all in older documents, adds nothing to it).
+(cd "$dir" && tb bench model --model tiny --head f16,q8 --tokens 3 --prompt 2 --reps 1 --save >/dev/null 2>&1)
+saved=$(ls "$dir"/results/*/model-*.json 2>/dev/null | head -1)
+if [ -n "$saved" ] && tb compare "$saved" "$saved" >"$dir/cmp.txt" 2>&1 && grep -q "threads=1 q8  decode" "$dir/cmp.txt"; then
+  echo "ok: compare tells the heads of a bench model document apart"
+else
+  echo "FAIL: compare of a two-head bench model document:"; cat "$dir/cmp.txt" 2>/dev/null; fails=$((fails + 1))
+fi
 # The same seed gives the same file, byte for byte; truncating it is caught.
 tb model create --config tiny --seed 2 --out "$dir/again.gguf" >/dev/null 2>&1
 if cmp -s "$dir/tiny.gguf" "$dir/again.gguf"; then echo "ok: model create is deterministic"

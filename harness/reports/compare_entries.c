@@ -19,6 +19,9 @@ typedef struct {
 typedef struct {
     const char *name;
     int is_string;
+    // A string field that older documents lack: absent or equal to this, it adds nothing to
+    // the key, so an entry matches its counterpart from before the field existed.
+    const char *dflt;
 } id_field;
 
 // What compare reads of a kind: the list of entries, the fields that identify an entry, and
@@ -32,14 +35,20 @@ typedef struct {
 static const kind_desc kinds[] = {
     {"kernels",
      "entries",
-     {{"kernel", 1}, {"n", 0}, {"k", 0}, {"m", 0}, {"threads", 0}, {"weights", 1}, {NULL, 0}},
+     {{"kernel", 1, NULL},
+      {"n", 0, NULL},
+      {"k", 0, NULL},
+      {"m", 0, NULL},
+      {"threads", 0, NULL},
+      {"weights", 1, NULL},
+      {NULL, 0, NULL}},
      {{"time", "median_s", "round_median_s", 1}, {NULL, NULL, NULL, 0}}},
     {"model",
      "entries",
-     {{"kernel", 1}, {"threads", 0}, {NULL, 0}},
+     {{"kernel", 1, NULL}, {"threads", 0, NULL}, {"head", 1, "f16"}, {NULL, 0, NULL}},
      {{"decode", "decode_tokens_per_s", "decode_tokens_per_s_reps", 0},
       {"prefill", "prefill_tokens_per_s", "prefill_tokens_per_s_reps", 0}}},
-    {"accuracy", "results", {{"kernel", 1}, {NULL, 0}}, {{NULL, NULL, NULL, 0}}},
+    {"accuracy", "results", {{"kernel", 1, NULL}, {NULL, 0, NULL}}, {{NULL, NULL, NULL, 0}}},
 };
 
 static const kind_desc *find_kind(const char *kind)
@@ -87,6 +96,8 @@ static int entry_key(entry_list *l, int i, tb_error *err)
         return tb_fail(err, "%s: field '%s[%d]' must be an object", l->f->path, l->kd->list, i);
     for (const id_field *f = l->kd->ids; f->name; f++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, f->name);
+        if (f->dflt && (!v || (cJSON_IsString(v) && strcmp(v->valuestring, f->dflt) == 0)))
+            continue;
         if (f->is_string ? !cJSON_IsString(v) : !cJSON_IsNumber(v))
             return field_error(l, i, f->name,
                                f->is_string ? "must be a string" : "must be a number", err);

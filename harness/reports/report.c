@@ -178,3 +178,9 @@ void tb_report_cpu_columns(const tb_report_ctx *c, tb_grid *g, const char *const
             tb_grid_col(g, h);
         }
 }
+
+int tb_report_f16_head(const cJSON *entry)
+{
+    const char *head = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(entry, "head"));
+    return !head || strcmp(head, "f16") == 0;
+}

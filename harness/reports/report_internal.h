@@ -92,6 +92,10 @@ int tb_report_cpu_index(const tb_report_ctx *c, const cJSON *doc);
 // 2 FP16 baseline, 1 FP32 baseline, 3 q8 and 4 q4 (quantized float matrices: the output head),
 // 0 ternary (by the registry, else by name prefix).
 int tb_report_float_kind(const char *kernel);
+// 1 if a model entry ran with the f16 output head (or predates the head formats): the tables
+// set against published figures and the kernel comparisons hold those only, so that a q8 or
+// q4 head is never mistaken for a faster kernel.
+int tb_report_f16_head(const cJSON *entry);
 
 // Sections of report.md, each only when the results hold its kind of data.
 int tb_report_models(tb_report_ctx *c);    // paper tables, skipped points, energy, threads

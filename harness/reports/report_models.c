@@ -107,6 +107,7 @@ static int collect_pass(tb_report_ctx *c, int sampled_pass)
         const cJSON *e;
         cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "entries"))
         {
+            if (!tb_report_f16_head(e)) continue;
             int threads = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "threads"));
             int cpu = tb_report_cpu_index(c, doc), known = c->nrows;
             tb_model_row *r = find_row(c, cpu, size, threads);

@@ -30,7 +30,7 @@ static double packed_rate(const cJSON *doc, int threads)
     {
         const char *k = STR(e, "kernel");
         if (k && !strncmp(k, "i2_", 3) && (int)NUM(e, "threads") == threads && !FIELD(e, "error") &&
-            (isnan(best) || NUM(e, "decode_tokens_per_s") > best))
+            tb_report_f16_head(e) && (isnan(best) || NUM(e, "decode_tokens_per_s") > best))
             best = NUM(e, "decode_tokens_per_s");
     }
     return best;
@@ -44,7 +44,8 @@ static int ternary_count(const cJSON *doc, int threads)
     cJSON_ArrayForEach(e, FIELD(doc, "entries"))
     {
         const char *k = STR(e, "kernel");
-        n += k && is_ternary(k) && (int)NUM(e, "threads") == threads && !FIELD(e, "error");
+        n += k && is_ternary(k) && (int)NUM(e, "threads") == threads && !FIELD(e, "error") &&
+             tb_report_f16_head(e);
     }
     return n;
 }
@@ -68,7 +69,7 @@ static void doc_rows(tb_report_ctx *c, tb_grid *g, const cJSON *doc)
         const char *kernel = STR(e, "kernel");
         int threads = (int)NUM(e, "threads");
         if (!kernel || !size || !is_ternary(kernel) || FIELD(e, "error") ||
-            ternary_count(doc, threads) < 2)
+            !tb_report_f16_head(e) || ternary_count(doc, threads) < 2)
             continue;
         char th[16], v[4][96];
         snprintf(th, sizeof th, "%d", threads);
