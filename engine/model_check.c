@@ -137,7 +137,7 @@ static void head_weight_error(tb_head_format h, const float *w, int d, double *e
     for (int j0 = 0; j0 < d; j0 += h == TB_HEAD_Q4 ? group : d) {
         int j1 = h == TB_HEAD_Q4 && j0 + group < d ? j0 + group : d;
         double a = 0;
-        for (int j = j0; j < j1; j++) a = fmax(a, fabs(w[j]));
+        for (int j = j0; j < j1; j++) a = fabs(w[j]) > a ? fabs(w[j]) : a;
         for (int j = j0; j < j1; j++) switch (h) {
             case TB_HEAD_F16:
                 e[j] = 0x1p-11 * fabs(w[j]) + 0x1p-25;
@@ -174,24 +174,30 @@ static double head_bound_ratio(const tb_transformer *t, const float *logits, con
     if (!e || !dx) abort();
     for (int p = 0; p < n_pos && quantized; p++) { // s_x / 2 of each position's int8 input
         double a = 0;
-        for (int j = 0; j < d; j++) a = fmax(a, fabs(xs[(size_t)p * d + j]));
+        for (int j = 0; j < d; j++) {
+            double f = fabs(xs[(size_t)p * d + j]);
+            a = f > a ? f : a;
+        }
         dx[p] = a / 127 / 2;
     }
     double worst = 0;
     for (int v = 0; v < V; v++) {
         const float *w = t->head + (size_t)v * d;
         head_weight_error(t->head_format, w, d, e);
+        double sum_aw = 0; // sum of |w_j| + e_j: the held row's size, whatever the input
+        for (int j = 0; j < d; j++) sum_aw += fabs(w[j]) + e[j];
         for (int p = 0; p < n_pos; p++) {
             const float *x = xs + (size_t)p * d;
-            double exact = 0, held = 0, input = 0, s = 0;
+            double exact = 0, held = 0, s = 0;
             for (int j = 0; j < d; j++) {
-                double aw = fabs(w[j]) + e[j], ax = fabs(x[j]);
-                exact += (double)w[j] * x[j];
+                double ax = fabs((double)x[j]);
+                exact += (double)w[j] * (double)x[j];
                 held += e[j] * ax;
-                input += aw * dx[p];
-                s += aw * (ax + dx[p]);
+                s += (fabs((double)w[j]) + e[j]) * ax;
             }
-            double bound = TB_HEAD_BOUND_SLACK * (held + input + rho * s);
+            // sum (|w| + e) |x - x^| <= s_x / 2 sum_aw, and S <= s + s_x / 2 sum_aw.
+            double input = dx[p] * sum_aw;
+            double bound = TB_HEAD_BOUND_SLACK * (held + input + rho * (s + input));
             double diff = fabs(logits[(size_t)p * V + v] - exact);
             double ratio = bound > 0 ? diff / bound : diff > 0 ? INFINITY : 0;
             if (!(ratio <= worst)) worst = ratio; // a NaN logit is the worst of all
