@@ -20,20 +20,43 @@ static const tb_kernel *const all_kernels[] = {
 #undef TB_KERNEL
 };
 
+#define N_STATIC ((int)(sizeof all_kernels / sizeof all_kernels[0]))
+
+// Kernels added at run time (peers: another project's kernels loaded from its library, see
+// harness/peers). They follow the list, so a list index never changes meaning. Added once,
+// before any thread runs; never removed.
+#define TB_MAX_ADDED 16
+static const tb_kernel *added[TB_MAX_ADDED];
+static int n_added;
+
+int tb_kernel_add(const tb_kernel *k)
+{
+    if (tb_kernel_find(k->name)) return 0;
+    if (n_added == TB_MAX_ADDED) return -1;
+    added[n_added++] = k;
+    return 0;
+}
+
 int tb_kernel_count(void)
 {
-    return (int)(sizeof all_kernels / sizeof all_kernels[0]);
+    return N_STATIC + n_added;
+}
+
+int tb_kernel_static_count(void)
+{
+    return N_STATIC;
 }
 
 const tb_kernel *tb_kernel_at(int i)
 {
-    return i >= 0 && i < tb_kernel_count() ? all_kernels[i] : NULL;
+    if (i < 0 || i >= tb_kernel_count()) return NULL;
+    return i < N_STATIC ? all_kernels[i] : added[i - N_STATIC];
 }
 
 const tb_kernel *tb_kernel_find(const char *name)
 {
     for (int i = 0; i < tb_kernel_count(); i++)
-        if (strcmp(all_kernels[i]->name, name) == 0) return all_kernels[i];
+        if (strcmp(tb_kernel_at(i)->name, name) == 0) return tb_kernel_at(i);
     return NULL;
 }
 
@@ -57,7 +80,7 @@ static const tb_kernel *highest_rank(tb_float_format kind, int debug)
     const tb_kernel *best = NULL;
     char why[200];
     for (int i = 0; i < tb_kernel_count(); i++) {
-        const tb_kernel *k = all_kernels[i];
+        const tb_kernel *k = tb_kernel_at(i);
         if (k->baseline != kind || k->rank <= 0) continue;
         if (!tb_kernel_supported(k, why, sizeof why)) {
             if (debug) fprintf(stderr, "tritbench: kernel %s refused: %s\n", k->name, why);

@@ -95,6 +95,11 @@ typedef struct tb_kernel {
     // Inexact kernels only: largest |Y - exact| allowed, relative to S = sum over the k terms
     // of |w_scale * x_scale * w * x|, derived from the kernel's arithmetic.
     double (*error_bound)(int k);
+    // Optional, for inexact kernels whose error depends on the data rather than on k alone (a
+    // peer's own activation quantization: harness/peers): the largest |Y - w_scale * x_scale *
+    // dot(w, x)| allowed for one output, from its k weights and activations. Used instead of
+    // error_bound where set.
+    double (*output_bound)(const int8_t *w, float w_scale, const int8_t *x, float x_scale, int k);
 
     // Bytes of the packed form of an n x k weight matrix, scale included.
     size_t (*packed_size)(int n, int k);
@@ -149,6 +154,11 @@ int tb_kernel_count(void);
 const tb_kernel *tb_kernel_at(int i);
 // NULL if no kernel of that name was built here.
 const tb_kernel *tb_kernel_find(const char *name);
+// Adds a kernel made at run time (a peer: harness/peers) after the list; 0 on success or if
+// one of that name is already there, -1 if the table is full. Call before threads start.
+int tb_kernel_add(const tb_kernel *k);
+// Kernels of the list (kernels.inc) alone, without those added at run time.
+int tb_kernel_static_count(void);
 
 // CPU features of this machine (cpu.c), detected once. TRITBENCH_DISABLE=avx512vnni,avx2
 // (feature names as printed by tb_isa_names) removes features, to test fallbacks; it can only

@@ -23,7 +23,11 @@ static const char *help =
     "bandwidth it is the median over rounds of the round's rate against the probe passes just\n"
     "before and after it (these VMs change speed state within a run, so rates are compared\n"
     "with passes taken in the same state); 'best%' is against the best pass of the run.\n"
-    "  --kernel LIST     kernels to time (default: all this CPU runs, baselines included)\n"
+    "  --kernel LIST     kernels to time (default: all this CPU runs, baselines included);\n"
+    "                    peers by name: peer:ggml-tq2_0, -tq1_0, -q4_0, -q8_0, -f16 (ggml's own\n"
+    "                    quantizers and dot products; see 'tritbench kernels')\n"
+    "  --peer-lib DIR    directory of the peers' libraries (default $TRITBENCH_GGML_DIR, else\n"
+    "                    where .ci/setup installs them)\n"
     "  --model CONFIG    every distinct linear shape of a model configuration (default 2B4T:\n"
     "                    2560x2560, 640x2560, 6912x2560, 2560x6912)\n"
     "  --shape N,K       one weight shape instead (N rows of K weights)\n"
@@ -62,6 +66,7 @@ static const tb_option options[] = {
     TB_OPT_INT_ROW("rounds", bench_options, run.rounds, 3, 1000),
     TB_OPT_DOUBLE_ROW("block-ms", bench_options, run.block_ms, 0.1, 10000),
     TB_OPT_STRING_ROW("baseline", bench_options, run.baseline),
+    TB_OPT_STRING_ROW("peer-lib", bench_options, run.peer_lib),
     TB_OPT_FLAG_ROW("cold", bench_options, run.cold),
     TB_OPT_U64_ROW("seed", bench_options, run.seed),
     TB_OPT_INT_ROW("roofline-mib", bench_options, run.roofline_mib, 1, 1 << 16),

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char *help =
-    "usage: tritbench kernels [--json] [--out FILE]\n"
+    "usage: tritbench kernels [--peer-lib DIR] [--json] [--out FILE]\n"
     "\n"
     "Lists every kernel built for this architecture: name, required ISA, bits per weight\n"
     "(packed bytes of a 2560x2560 matrix, scale included, times 8 / weights), bytes of prepared\n"
@@ -14,17 +14,21 @@ static const char *help =
     "block sizes, exactness, and whether this CPU can run it or the reason it cannot; then\n"
     "the tuned choice per regime and thread count when this CPU's tune file exists\n"
     "(results/<cpu>/tune.json or TRITBENCH_TUNE=FILE; 'tritbench tune'), or why none applies.\n"
+    "Peers (other projects' kernels, named peer:...) are listed when their library is found:\n"
+    "ggml's from --peer-lib DIR, else $TRITBENCH_GGML_DIR, else where .ci/setup installs it.\n"
+    "  --peer-lib DIR  directory of the peers' libraries (libggml-base.so, libggml-cpu-*.so)\n"
     "  --json       the document on standard output instead of the table\n"
     "  --out FILE   also write the document to FILE (atomically)\n";
 
 typedef struct {
     int json;
-    const char *out;
+    const char *out, *peer_lib;
 } kernels_options;
 
 static const tb_option options[] = {
     TB_OPT_FLAG_ROW("json", kernels_options, json),
     TB_OPT_STRING_ROW("out", kernels_options, out),
+    TB_OPT_STRING_ROW("peer-lib", kernels_options, peer_lib),
 };
 
 static void render(const cJSON *doc)
@@ -46,6 +50,17 @@ static void render(const cJSON *doc)
                cJSON_IsTrue(cJSON_GetObjectItem(k, "exact")) ? "yes" : "bound", ok ? "yes" : "no: ",
                ok ? (strcmp(name, best) == 0 ? " (best)" : "") : tb_jstr(k, "reason"));
     }
+}
+
+static void render_peers(const cJSON *peers)
+{
+    if (strcmp(tb_jstr(peers, "status"), "loaded") == 0)
+        printf("\npeers: ggml %s (commit %s), CPU library %s (score %d), from %s (%s)\n",
+               tb_jstr(peers, "ggml_version"), tb_jstr(peers, "ggml_commit"),
+               tb_jstr(peers, "cpu_library"), (int)tb_jnum(peers, "cpu_score"),
+               tb_jstr(peers, "dir"), tb_jstr(peers, "source"));
+    else
+        printf("\npeers: none (%s)\n", tb_jstr(peers, "reason"));
 }
 
 // The tune file's choices (or why there are none): dispatch follows them on this CPU.
@@ -95,7 +110,11 @@ int cmd_kernels(int argc, char **argv)
     kernels_options o = {0};
     int rc = tb_parse_options("kernels", help, options, TB_COUNT(options), argc, argv, &o, NULL);
     if (rc) return rc < 0 ? 0 : rc;
-    cJSON *doc = tb_kernels_doc();
-    if (!o.json) render(doc), render_tuned(cJSON_GetObjectItem(doc, "tuned"));
+    cJSON *doc;
+    tb_error err;
+    if ((rc = tb_kernels_run(o.peer_lib, &doc, &err))) return tb_run_error("kernels", rc, &err);
+    if (!o.json)
+        render(doc), render_peers(cJSON_GetObjectItem(doc, "peers")),
+            render_tuned(cJSON_GetObjectItem(doc, "tuned"));
     return tb_output(doc, o.json, o.out, TB_OK);
 }

@@ -7,6 +7,7 @@
 
 static const char *help =
     "usage: tritbench validate [--kernel NAME|all] [--shape N,K [--m M]] [--seed S] [--json]\n"
+    "                          [--peer-lib DIR]\n"
     "       tritbench validate --model FILE|CONFIG [--kernel NAME|all] [--tokens N]\n"
     "                          [--prompt-tokens 1,2,3] [--threads T] [--seed S] [--json]\n"
     "                          [--head f16,q8,q4]\n"
@@ -22,6 +23,9 @@ static const char *help =
     "                     data pattern; default: the whole conformance suite\n"
     "  --m M              activation rows of that shape (default 1)\n"
     "  --seed S           seed of the random data (default 1)\n"
+    "  --peer-lib DIR     where a peer's library is (--kernel peer:ggml-tq2_0 ...: ggml's kernels\n"
+    "                     held to a bound derived from their own activation quantization;\n"
+    "                     default $TRITBENCH_GGML_DIR, else where .ci/setup installs it)\n"
     "  --json             the document on standard output instead of the table\n"
     "  --out FILE         also write the document to FILE (atomically)\n"
     "\n"
@@ -52,6 +56,7 @@ static const tb_option options[] = {
     TB_OPT_INTS_ROW("shape", validate_options, kernels.shape, nshape, 1, 1 << 30, 2, 2),
     TB_OPT_INT_ROW("m", validate_options, kernels.m, 1, TB_M_MAX),
     TB_OPT_U64_ROW("seed", validate_options, kernels.seed),
+    TB_OPT_STRING_ROW("peer-lib", validate_options, kernels.peer_lib),
     TB_OPT_STRING_ROW("model", validate_options, model.model),
     TB_OPT_INT_ROW("tokens", validate_options, model.tokens, 1, TB_TOKENS_MAX),
     TB_OPT_INTS_ROW("prompt-tokens", validate_options, model.prompt, model.n_prompt, 0, 1 << 24, 1,

@@ -106,6 +106,15 @@ static int run_kernel(const tb_kernel *kn, const int8_t *w, float ws, const int8
     return rc;
 }
 
+// The error an inexact kernel is allowed on one output with scales ws and xs: its own bound from
+// the operands where it has one (output_bound), else error_bound(k) * S, S = abs_sum scaled.
+static double allowance(const tb_kernel *kn, const int8_t *wj, float ws, const int8_t *xi, float xs,
+                        int k, double abs_sum)
+{
+    if (kn->output_bound) return kn->output_bound(wj, ws, xi, xs, k);
+    return kn->error_bound(k) * (double)ws * xs * abs_sum;
+}
+
 int tb_check_case(const tb_kernel *kn, int m, int n, int k, int row0, int row1, enum tb_wpattern wp,
                   enum tb_xpattern xp, uint64_t seed, tb_check_result *res)
 {
@@ -157,8 +166,11 @@ int tb_check_case(const tb_kernel *kn, int m, int n, int k, int row0, int row1, 
                 uint32_t g = float_bits(got[at]);
                 uint32_t e = inside ? float_bits(want[at]) : SENTINEL_BITS;
                 if (inside && !kn->exact) // within the bound counts as equal
-                    e = fabs((double)got[at] - want[at]) <= kn->error_bound(k) * abs_sum[at] ? g
-                                                                                             : ~g;
+                    e = fabs((double)got[at] - want[at]) <= allowance(kn, w + (size_t)j * k, 1.0f,
+                                                                      x + (size_t)i * k, 1.0f, k,
+                                                                      abs_sum[at])
+                            ? g
+                            : ~g;
                 if (g != e) {
                     if (inside)
                         fail(res, "%s (%s): Y[%d][%d] = %.9g, naive gives %.9g", where,
@@ -185,7 +197,8 @@ int tb_check_case(const tb_kernel *kn, int m, int n, int k, int row0, int row1, 
                 double exact = (double)ws * (double)xs[i] * (double)want[at];
                 double allowed = TB_SCALED_REL_TOL * fabs(exact);
                 if (!kn->exact) // kernel's own bound plus naive's share of TB_SCALED_REL_TOL
-                    allowed = kn->error_bound(k) * (double)ws * xs[i] * abs_sum[at] +
+                    allowed = allowance(kn, w + (size_t)j * k, ws, x + (size_t)i * k, xs[i], k,
+                                        abs_sum[at]) +
                               TB_SCALED_REL_TOL / 2 * fabs(exact);
                 double diff = fabs((double)got[at] - (double)want_s[at]);
                 double ratio = allowed > 0 ? diff / allowed : (diff > 0 ? INFINITY : 0);

@@ -84,6 +84,7 @@ static int make_plan(const tb_bench_kernels_params *p, plan *pl, tb_error *err)
         for (int q = 0; q < p->nm && !rc; q++)
             if (tb_check_shape(p->m[q], pl->shapes[s][0], pl->shapes[s][1], msg, sizeof msg))
                 rc = tb_fail(err, "%s", msg);
+    if (!rc) rc = tb_select_peers(p->kernels, p->peer_lib, err);
     if (!rc) rc = tb_select_kernels(p->kernels, pl->sel, TB_KERNELS_MAX, &pl->nsel, err);
     if (!rc) rc = tb_select_baseline(p->baseline, pl->sel, pl->nsel, &pl->base, err);
     if (rc) return rc;

@@ -1,9 +1,12 @@
 // tritbench kernels: what is built here and what this CPU can run.
+#include "peers.h"
 #include "runners.h"
+#include "select.h"
 #include "tb_kernel.h"
 #include "tune_file.h"
 
 #include <stdio.h>
+#include <string.h>
 
 // Bits per weight are measured on a 2B4T q-projection (2560 x 2560): packing and scale
 // overhead included.
@@ -94,8 +97,42 @@ static cJSON *tuned_to_json(void)
     return o;
 }
 
-cJSON *tb_kernels_doc(void)
+// The peers' library: loaded (its kernels then join the list) or why not.
+static cJSON *peers_to_json(const char *peer_lib, int *explicit_failure, char *msg, size_t len)
 {
+    char dir[512];
+    const char *source;
+    tb_peer_dir(peer_lib, dir, sizeof dir, &source);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "dir", dir);
+    cJSON_AddStringToObject(o, "source", source);
+    *explicit_failure = 0;
+    if (tb_peers_load(peer_lib, msg, len)) {
+        cJSON_AddStringToObject(o, "status", "none");
+        cJSON_AddStringToObject(o, "reason", msg);
+        *explicit_failure = strcmp(source, "default") != 0;
+        return o;
+    }
+    const tb_ggml_lib *lib = tb_peers_lib();
+    cJSON_AddStringToObject(o, "status", "loaded");
+    cJSON_AddStringToObject(o, "ggml_version", lib->version);
+    cJSON_AddStringToObject(o, "ggml_commit", lib->commit);
+    cJSON_AddStringToObject(o, "cpu_library", lib->cpu_path);
+    cJSON_AddStringToObject(o, "cpu_variant", lib->variant);
+    cJSON_AddNumberToObject(o, "cpu_score", lib->score);
+    return o;
+}
+
+int tb_kernels_run(const char *peer_lib, cJSON **doc_out, tb_error *err)
+{
+    *doc_out = NULL;
+    int explicit_failure;
+    char msg[700];
+    cJSON *peers = peers_to_json(peer_lib, &explicit_failure, msg, sizeof msg);
+    if (explicit_failure) {
+        cJSON_Delete(peers);
+        return tb_fail(err, "%s", msg);
+    }
     char have[256], raw[256];
     tb_isa_names(tb_cpu_features(), have, sizeof have);
     tb_isa_names(tb_cpu_features_raw(), raw, sizeof raw);
@@ -107,6 +144,8 @@ cJSON *tb_kernels_doc(void)
     cJSON *list = cJSON_AddArrayToObject(doc, "kernels");
     for (int i = 0; i < tb_kernel_count(); i++)
         cJSON_AddItemToArray(list, kernel_to_json(tb_kernel_at(i)));
+    cJSON_AddItemToObject(doc, "peers", peers);
     cJSON_AddItemToObject(doc, "tuned", tuned_to_json());
-    return doc;
+    *doc_out = doc;
+    return TB_OK;
 }

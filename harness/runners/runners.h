@@ -51,7 +51,11 @@ tb_observer tb_prefixed_observer(tb_prefixed_progress *p);
 #define TB_M_MAX       4096 // activation rows of one product
 
 // ---- tritbench kernels: every kernel built here, and whether this CPU runs it ----
-cJSON *tb_kernels_doc(void);
+// Also the peers (peers.h) from the directory peer_lib (NULL: the default), when a ggml library
+// is there: "peers": {"dir", "source", "status": "loaded"|"none", and the library's version,
+// commit and CPU variant, or the reason}. A directory named by --peer-lib that cannot be used
+// is an error (TB_BAD_INPUT); the default directory missing is not.
+int tb_kernels_run(const char *peer_lib, cJSON **doc, tb_error *err);
 
 // ---- tritbench info: the machine's fingerprint ----
 typedef struct {
@@ -81,6 +85,7 @@ typedef struct {
     int shape[2];       // N, K of one weight shape; {0, 0}: the whole conformance suite
     int m;              // activation rows of that shape
     uint64_t seed;
+    const char *peer_lib; // --peer-lib: directory of the peers' libraries (NULL: peers.h default)
 } tb_validate_params;
 void tb_validate_defaults(tb_validate_params *p);
 int tb_validate_run(const tb_validate_params *p, const tb_observer *obs, cJSON **doc,
@@ -116,6 +121,7 @@ typedef struct {
     int cold;             // rotate weight copies larger than the last-level cache
     uint64_t seed;
     int roofline_mib; // the bandwidth probe reads at least this many MiB (0: exactly the work)
+    const char *peer_lib; // --peer-lib: directory of the peers' libraries (NULL: peers.h default)
 } tb_bench_kernels_params;
 void tb_bench_kernels_defaults(tb_bench_kernels_params *p);
 int tb_bench_kernels_run(const tb_bench_kernels_params *p, const tb_observer *obs, cJSON **doc,

@@ -1,6 +1,7 @@
 #include "select.h"
 
 #include "model.h"
+#include "peers.h"
 #include "roofline.h"
 #include "transformer.h"
 #include "tune_file.h"
@@ -142,11 +143,19 @@ void tb_driver_to_json(cJSON *o, const tb_driver_choice *d)
     cJSON_AddStringToObject(j, "source", d->source);
 }
 
+int tb_select_peers(const char *list, const char *peer_lib, tb_error *err)
+{
+    char msg[700];
+    if (!tb_list_has_peer(list) && !(peer_lib && *peer_lib)) return TB_OK;
+    if (tb_peers_load(peer_lib, msg, sizeof msg)) return tb_fail(err, "%s", msg);
+    return TB_OK;
+}
+
 int tb_select_kernels(const char *list, const tb_kernel **sel, int max, int *nsel, tb_error *err)
 {
     *nsel = 0;
-    if (strcmp(list, "all") == 0) {
-        for (int i = 0; i < tb_kernel_count() && *nsel < max; i++)
+    if (strcmp(list, "all") == 0) { // tritbench's own: peers are named one by one
+        for (int i = 0; i < tb_kernel_static_count() && *nsel < max; i++)
             if (tb_kernel_supported(tb_kernel_at(i), NULL, 0)) sel[(*nsel)++] = tb_kernel_at(i);
         return TB_OK;
     }

@@ -10,7 +10,11 @@
 #include "tb_model.h"
 #include "tb_pool.h"
 
-// "all" (every kernel this CPU runs) or a comma list; refuses unknown or unrunnable ones.
+// Loads the peers (peers.h) when the kernel list names one or peer_lib (--peer-lib) is set, so
+// that their names resolve; a library that cannot be used is TB_BAD_INPUT with its one line.
+int tb_select_peers(const char *list, const char *peer_lib, tb_error *err);
+// "all" (every kernel of tritbench's list this CPU runs; peers only by name) or a comma list;
+// refuses unknown or unrunnable ones.
 int tb_select_kernels(const char *list, const tb_kernel **sel, int max, int *nsel, tb_error *err);
 // The named kernel, or (name NULL) the best one for this CPU; refuses unknown or unrunnable.
 int tb_select_kernel(const char *name, const tb_kernel **kn, tb_error *err);

@@ -1,5 +1,6 @@
 // tritbench validate: the conformance checks of the test suite, on any kernel and shape.
 #include "check.h"
+#include "select.h"
 #include "runners.h"
 #include "tb_clock.h"
 
@@ -53,6 +54,8 @@ int tb_validate_run(const tb_validate_params *p, const tb_observer *obs, cJSON *
     if (p->shape[0] && tb_check_shape(p->m, p->shape[0], p->shape[1], msg, sizeof msg))
         return tb_fail(err, "--shape: %s", msg);
     int all = strcmp(p->kernel, "all") == 0;
+    int rc = tb_select_peers(all ? NULL : p->kernel, p->peer_lib, err);
+    if (rc) return rc;
     if (!all && !tb_kernel_find(p->kernel))
         return tb_fail(err, "--kernel: no kernel named '%s' here (see 'tritbench kernels')",
                        p->kernel);
@@ -66,7 +69,8 @@ int tb_validate_run(const tb_validate_params *p, const tb_observer *obs, cJSON *
     }
     cJSON *list = cJSON_AddArrayToObject(*doc, "results");
     int failures = 0;
-    for (int i = 0; i < tb_kernel_count(); i++) {
+    // "all": tritbench's own kernels; a peer is validated by name.
+    for (int i = 0; i < (all ? tb_kernel_static_count() : tb_kernel_count()); i++) {
         const tb_kernel *kn = tb_kernel_at(i);
         if (!all && strcmp(kn->name, p->kernel) != 0) continue;
         char why[200];
