@@ -6,13 +6,15 @@
 # file and a library whose interface moved are refused with one line and exit 2.
 # SKIP (77) where no ggml library for this machine is installed (e.g. the aarch64 cross build
 # under qemu: the installed one is x86-64).
-# Usage: test_peers.sh PATH/TO/tritbench FAKE_GGML_DIR; TB_CLI_WRAPPER, if set, runs the binary.
+# Usage: test_peers.sh PATH/TO/tritbench FAKE_GGML_DIR SOURCE_ROOT; TB_CLI_WRAPPER, if set, runs
+# the binary. Runs in SOURCE_ROOT (the report reads experiments/published from there).
 tb_bin=$1
 fake=$2
 . "$(dirname "$0")/cli_expect.sh"
 dir=$(mktemp -d)
 trap 'rm -rf "$out" "$dir"' EXIT
 unset TRITBENCH_PEER_FAULT TRITBENCH_KERNEL
+cd "$3" || exit 1
 
 # Refusals first: they need no installed library.
 expect 2 "no such directory" kernels --peer-lib /nonexistent/ggml
@@ -27,7 +29,32 @@ tb kernels --json --out "$dir/kernels.json" >/dev/null 2>&1
 status=$(python3 -c "import json,sys; p=json.load(open(sys.argv[1]))['peers']; print(p['status'] if p['status'] == 'loaded' else p['status'] + ': ' + p['reason'])" "$dir/kernels.json" 2>/dev/null)
 if [ "$status" != loaded ]; then
   echo "SKIP: no peer library here (${status:-tritbench kernels failed}); bash .ci/setup installs it"
-  [ "$fails" -eq 0 ] || exit 1
+  # An experiment names peers like kernels (bench-kernels only), and the report of its results
+# gets a peers table.
+cat > "$dir/peers.ini" <<EOF
+[experiment]
+description = test: a kernel against a peer
+[k]
+run = bench-kernels
+kernels = i2_scalar, peer:ggml-tq2_0
+baseline = peer:ggml-tq2_0
+shape = 256, 512
+rounds = 3
+block-ms = 1
+EOF
+sed 's/run = bench-kernels/run = bench-model/; s/shape = 256, 512/model = tiny/; /rounds/d; /block-ms/d; /baseline/d' \
+  "$dir/peers.ini" > "$dir/peers-model.ini"
+expect 2 "peers are kernels of bench-kernels steps only" run "$dir/peers-model.ini" --dry-run
+expect 0 "1 done" run "$dir/peers.ini" --results "$dir/res"
+expect 0 "written" report "$dir/res" --out "$dir/report"
+if grep -q "^## Peers" "$dir/report/report.md" && grep -q "| i2_scalar | .* | [0-9.]*x |" "$dir/report/report.md"; then
+  echo "ok: the report has a peers table with paired ratios against the run's peer baseline"
+else
+  echo "FAIL: no peers table with ratios in $dir/report/report.md"
+  fails=$((fails + 1))
+fi
+
+[ "$fails" -eq 0 ] || exit 1
   exit 77
 fi
 json_check "$dir/kernels.json" "kernels lists the five ggml peers with the library's version" \
@@ -56,5 +83,30 @@ tb bench kernels --shape 256,512 --m 1,3 --kernel i2_scalar,peer:ggml-tq2_0,peer
   --baseline peer:ggml-tq2_0 --rounds 3 --block-ms 1 --json --out "$dir/bench.json" >/dev/null 2>&1
 json_check "$dir/bench.json" "bench kernels times the peers, ratios against peer:ggml-tq2_0" \
   "d['parameters']['baseline'] == 'peer:ggml-tq2_0' and len(d['entries']) == 6 and all(e.get('median_s', 0) > 0 for e in d['entries'])"
+
+# An experiment names peers like kernels (bench-kernels only), and the report of its results
+# gets a peers table.
+cat > "$dir/peers.ini" <<EOF
+[experiment]
+description = test: a kernel against a peer
+[k]
+run = bench-kernels
+kernels = i2_scalar, peer:ggml-tq2_0
+baseline = peer:ggml-tq2_0
+shape = 256, 512
+rounds = 3
+block-ms = 1
+EOF
+sed 's/run = bench-kernels/run = bench-model/; s/shape = 256, 512/model = tiny/; /rounds/d; /block-ms/d; /baseline/d' \
+  "$dir/peers.ini" > "$dir/peers-model.ini"
+expect 2 "peers are kernels of bench-kernels steps only" run "$dir/peers-model.ini" --dry-run
+expect 0 "1 done" run "$dir/peers.ini" --results "$dir/res"
+expect 0 "written" report "$dir/res" --out "$dir/report"
+if grep -q "^## Peers" "$dir/report/report.md" && grep -q "| i2_scalar | .* | [0-9.]*x |" "$dir/report/report.md"; then
+  echo "ok: the report has a peers table with paired ratios against the run's peer baseline"
+else
+  echo "FAIL: no peers table with ratios in $dir/report/report.md"
+  fails=$((fails + 1))
+fi
 
 [ "$fails" -eq 0 ]

@@ -1,6 +1,7 @@
 #include "experiment.h"
 
 #include "model.h"
+#include "peers.h"
 #include "select.h"
 #include "tb_kernel.h"
 
@@ -43,6 +44,7 @@ static const struct {
     {"weights", K_BK},
     {"rounds", K_BK},
     {"block-ms", K_BK},
+    {"baseline", K_BK},
     {"prompt", K_BM | K_VM},
     {"tokens", K_BM | K_VM},
     {"reps", K_BM},
@@ -162,8 +164,23 @@ static int set_kernels(parser *ps, tb_step *s, const char *value)
     s->all_kernels = n == 1 && strcmp(items[0], "all") == 0;
     for (int i = 0; i < n; i++) {
         const tb_kernel *kn = NULL;
+        if (tb_is_peer(items[i]) || strcmp(items[i], "peers") == 0) {
+            // Another project's kernels (peers.h): loaded from the default library directory
+            // (TRITBENCH_GGML_DIR, else where .ci/setup installs them); named one by one or
+            // all of them as `peers`.
+            tb_error err;
+            if (tb_select_peers(TB_PEER_PREFIX, NULL, &err))
+                return bad(ps, "kernels", "%s", err.msg);
+            for (int k = tb_kernel_static_count(); k < tb_kernel_count(); k++)
+                if (strcmp(items[i], "peers") == 0 || strcmp(items[i], tb_kernel_at(k)->name) == 0)
+                    add_kernel(s, tb_kernel_at(k)->name), kn = tb_kernel_at(k);
+            if (!kn)
+                return bad(ps, "kernels", "no peer named '%s' (see 'tritbench kernels')", items[i]);
+            s->has_peers = 1;
+            continue;
+        }
         if (strcmp(items[i], "all") == 0) {
-            for (int k = 0; k < tb_kernel_count(); k++)
+            for (int k = 0; k < tb_kernel_static_count(); k++)
                 if (tb_kernel_supported(tb_kernel_at(k), NULL, 0))
                     add_kernel(s, tb_kernel_at(k)->name);
             continue;
@@ -266,6 +283,12 @@ static int step_key(parser *ps, tb_step *s, int key, const char *value)
     if (strcmp(name, "rounds") == 0) return whole(ps, name, value, 3, 1000, &s->rounds);
     if (strcmp(name, "block-ms") == 0)
         return whole(ps, name, value, 1, 10000, &v) ? (s->block_ms = v, 1) : 0;
+    if (strcmp(name, "baseline") == 0) {
+        // One kernel of the step's list (checked once the list is known: finish_step).
+        if (strlen(value) >= sizeof s->baseline) return bad(ps, name, "'%s' is too long", value);
+        snprintf(s->baseline, sizeof s->baseline, "%s", value);
+        return 1;
+    }
     if (strcmp(name, "prompt") == 0) return whole(ps, name, value, 1, TB_PROMPT_MAX, &s->prompt);
     if (strcmp(name, "tokens") == 0) return whole(ps, name, value, 2, TB_TOKENS_MAX, &s->tokens);
     if (strcmp(name, "reps") == 0) return whole(ps, name, value, 1, 1000, &s->reps);
@@ -381,6 +404,21 @@ static int check_step(parser *ps, int si)
     if (s->kind != TB_STEP_BENCH_KERNELS && !has_model)
         return bad(ps, "model", "missing (a configuration or GGUF file)");
     int has_kernels = ps->set[si] & (1u << KEY_KERNELS);
+    if (s->baseline[0]) {
+        char list[sizeof s->kernels + 2], want[sizeof s->baseline + 2];
+        snprintf(list, sizeof list, ",%s,", s->kernels);
+        snprintf(want, sizeof want, ",%s,", s->baseline);
+        if (!strstr(list, want)) {
+            ps->line = s->line;
+            return bad(ps, "baseline", "'%s' is not among the step's kernels (%s)", s->baseline,
+                       s->kernels);
+        }
+    }
+    if (s->has_peers && s->kind != TB_STEP_BENCH_KERNELS) {
+        ps->line = ps->key_line[si][KEY_KERNELS];
+        return bad(ps, "kernels", "peers are kernels of bench-kernels steps only, not of %s",
+                   kind_names[s->kind]);
+    }
     if (s->kind == TB_STEP_VALIDATE_MODEL) {
         // The engine on every kernel built here (skipping what this CPU cannot run), or on one.
         if (!has_kernels) s->all_kernels = 1;

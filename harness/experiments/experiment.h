@@ -43,6 +43,7 @@ typedef struct {
     tb_step_kind kind;
     char kernels[512]; // resolved comma list of kernel names
     int all_kernels;   // the list was "all" (validate-model: every kernel built here)
+    int has_peers;     // the list names peers (peers.h): bench-kernels steps only
     char models[TB_EXP_MODELS_MAX][64];
     int nmodels;
     int shape[2]; // bench-kernels: one weight shape instead of models' shapes
@@ -51,6 +52,7 @@ typedef struct {
     int weights_hot, weights_cold; // bench-kernels
     int rounds;
     double block_ms;
+    char baseline[64]; // bench-kernels: the kernel ratios are taken against ("": the default)
     int prompt, tokens, reps;
     tb_head_format head;
     uint64_t seed;

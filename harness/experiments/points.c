@@ -88,6 +88,7 @@ static int bench_kernels_points(const tb_step *s, tb_point *points, int n, int m
                                                    .nthreads = 1,
                                                    .rounds = s->rounds,
                                                    .block_ms = s->block_ms,
+                                                   .baseline = s->baseline[0] ? s->baseline : NULL,
                                                    .cold = w,
                                                    .seed = s->seed,
                                                    .roofline_mib = s->roofline_mib};

@@ -40,6 +40,7 @@ static cJSON *point_config(const tb_point *pt)
         cJSON_AddStringToObject(c, "weights", b->cold ? "cold" : "hot");
         cJSON_AddNumberToObject(c, "rounds", b->rounds);
         cJSON_AddNumberToObject(c, "block_ms", b->block_ms);
+        if (b->baseline) cJSON_AddStringToObject(c, "baseline", b->baseline);
     } else if (pt->kind == TB_STEP_BENCH_MODEL) {
         const tb_bench_model_params *b = &pt->params.bench_model;
         cJSON_AddStringToObject(c, "model", b->model);

@@ -127,7 +127,7 @@ static int run_sections(tb_report_ctx *c, tb_error *err)
     c->figures = find_gnuplot(c);
     header(c);
     tb_report_machines(c);
-    if (tb_report_models(c) || tb_report_kernels(c)) return TB_BAD_INPUT;
+    if (tb_report_models(c) || tb_report_kernels(c) || tb_report_peers(c)) return TB_BAD_INPUT;
     return tb_report_write(c, "report.md", &c->md);
 }
 
