@@ -63,6 +63,7 @@ if [ "$lines" -ne 1 ]; then
 fi
 expect 2 "not a llama.cpp build" $run --peer-lib "$dir"
 expect 2 "--peer: expected llama.cpp, got 'vllm'" bench model --model "$dir/m.gguf" --peer vllm
+expect 2 "needs --peer llama.cpp" bench model --model "$dir/m.gguf" --peer-lib "$peer_dir"
 expect 2 "not with --layer-sampled" bench model --model 2B4T --layer-sampled --peer llama.cpp
 
 [ "$fails" -eq 0 ] || exit 1

@@ -673,6 +673,8 @@ int tb_bench_model_run(const tb_bench_model_params *p_in, const tb_observer *obs
     *doc = NULL;
     if (!p_in->model) return tb_fail(err, "--model CONFIG|FILE is required");
     if (p_in->reps > REPS_MAX) return tb_fail(err, "--reps: at most %d", REPS_MAX);
+    if (p_in->peer_lib && !p_in->peer)
+        return tb_fail(err, "--peer-lib: says where a peer is, needs --peer llama.cpp");
     // With a peer both engines run one file: tritbench's reads the file the peer is given.
     tb_bench_model_params pf = *p_in;
     const tb_bench_model_params *p = &pf;
