@@ -616,6 +616,33 @@ void tb_gguf_add_str(tb_gguf_writer *w, const char *key, const char *v)
     put_str(w, v);
 }
 
+// Arrays: type ARRAY, then the element type, the count, the elements (strings as u64 length +
+// bytes, like any string value).
+static void put_arr_head(tb_gguf_writer *w, const char *key, uint32_t elem_type, uint64_t n)
+{
+    put_key(w, key, TB_GGUF_ARRAY);
+    put(w, &elem_type, 4);
+    put(w, &n, 8);
+}
+
+void tb_gguf_add_arr_str(tb_gguf_writer *w, const char *key, const char *const *v, size_t n)
+{
+    put_arr_head(w, key, TB_GGUF_STRING, n);
+    for (size_t i = 0; i < n; i++) put_str(w, v[i]);
+}
+
+void tb_gguf_add_arr_f32(tb_gguf_writer *w, const char *key, const float *v, size_t n)
+{
+    put_arr_head(w, key, TB_GGUF_F32, n);
+    put(w, v, n * sizeof *v);
+}
+
+void tb_gguf_add_arr_i32(tb_gguf_writer *w, const char *key, const int32_t *v, size_t n)
+{
+    put_arr_head(w, key, TB_GGUF_I32, n);
+    put(w, v, n * sizeof *v);
+}
+
 void tb_gguf_add_tensor(tb_gguf_writer *w, const char *name, uint32_t type, uint32_t n_dims,
                         const uint64_t *ne, tb_gguf_producer produce, void *ctx, int index)
 {

@@ -128,6 +128,10 @@ void tb_gguf_writer_free(tb_gguf_writer *w);
 void tb_gguf_add_u32(tb_gguf_writer *w, const char *key, uint32_t v);
 void tb_gguf_add_f32(tb_gguf_writer *w, const char *key, float v);
 void tb_gguf_add_str(tb_gguf_writer *w, const char *key, const char *v);
+// Arrays of n strings, f32 or i32 (a tokenizer's pieces, scores, token types).
+void tb_gguf_add_arr_str(tb_gguf_writer *w, const char *key, const char *const *v, size_t n);
+void tb_gguf_add_arr_f32(tb_gguf_writer *w, const char *key, const float *v, size_t n);
+void tb_gguf_add_arr_i32(tb_gguf_writer *w, const char *key, const int32_t *v, size_t n);
 // A tensor whose bytes come from produce(ctx, index, ...) at write time.
 void tb_gguf_add_tensor(tb_gguf_writer *w, const char *name, uint32_t type, uint32_t n_dims,
                         const uint64_t *ne, tb_gguf_producer produce, void *ctx, int index);

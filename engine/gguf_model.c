@@ -659,6 +659,44 @@ static int embedding_block(uint32_t type)
     return 1;
 }
 
+// A vocabulary of n_vocab pieces, which llama.cpp needs to load a model (it sizes the model by
+// it). The pieces are placeholders in the layout of a SentencePiece ("llama") vocabulary: <unk>,
+// <s>, </s>, the 256 byte tokens <0x00>..<0xFF> (llama.cpp's SPM setup looks up <0x0A>, the
+// newline, and refuses a vocabulary without it), then "tok<N>". The real 2B4T has LLaMA 3's
+// BPE tokenizer; timing needs none, since both engines are given token ids, not text. Models
+// with fewer than 259 tokens (the "tiny" test sizes) get no vocabulary: llama.cpp says why it
+// cannot load them.
+static void add_spm_vocab(tb_gguf_writer *w, int n_vocab)
+{
+    if (n_vocab < 3 + 256) return;
+    size_t n = (size_t)n_vocab;
+    char(*pieces)[16] = malloc(n * sizeof *pieces);
+    const char **ptrs = malloc(n * sizeof *ptrs);
+    float *scores = malloc(n * sizeof *scores);
+    int32_t *types = malloc(n * sizeof *types);
+    if (!pieces || !ptrs || !scores || !types) abort();
+    enum { NORMAL = 1, UNKNOWN = 2, CONTROL = 3, BYTE = 6 }; // llama_token_type
+    for (size_t i = 0; i < n; i++) {
+        if (i < 3)
+            snprintf(pieces[i], sizeof pieces[i], "%s", i == 0 ? "<unk>" : i == 1 ? "<s>" : "</s>");
+        else if (i < 3 + 256)
+            snprintf(pieces[i], sizeof pieces[i], "<0x%02X>", (unsigned)(i - 3));
+        else
+            snprintf(pieces[i], sizeof pieces[i], "tok%zu", i);
+        ptrs[i] = pieces[i];
+        types[i] = i == 0 ? UNKNOWN : i < 3 ? CONTROL : i < 3 + 256 ? BYTE : NORMAL;
+        scores[i] = i < 3 + 256 ? 0.0f : -(float)(i - 3 - 256); // SPM merges by score
+    }
+    tb_gguf_add_str(w, "tokenizer.ggml.model", "llama");
+    tb_gguf_add_arr_str(w, "tokenizer.ggml.tokens", ptrs, n);
+    tb_gguf_add_arr_f32(w, "tokenizer.ggml.scores", scores, n);
+    tb_gguf_add_arr_i32(w, "tokenizer.ggml.token_type", types, n);
+    tb_gguf_add_u32(w, "tokenizer.ggml.unknown_token_id", 0);
+    tb_gguf_add_u32(w, "tokenizer.ggml.bos_token_id", 1);
+    tb_gguf_add_u32(w, "tokenizer.ggml.eos_token_id", 2);
+    free(pieces), free(ptrs), free(scores), free(types);
+}
+
 int tb_gguf_save_model(const tb_model *m, const char *path, tb_file_format fmt, char *err,
                        size_t err_len)
 {
@@ -691,7 +729,11 @@ int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format
                  embedding_block((uint32_t)emb_type), c->name, c->dim);
         return -1;
     }
-    const char *arch = "bitnet-b1.58";
+    // I2_S is bitnet.cpp's type and "bitnet-b1.58" its architecture name; mainline llama.cpp
+    // knows neither (its type 36 is something else), so those files keep bitnet.cpp's name. The
+    // ggml types (TQ2_0, TQ1_0, F32) are what mainline's "bitnet" architecture loads: its name
+    // makes these files runnable by llama.cpp (bench model --peer llama.cpp).
+    const char *arch = fmt == TB_FMT_I2_S ? "bitnet-b1.58" : "bitnet";
     tb_gguf_writer *w = tb_gguf_writer_new();
     char key[128];
     tb_gguf_add_str(w, "general.architecture", arch);
@@ -710,8 +752,15 @@ int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format
     HP_U32("rope.dimension_count", c->dim / c->n_heads);
     HP_F32("rope.freq_base", c->rope_theta);
     HP_F32("attention.layer_norm_rms_epsilon", c->norm_eps);
+    // BitNet b1.58's FFN is relu(gate)^2 * up (transformer.c; HF config "hidden_act": "relu2").
+    // llama.cpp reads this key for bitnet; its build 0ad4a86 knows no "relu2" (its table has
+    // gelu, geglu, silu, swish, swiglu, relu, reglu) and falls back to SiLU: the peer then times
+    // a SiLU GLU, the same elementwise cost, different numbers. We write the truth.
+    snprintf(key, sizeof key, "%s.hidden_activation", arch);
+    tb_gguf_add_str(w, key, "relu2");
 #undef HP_U32
 #undef HP_F32
+    if (fmt != TB_FMT_I2_S) add_spm_vocab(w, c->vocab_size);
     uint64_t d = (uint64_t)c->dim, hd = (uint64_t)c->hidden_dim, V = (uint64_t)c->vocab_size;
     uint64_t ne[2] = {d, V};
     size_t count = (size_t)(d * V);

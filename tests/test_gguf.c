@@ -85,6 +85,62 @@ static void round_trip(const char *cfg_name, tb_file_format fmt, const char *pat
     tb_model_free(&b);
 }
 
+// ---- what llama.cpp needs of a TQ2_0 / TQ1_0 / F32 file (mainline's "bitnet" architecture) ----
+static void llama_metadata(const char *path)
+{
+    tb_config c;
+    tb_config_find("tiny256", &c);
+    tb_model m;
+    char err[600], s[64];
+    tb_model_synthetic(&c, 3, &m);
+    EXPECT(tb_gguf_save_model(&m, path, TB_FMT_TQ2_0, err, sizeof err) == 0, "save: %s", err);
+    tb_gguf g;
+    if (tb_gguf_open(path, &g, err, sizeof err)) {
+        EXPECT(0, "open: %s", err);
+        tb_model_free(&m);
+        return;
+    }
+    EXPECT(tb_gguf_get_str(&g, "general.architecture", s, sizeof s, err, sizeof err) == 1 &&
+               strcmp(s, "bitnet") == 0,
+           "TQ2_0 architecture '%s', want bitnet", s);
+    EXPECT(tb_gguf_get_str(&g, "bitnet.hidden_activation", s, sizeof s, err, sizeof err) == 1 &&
+               strcmp(s, "relu2") == 0,
+           "hidden_activation '%s'", s);
+    EXPECT(tb_gguf_get_str(&g, "tokenizer.ggml.model", s, sizeof s, err, sizeof err) == 1 &&
+               strcmp(s, "llama") == 0,
+           "tokenizer model '%s'", s);
+    static const struct {
+        const char *key;
+        uint32_t type;
+    } arrays[] = {{"tokenizer.ggml.tokens", TB_GGUF_STRING},
+                  {"tokenizer.ggml.scores", TB_GGUF_F32},
+                  {"tokenizer.ggml.token_type", TB_GGUF_I32}};
+    for (int i = 0; i < 3; i++) {
+        const tb_gguf_kv *kv = tb_gguf_find_kv(&g, arrays[i].key);
+        EXPECT(kv && kv->type == TB_GGUF_ARRAY && kv->arr_type == arrays[i].type &&
+                   kv->arr_n == (uint64_t)c.vocab_size,
+               "%s: want an array of %d elements of type %u", arrays[i].key, c.vocab_size,
+               arrays[i].type);
+    }
+    EXPECT(tb_gguf_find_tensor(&g, "output.weight") == NULL, "a tied model wrote output.weight");
+    tb_gguf_close(&g);
+    // The newline byte token llama.cpp's SPM vocabulary looks up, in the file's bytes.
+    size_t size;
+    char *buf = read_all(path, &size);
+    EXPECT(buf && find_bytes(buf, size, "<0x0A>", 6), "no <0x0A> token");
+    free(buf);
+    // I2_S stays bitnet.cpp's: its architecture name, no vocabulary.
+    EXPECT(tb_gguf_save_model(&m, path, TB_FMT_I2_S, err, sizeof err) == 0, "save: %s", err);
+    if (tb_gguf_open(path, &g, err, sizeof err) == 0) {
+        EXPECT(tb_gguf_get_str(&g, "general.architecture", s, sizeof s, err, sizeof err) == 1 &&
+                   strcmp(s, "bitnet-b1.58") == 0,
+               "I2_S architecture '%s'", s);
+        EXPECT(!tb_gguf_find_kv(&g, "tokenizer.ggml.tokens"), "I2_S file with a vocabulary");
+        tb_gguf_close(&g);
+    }
+    tb_model_free(&m);
+}
+
 // ---- codecs on known matrices ----
 static tb_gguf_tensor fake_tensor(uint32_t type, int n, int k, const uint8_t *data)
 {
@@ -1034,6 +1090,7 @@ int main(void)
     round_trip("tiny256", TB_FMT_TQ2_0, path);
     round_trip("tiny256", TB_FMT_TQ1_0, path);
     round_trip("tiny256", TB_FMT_I2_S, path);
+    llama_metadata(path);
     // TQ formats refuse a model whose k is not a multiple of 256.
     tb_config c;
     tb_config_find("tiny", &c);

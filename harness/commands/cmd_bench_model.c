@@ -10,7 +10,8 @@
 static const char *help =
     "usage: tritbench bench model --model CONFIG|FILE [--kernel A,B,...] [--threads T,...]\n"
     "                             [--prompt P] [--tokens N] [--reps R] [--head LIST]\n"
-    "                             [--seed S] [--json] [--out FILE] [--save]\n"
+    "                             [--seed S] [--peer llama.cpp [--peer-lib DIR]]\n"
+    "                             [--json] [--out FILE] [--save]\n"
     "\n"
     "Prefill tokens/s (the prompt in one forward call), decode tokens/s (one token a call),\n"
     "time to first token, joules per token where an energy source exists, weight bytes, bytes\n"
@@ -35,6 +36,15 @@ static const char *help =
     "                       the first head listed\n"
     "  --layer-sampled      time 2 and 6 layers of the configuration and extrapolate to all\n"
     "                       (for models larger than memory; every figure says so)\n"
+    "  --peer llama.cpp     also time llama.cpp's engine (its C API, libllama loaded at run\n"
+    "                       time) on the same GGUF file, the same prompt ids and greedy steps,\n"
+    "                       its repetitions taking turns with tritbench's; a configuration is\n"
+    "                       first written to a temporary TQ2_0 file that both engines read.\n"
+    "                       Prints both rates and tritbench/llama.cpp ratios; a file llama.cpp\n"
+    "                       cannot run is reported with its reason. (llama.cpp 0ad4a86 has no\n"
+    "                       relu^2: it runs BitNet's FFN as a SiLU GLU, the same work)\n"
+    "  --peer-lib DIR       where libllama is (default: $TRITBENCH_GGML_DIR, else the\n"
+    "                       directory .ci/setup installs the pinned build into)\n"
     "  --json, --out FILE, --save, --roofline-mib N   as for 'bench kernels'\n";
 
 typedef struct {
@@ -58,7 +68,45 @@ static const tb_option options[] = {
     TB_OPT_STRING_ROW("out", bench_model_options, out),
     TB_OPT_FLAG_ROW("save", bench_model_options, save),
     TB_OPT_FLAG_ROW("layer-sampled", bench_model_options, run.sample_layers),
+    TB_OPT_STRING_ROW("peer", bench_model_options, run.peer),
+    TB_OPT_STRING_ROW("peer-lib", bench_model_options, run.peer_lib),
 };
+
+// The peer's rates beside tritbench's, thread count by thread count.
+static void render_peer(const cJSON *peer)
+{
+    printf("peer llama.cpp: %s (ggml %s, commit %s; CPU backend %s, from %s); file %s%s\n",
+           tb_jstr(peer, "library"), tb_jstr(peer, "ggml_version"), tb_jstr(peer, "ggml_commit"),
+           tb_jstr(peer, "cpu_backend"), tb_jstr(peer, "library_dir_source"),
+           tb_jstr(peer, "model_file"),
+           cJSON_IsTrue(cJSON_GetObjectItem(peer, "model_file_temporary"))
+               ? " (written for this run, removed)"
+               : "");
+    if (cJSON_GetObjectItem(peer, "error")) {
+        printf("llama.cpp cannot run the file: %s\n", tb_jstr(peer, "error"));
+        return;
+    }
+    printf("%3s %-14s %12s %12s %7s %12s %12s %7s\n", "thr", "tritbench", "prefill/s", "llama.cpp",
+           "ratio", "decode/s", "llama.cpp", "ratio");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(peer, "entries"))
+    {
+        const cJSON *ratio = cJSON_GetObjectItem(e, "tritbench_over_peer");
+        if (cJSON_GetObjectItem(e, "error") || !ratio) {
+            printf("%3d llama.cpp failed: %s\n", (int)tb_jnum(e, "threads"),
+                   cJSON_GetObjectItem(e, "error") ? tb_jstr(e, "error") : "no tritbench entry");
+            continue;
+        }
+        double pre = tb_jnum(e, "prefill_tokens_per_s"), dec = tb_jnum(e, "decode_tokens_per_s");
+        printf("%3d %-14s %12.2f %12.2f %6.2fx %12.2f %12.2f %6.2fx\n", (int)tb_jnum(e, "threads"),
+               tb_jstr(ratio, "kernel"), tb_jnum(ratio, "prefill") * pre, pre,
+               tb_jnum(ratio, "prefill"), tb_jnum(ratio, "decode") * dec, dec,
+               tb_jnum(ratio, "decode"));
+    }
+    printf("ratio: tritbench / llama.cpp tokens per second (medians over the repetitions, taken "
+           "in turns); llama.cpp: %s\n",
+           tb_jstr(peer, "system_info"));
+}
 
 // The entry of the first head listed with e's kernel and thread count (e itself if none).
 static const cJSON *first_head_entry(const cJSON *doc, const cJSON *e)
@@ -130,6 +178,7 @@ static void render(const cJSON *doc)
            "within a run); best%%: decode against the best pass\n",
            tb_jnum(doc, "peak_rss_bytes") / 1e6, tb_jnum(roof, "buffer_bytes") / (1 << 20),
            tb_jnum(roof, "work_bytes") / (1 << 20), TB_PROBE_EVERY);
+    if (cJSON_GetObjectItem(doc, "peer")) render_peer(cJSON_GetObjectItem(doc, "peer"));
 }
 
 int cmd_bench_model(int argc, char **argv)

@@ -182,3 +182,15 @@ int tb_ggml_open(const char *dir, tb_ggml_lib *lib, char *err, size_t err_len)
     cpu_init(); // fills ggml's f16 tables; the CPU traits need it
     return abi_check(base, lib, err, err_len);
 }
+
+int tb_ggml_cpu_variant(const char *dir, char *variant, size_t len)
+{
+    tb_ggml_lib lib;
+    char err[600];
+    memset(&lib, 0, sizeof lib);
+    void *h = best_cpu_variant(dir, &lib, err, sizeof err);
+    if (!h) return -1;
+    snprintf(variant, len, "%s", *lib.variant ? lib.variant : "cpu");
+    dlclose(h); // ggml's own loader holds the library it chose
+    return 0;
+}

@@ -35,4 +35,8 @@ typedef struct {
 // not loadable here, symbol absent, a fact that differs from ggml_abi.h). Libraries stay loaded.
 int tb_ggml_open(const char *dir, tb_ggml_lib *lib, char *err, size_t err_len);
 
+// The libggml-cpu-<variant>.so of dir that ggml's loader picks (the highest ggml_backend_score),
+// as "icelake" ("cpu" for a plain libggml-cpu.so): what llama.cpp's engine runs on. 0, or -1.
+int tb_ggml_cpu_variant(const char *dir, char *variant, size_t len);
+
 #endif

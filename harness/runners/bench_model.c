@@ -13,7 +13,18 @@
 // cache, embedding and head all real), and every time, byte and joule figure is extrapolated
 // linearly to the full layer count: x(L) = x(lo) + (L - lo) (x(hi) - x(lo)) / (hi - lo), per
 // repetition. Entries say so ("layer_sampled").
+//
+// Peer (--peer llama.cpp): llama.cpp's engine runs the same GGUF file (a configuration name is
+// first written to a temporary TQ2_0 file, and tritbench's engine reads that file too) with the
+// same repetitions: the same prompt ids in one prefill, then greedy decode steps one token at
+// a time, the first repetition a warm-up. At each thread count its repetitions take turns with
+// tritbench's (after the heads' turns of each repetition), so that both see the same minutes of
+// the machine. Its figures go to the document's "peer" object, not to "entries", whose keys
+// (kernel, threads, head) compare and report match across runs.
 #include "decode.h"
+#include "gguf_model.h"
+#include "llama_peer.h"
+#include "tb_clock.h"
 #include "info.h"
 #include "model.h"
 #include "runners.h"
@@ -24,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 // Probe passes before and after an entry's repetitions (more run between its decode steps).
 #define PROBE_PASSES_AROUND 2
@@ -65,6 +77,44 @@ typedef struct {
 } measured;
 enum { R_PREFILL_S, R_DECODE_S, R_TTFT_S, R_JOULES, R_KV };
 #define REPS_MAX (TB_LIST_MAX * 8)
+
+// The peer at one thread count: prefill seconds and decode seconds a token per timed
+// repetition; error: why it stopped (its figures are then not reported).
+typedef struct {
+    int started, reps;
+    double prefill_s[REPS_MAX], decode_s[REPS_MAX];
+    char error[600];
+} peer_measured;
+
+// The peer of a run (NULL if none) and what it measured per thread count.
+typedef struct {
+    tb_llama_peer *lib;
+    int loaded; // the model file is loaded (else load_error says why)
+    char load_error[1024];
+    char file[1024];    // the GGUF file both engines run
+    char temp_dir[600]; // "" unless file was written for this run (removed at the end)
+    peer_measured at[TB_LIST_MAX];
+} peer_run;
+
+// One repetition of the peer (r = -1: the warm-up): the same prompt ids, then tokens - 1
+// greedy decode steps, as tb_generate_tokens does for tritbench's engine.
+static void peer_rep(const tb_bench_model_params *p, tb_llama_peer *lib, int threads,
+                     int32_t *prompt, int r, peer_measured *pm)
+{
+    const int steps = p->tokens - 1;
+    int32_t next;
+    tb_llama_set_threads(lib, threads);
+    double t0 = tb_now();
+    if (tb_llama_prefill(lib, prompt, p->prompt, &next, pm->error, sizeof pm->error)) return;
+    double t1 = tb_now();
+    for (int i = 0; i < steps; i++)
+        if (tb_llama_step(lib, next, &next, pm->error, sizeof pm->error)) return;
+    double t2 = tb_now();
+    if (r < 0) return;
+    pm->prefill_s[r] = t1 - t0;
+    pm->decode_s[r] = (t2 - t1) / steps;
+    pm->reps = r + 1;
+}
 
 // Prompt of an entry: token ids 1, 2, ... (the content does not change the work).
 static void make_prompt(int *ids, int n, int vocab)
@@ -110,15 +160,20 @@ static void one_rep(const tb_bench_model_params *p, tb_transformer *t, int *ids,
 // as the protocol interleaves kernels round by round, so that their ratio compares runs made
 // in the same minutes of a machine whose speed drifts; each head has its own bandwidth probe,
 // sized to what its steps stream, whose passes run around and between its own steps.
+// pm: the peer's turns at this thread count (NULL: none), after the heads' turns of every
+// repetition.
 static int measure(const tb_bench_model_params *p, tb_transformer *t, tb_energy *energy,
-                   measured *f, int stride, tb_error *err)
+                   measured *f, int stride, tb_llama_peer *peer, peer_measured *pm, tb_error *err)
 {
     int *ids = malloc(sizeof(int) * (size_t)(p->prompt + p->tokens));
     tb_bw_probe *probe[TB_HEAD_COUNT] = {0};
     if (!ids) abort();
     make_prompt(ids, p->prompt, t->cfg.vocab_size);
+    int32_t *peer_prompt = malloc(sizeof(int32_t) * (size_t)p->prompt);
+    if (!peer_prompt) abort();
+    for (int i = 0; i < p->prompt; i++) peer_prompt[i] = ids[i];
     int rc = TB_OK;
-    for (int r = -1; r < p->reps && !rc; r++)
+    for (int r = -1; r < p->reps && !rc; r++) {
         for (int h = 0; h < p->nheads && !rc; h++) {
             if (t->head_format != p->heads[h] &&
                 tb_transformer_set_head(t, p->heads[h], err->msg, sizeof err->msg)) {
@@ -131,6 +186,10 @@ static int measure(const tb_bench_model_params *p, tb_transformer *t, tb_energy 
             }
             one_rep(p, t, ids, probe[h], energy, r, &f[h * stride]);
         }
+        if (pm && !*pm->error && !rc)
+            peer_rep(p, peer, tb_pool_threads(t->pool), peer_prompt, r, pm);
+    }
+    free(peer_prompt);
     for (int h = 0; h < p->nheads && !rc; h++) {
         measured *fh = &f[h * stride];
         if (t->head_format != p->heads[h] &&
@@ -273,6 +332,7 @@ static cJSON *start_doc(const tb_bench_model_params *p, const tb_config *c, tb_e
     tb_sources_to_json(cJSON_AddObjectToObject(doc, "sources"), energy, counters);
     cJSON *par = cJSON_AddObjectToObject(doc, "parameters");
     cJSON_AddStringToObject(par, "model", p->model);
+    if (p->peer) cJSON_AddStringToObject(par, "peer", p->peer);
     tb_config_to_json(par, c);
     cJSON_AddNumberToObject(par, "prompt", p->prompt);
     cJSON_AddNumberToObject(par, "tokens", p->tokens);
@@ -303,6 +363,7 @@ typedef struct {
     tb_energy *energy;
     tb_counters *counters;
     const tb_observer *obs;
+    peer_run *peer; // NULL: no peer
 } bench_ctx;
 
 // Every thread count and head of one engine on one model: f[h * nthreads + ti]. The engine is
@@ -328,7 +389,11 @@ static int measure_kernel(const bench_ctx *b, const tb_model *m, const engine *e
         tb_select_driver(e->k.decode, p->threads[ti], &driver);
         for (int h = 0; h < p->nheads; h++) f[h * p->nthreads + ti].driver = driver;
         tb_driver_set(driver.params);
-        int rc = measure(p, &t, b->energy, &f[ti], p->nthreads, err);
+        // The peer takes its turns beside the first engine that runs this thread count.
+        peer_measured *pm = NULL;
+        if (b->peer && b->peer->loaded && !b->peer->at[ti].started)
+            pm = &b->peer->at[ti], pm->started = 1;
+        int rc = measure(p, &t, b->energy, &f[ti], p->nthreads, pm ? b->peer->lib : NULL, pm, err);
         tb_driver_set(saved);
         if (rc) {
             t.pool = b->build_pool;
@@ -461,33 +526,196 @@ static int select_engines(const tb_bench_model_params *p, engine *eng, const tb_
     return rc;
 }
 
-int tb_bench_model_run(const tb_bench_model_params *p, const tb_observer *obs, cJSON **doc,
+// Opens the peer's library and names the file both engines run: the model file given, or a
+// configuration written for this run to a temporary directory (TQ2_0, the ternary type
+// mainline llama.cpp runs; F32 where the shapes are not multiples of its 256-weight blocks).
+static int peer_open(const tb_bench_model_params *p, const tb_observer *obs, peer_run *pr,
+                     tb_error *err)
+{
+    if (strcmp(p->peer, "llama.cpp") != 0)
+        return tb_fail(err, "--peer: expected llama.cpp, got '%s'", p->peer);
+    if (p->sample_layers)
+        return tb_fail(err, "--peer: llama.cpp runs whole model files, not with --layer-sampled");
+    char msg[700];
+    if (tb_llama_open(p->peer_lib, &pr->lib, msg, sizeof msg))
+        return tb_fail(err, "--peer llama.cpp: %s", msg);
+    tb_config c;
+    if (tb_config_find(p->model, &c) != 0) {
+        snprintf(pr->file, sizeof pr->file, "%s", p->model);
+        return TB_OK;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(pr->temp_dir, sizeof pr->temp_dir, "%s/tritbench-peer-XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(pr->temp_dir)) {
+        pr->temp_dir[0] = '\0';
+        return tb_fail(err, "--peer: cannot make a temporary directory under %s",
+                       tmp && *tmp ? tmp : "/tmp");
+    }
+    tb_file_format fmt = c.dim % 256 || c.hidden_dim % 256 ? TB_FMT_F32 : TB_FMT_TQ2_0;
+    snprintf(pr->file, sizeof pr->file, "%s/%s-seed%llu-%s.gguf", pr->temp_dir, c.name,
+             (unsigned long long)p->seed, fmt == TB_FMT_F32 ? "f32" : "tq2_0");
+    tb_observe(obs, "writing the model file both engines run", 0, 1);
+    tb_model m;
+    tb_model_synthetic(&c, p->seed, &m);
+    int rc = tb_gguf_save_model(&m, pr->file, fmt, msg, sizeof msg);
+    tb_model_free(&m);
+    if (rc) return tb_fail(err, "--peer: writing %s: %s", pr->file, msg);
+    return TB_OK;
+}
+
+// Loads the file into llama.cpp with room for the run's sequence. A file llama.cpp cannot run
+// is not an error of the run (its reason is reported, tritbench's figures still are); an
+// interface that does not match is (TB_BAD_INPUT).
+static int peer_load(const tb_bench_model_params *p, const tb_model *m, peer_run *pr, tb_error *err)
+{
+    char msg[700];
+    int rc = tb_llama_load(pr->lib, pr->file, p->prompt + p->tokens, p->prompt, msg, sizeof msg);
+    if (rc == -2) return tb_fail(err, "--peer llama.cpp: %s", msg);
+    if (rc) {
+        // llama.cpp's bitnet graph uses token_embd as the head and refuses tensors it did not
+        // create: say what its message means for a file with its own head.
+        snprintf(pr->load_error, sizeof pr->load_error, "%s%s", msg,
+                 m->output && strstr(msg, "wrong number of tensors")
+                     ? " (the file has an output head of its own, output.weight; llama.cpp's "
+                       "bitnet architecture takes only a tied one, token_embd)"
+                     : "");
+        return TB_OK;
+    }
+    if (tb_llama_n_vocab(pr->lib) != m->cfg.vocab_size) {
+        snprintf(pr->load_error, sizeof pr->load_error,
+                 "llama.cpp reads a vocabulary of %d tokens, the model has %d",
+                 tb_llama_n_vocab(pr->lib), m->cfg.vocab_size);
+        return TB_OK;
+    }
+    pr->loaded = 1;
+    return TB_OK;
+}
+
+// The tritbench entry a peer figure is compared with: the first of this thread count (the
+// first head listed).
+static const cJSON *tritbench_entry(const cJSON *doc, int threads)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(
+        e, cJSON_GetObjectItem(
+               doc, "entries")) if (cJSON_GetObjectItem(e, "threads")->valuedouble == threads &&
+                                    cJSON_IsNumber(
+                                        cJSON_GetObjectItem(e, "decode_tokens_per_s"))) return e;
+    return NULL;
+}
+
+static void peer_to_json(cJSON *doc, const tb_bench_model_params *p, const peer_run *pr)
+{
+    const tb_llama_identity *id = tb_llama_identity_of(pr->lib);
+    cJSON *o = cJSON_AddObjectToObject(doc, "peer");
+    cJSON_AddStringToObject(o, "engine", "llama.cpp");
+    cJSON_AddStringToObject(o, "library", id->lib_path);
+    cJSON_AddStringToObject(o, "library_dir_source", id->dir_source);
+    cJSON_AddStringToObject(o, "ggml_version", id->ggml_version);
+    cJSON_AddStringToObject(o, "ggml_commit", id->ggml_commit);
+    cJSON_AddStringToObject(o, "cpu_backend", id->cpu_variant);
+    cJSON_AddStringToObject(o, "system_info", id->system_info);
+    cJSON_AddStringToObject(o, "model_file", pr->file);
+    cJSON_AddBoolToObject(o, "model_file_temporary", *pr->temp_dir != '\0');
+    if (!pr->loaded) {
+        cJSON_AddStringToObject(o, "error", pr->load_error);
+        return;
+    }
+    cJSON *entries = cJSON_AddArrayToObject(o, "entries");
+    for (int ti = 0; ti < p->nthreads; ti++) {
+        const peer_measured *pm = &pr->at[ti];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddItemToArray(entries, e);
+        cJSON_AddNumberToObject(e, "threads", p->threads[ti]);
+        if (*pm->error || pm->reps < p->reps) {
+            cJSON_AddStringToObject(e, "error", *pm->error ? pm->error : "not run");
+            continue;
+        }
+        double pre[REPS_MAX], dec[REPS_MAX];
+        for (int r = 0; r < pm->reps; r++)
+            pre[r] = p->prompt / pm->prefill_s[r], dec[r] = 1 / pm->decode_s[r];
+        double prefill = tb_quantile(pre, pm->reps, 0.5), decode = tb_quantile(dec, pm->reps, 0.5);
+        cJSON_AddNumberToObject(e, "prefill_tokens_per_s", prefill);
+        cJSON_AddNumberToObject(e, "decode_tokens_per_s", decode);
+        cJSON_AddNumberToObject(e, "decode_tokens_per_s_spread",
+                                tb_quantile(dec, pm->reps, 1.0) - tb_quantile(dec, pm->reps, 0.0));
+        cJSON_AddItemToObject(e, "prefill_tokens_per_s_reps",
+                              cJSON_CreateDoubleArray(pre, pm->reps));
+        cJSON_AddItemToObject(e, "decode_tokens_per_s_reps",
+                              cJSON_CreateDoubleArray(dec, pm->reps));
+        const cJSON *t = tritbench_entry(doc, p->threads[ti]);
+        if (t) {
+            cJSON *ratio = cJSON_AddObjectToObject(e, "tritbench_over_peer");
+            cJSON_AddStringToObject(ratio, "kernel", cJSON_GetObjectItem(t, "kernel")->valuestring);
+            cJSON_AddNumberToObject(ratio, "prefill",
+                                    cJSON_GetObjectItem(t, "prefill_tokens_per_s")->valuedouble /
+                                        prefill);
+            cJSON_AddNumberToObject(ratio, "decode",
+                                    cJSON_GetObjectItem(t, "decode_tokens_per_s")->valuedouble /
+                                        decode);
+        }
+    }
+}
+
+static void peer_cleanup(peer_run *pr)
+{
+    if (pr->lib) tb_llama_close(pr->lib);
+    if (*pr->temp_dir) {
+        unlink(pr->file);
+        rmdir(pr->temp_dir);
+    }
+}
+
+int tb_bench_model_run(const tb_bench_model_params *p_in, const tb_observer *obs, cJSON **doc,
                        tb_error *err)
 {
     *doc = NULL;
-    if (!p->model) return tb_fail(err, "--model CONFIG|FILE is required");
-    if (p->reps > REPS_MAX) return tb_fail(err, "--reps: at most %d", REPS_MAX);
+    if (!p_in->model) return tb_fail(err, "--model CONFIG|FILE is required");
+    if (p_in->reps > REPS_MAX) return tb_fail(err, "--reps: at most %d", REPS_MAX);
+    if (p_in->peer_lib && !p_in->peer)
+        return tb_fail(err, "--peer-lib: says where a peer is, needs --peer llama.cpp");
+    // With a peer both engines run one file: tritbench's reads the file the peer is given.
+    tb_bench_model_params pf = *p_in;
+    const tb_bench_model_params *p = &pf;
+    peer_run *peer = NULL;
     const tb_kernel *sel[TB_KERNELS_MAX];
     engine eng[TB_KERNELS_MAX];
     int nsel = 0, max_threads = max_of(p->threads, p->nthreads);
     int rc = select_engines(p, eng, sel, &nsel, err);
+    if (!rc && p->peer) {
+        peer = calloc(1, sizeof *peer);
+        if (!peer) abort();
+        rc = peer_open(p, obs, peer, err);
+        pf.model = peer->file;
+    }
     tb_model m;
-    if (!rc) rc = open_model(p, sel, nsel, max_threads, &m, err);
-    if (rc) return rc;
+    int have_model = 0;
+    if (!rc) rc = open_model(p, sel, nsel, max_threads, &m, err), have_model = !rc;
+    if (!rc && peer) rc = peer_load(p, &m, peer, err);
+    if (rc) {
+        if (have_model && !p->sample_layers) tb_model_free(&m);
+        if (peer) peer_cleanup(peer), free(peer);
+        return rc;
+    }
+    pf.model = p_in->model; // the documents name the model as asked
     bench_ctx b = {p,
                    calloc((size_t)p->nthreads, sizeof(tb_pool *)),
                    tb_pool_create(max_threads),
                    tb_energy_open(NULL),
                    tb_counters_open(),
-                   obs};
+                   obs,
+                   peer};
     *doc = start_doc(p, &m.cfg, b.energy, b.counters);
     for (int ti = 0; ti < p->nthreads; ti++) b.pools[ti] = tb_pool_create(p->threads[ti]);
     for (int ki = 0; ki < nsel && !rc; ki++) rc = bench_kernel(&b, &m, &eng[ki], *doc, err);
+    if (!rc && peer) peer_to_json(*doc, p, peer);
     cJSON_AddNumberToObject(*doc, "peak_rss_bytes", (double)tb_peak_rss());
     for (int ti = 0; ti < p->nthreads; ti++) tb_pool_destroy(b.pools[ti]);
     tb_pool_destroy(b.build_pool);
     free(b.pools);
     if (!p->sample_layers) tb_model_free(&m);
+    if (peer) peer_cleanup(peer), free(peer);
     tb_energy_close(b.energy);
     tb_counters_close(b.counters);
     if (rc) cJSON_Delete(*doc), *doc = NULL;

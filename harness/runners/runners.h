@@ -120,7 +120,7 @@ typedef struct {
     const char *baseline; // NULL: the best FP16 baseline among the kernels
     int cold;             // rotate weight copies larger than the last-level cache
     uint64_t seed;
-    int roofline_mib; // the bandwidth probe reads at least this many MiB (0: exactly the work)
+    int roofline_mib;     // the bandwidth probe reads at least this many MiB (0: exactly the work)
     const char *peer_lib; // --peer-lib: directory of the peers' libraries (NULL: peers.h default)
 } tb_bench_kernels_params;
 void tb_bench_kernels_defaults(tb_bench_kernels_params *p);
@@ -149,6 +149,11 @@ typedef struct {
     // Layer-sampled: time the configuration with a few of its layers and extrapolate to all of
     // them (for models larger than this machine's memory); every figure is labelled so.
     int sample_layers;
+    // Another engine timed on the same GGUF file in the same run, repetition by repetition:
+    // "llama.cpp" (peers/llama_peer.h) or NULL; peer_lib: its directory (--peer-lib), NULL for
+    // the default (tb_peer_dir). A configuration name is written to a temporary TQ2_0 file that
+    // both engines then read.
+    const char *peer, *peer_lib;
 } tb_bench_model_params;
 void tb_bench_model_defaults(tb_bench_model_params *p);
 int tb_bench_model_run(const tb_bench_model_params *p, const tb_observer *obs, cJSON **doc,
