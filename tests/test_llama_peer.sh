@@ -3,13 +3,14 @@
 # installed libllama, timed beside tritbench's on one TQ2_0 file written by `model create`;
 # a missing or foreign library refused with one line and exit 2; a file llama.cpp cannot run
 # reported with its reason while tritbench's figures still are.
-# Usage: test_llama_peer.sh PATH/TO/tritbench DEFAULT_PEER_DIR SANITIZE
+# Usage: test_llama_peer.sh PATH/TO/tritbench DEFAULT_PEER_DIR SANITIZE SOURCE_ROOT (the report
+# of the experiment below reads experiments/published there)
 # Exit 77 (skipped) where there is no llama.cpp to load: no library installed (.ci/setup puts the
 # pinned build in DEFAULT_PEER_DIR; TRITBENCH_GGML_DIR overrides), a cross build (the library is
 # the host's), or a sanitizer build: libllama is C++ built without ASan (its allocations,
 # threads and C++ runtime are outside what ASan/UBSan check), and loading it into a sanitized
 # process has not been validated: skipped rather than made to fail on a foreign library.
-tb_bin=$1 peer_dir=${TRITBENCH_GGML_DIR:-$2} sanitize=$3
+tb_bin=$1 peer_dir=${TRITBENCH_GGML_DIR:-$2} sanitize=$3 src=$4
 if [ -n "${TB_CLI_WRAPPER:-}" ]; then
   echo "SKIP: cross build: the installed llama.cpp is built for the host"
   exit 77
@@ -66,5 +67,30 @@ expect 2 "not a llama.cpp build" $run --peer-lib "$dir"
 expect 2 "--peer: expected llama.cpp, got 'vllm'" bench model --model "$dir/m.gguf" --peer vllm
 expect 2 "needs --peer llama.cpp" bench model --model "$dir/m.gguf" --peer-lib "$peer_dir"
 expect 2 "not with --layer-sampled" bench model --model 2B4T --layer-sampled --peer llama.cpp
+
+# An experiment's bench-model step names the peer (peer = llama.cpp), and the report gets the
+# peer engines' table.
+cat > "$dir/e2e.ini" <<EOF
+[experiment]
+description = test: both engines on one file
+[m]
+run = bench-model
+model = $dir/m.gguf
+peer = llama.cpp
+prompt = 4
+tokens = 4
+reps = 2
+EOF
+(cd "$src" && tb run "$dir/e2e.ini" --results "$dir/res" >"$out" 2>&1 && tb report "$dir/res" --out "$dir/rep" >>"$out" 2>&1)
+if grep -q "^## Peer engines" "$dir/rep/report.md" 2>/dev/null &&
+  grep -q "| llama.cpp | .* | [0-9.]*x (" "$dir/rep/report.md"; then
+  echo "ok: an experiment runs the peer engine and the report has its table"
+else
+  echo "FAIL: experiment with peer = llama.cpp, or its report table:"
+  sed 's/^/    /' "$out" | tail -5
+  fails=$((fails + 1))
+fi
+sed 's/^peer = llama.cpp/peer = vllm/' "$dir/e2e.ini" > "$dir/e2e-bad.ini"
+expect 2 "peer.*vllm" run "$dir/e2e-bad.ini" --dry-run
 
 [ "$fails" -eq 0 ] || exit 1

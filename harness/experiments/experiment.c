@@ -52,6 +52,7 @@ static const struct {
     {"seed", K_BK | K_BM | K_VM},
     {"roofline-mib", K_BK | K_BM},
     {"sampling", K_BM},
+    {"peer", K_BM},
 };
 enum { KEY_RUN, KEY_KERNELS, KEY_MODEL, KEY_SHAPE, KEY_M, KEY_THREADS, KEY_WEIGHTS };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
@@ -283,6 +284,12 @@ static int step_key(parser *ps, tb_step *s, int key, const char *value)
     if (strcmp(name, "rounds") == 0) return whole(ps, name, value, 3, 1000, &s->rounds);
     if (strcmp(name, "block-ms") == 0)
         return whole(ps, name, value, 1, 10000, &v) ? (s->block_ms = v, 1) : 0;
+    if (strcmp(name, "peer") == 0) {
+        static const char *const peers[] = {"llama.cpp"};
+        return choice(ps, name, value, peers, 1, &v)
+                   ? (snprintf(s->peer, sizeof s->peer, "%s", peers[v]), 1)
+                   : 0;
+    }
     if (strcmp(name, "baseline") == 0) {
         // One kernel of the step's list (checked once the list is known: finish_step).
         if (strlen(value) >= sizeof s->baseline) return bad(ps, name, "'%s' is too long", value);
@@ -413,6 +420,10 @@ static int check_step(parser *ps, int si)
             return bad(ps, "baseline", "'%s' is not among the step's kernels (%s)", s->baseline,
                        s->kernels);
         }
+    }
+    if (s->peer[0] && s->sampling == TB_SAMPLE_ALWAYS) {
+        ps->line = s->line;
+        return bad(ps, "peer", "the peer runs whole models; not with sampling = always");
     }
     if (s->has_peers && s->kind != TB_STEP_BENCH_KERNELS) {
         ps->line = ps->key_line[si][KEY_KERNELS];

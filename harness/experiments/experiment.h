@@ -58,6 +58,7 @@ typedef struct {
     uint64_t seed;
     int roofline_mib;
     tb_sample_mode sampling;
+    char peer[32]; // bench-model: an engine timed beside tritbench's on the same file ("llama.cpp")
 } tb_step;
 
 typedef struct {

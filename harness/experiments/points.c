@@ -161,7 +161,11 @@ static int model_points(const tb_step *s, tb_point *points, int n, int max)
         b->prompt = s->prompt, b->tokens = s->tokens, b->reps = s->reps;
         b->heads[0] = s->head, b->nheads = 1, b->seed = s->seed, b->roofline_mib = s->roofline_mib;
         p->sampled = s->sampling == TB_SAMPLE_ALWAYS || (too_big && s->sampling == TB_SAMPLE_AUTO);
-        p->skipped = too_big && s->sampling == TB_SAMPLE_NEVER;
+        // The peer runs the whole model file: a model too big for this machine is skipped.
+        if (s->peer[0])
+            p->sampled = 0, p->skipped = too_big, b->peer = s->peer;
+        else
+            p->skipped = too_big && s->sampling == TB_SAMPLE_NEVER;
         b->sample_layers = p->sampled;
         // Layer-sampled: the model is built and run at 2 and 6 layers instead of all of them.
         tb_config c;

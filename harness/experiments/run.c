@@ -49,6 +49,7 @@ static cJSON *point_config(const tb_point *pt)
         cJSON_AddNumberToObject(c, "tokens", b->tokens);
         cJSON_AddNumberToObject(c, "reps", b->reps);
         cJSON_AddStringToObject(c, "head", tb_head_names[b->heads[0]]);
+        if (b->peer) cJSON_AddStringToObject(c, "peer", b->peer);
         cJSON_AddBoolToObject(c, "layer_sampled", pt->sampled);
     } else {
         const tb_validate_model_params *v = &pt->params.validate_model;

@@ -62,8 +62,72 @@ static int has_peer(const cJSON *doc)
     return 0;
 }
 
+// The end-to-end peer of a bench model document (its "peer" object): per thread count,
+// tritbench's and the peer's prefill and decode rates on the same file, and the ratios.
+static void engine_rows(tb_grid *g, const cJSON *doc)
+{
+    const cJSON *peer = FIELD(doc, "peer"), *e;
+    const char *cpu = tb_result_cpu_slug(doc);
+    const char *model = STR(FIELD(FIELD(doc, "parameters"), "config"), "name");
+    char h[200], v[160], threads[16];
+    const char *engine = STR(peer, "engine");
+    if (FIELD(peer, "error")) {
+        const char *keys[] = {model ? model : "?", "-", engine};
+        snprintf(h, sizeof h, "%s %s", cpu, "decode tok/s (peer)");
+        snprintf(v, sizeof v, "%s cannot run it: %.100s", engine, STR(peer, "error"));
+        tb_grid_set(g, keys, tb_grid_col(g, h), v);
+        return;
+    }
+    cJSON_ArrayForEach(e, FIELD(peer, "entries"))
+    {
+        snprintf(threads, sizeof threads, "%d", (int)NUM(e, "threads"));
+        const cJSON *r = FIELD(e, "tritbench_over_peer");
+        const char *keys[] = {model ? model : "?", threads, engine};
+        static const char *const what[] = {"prefill", "decode"};
+        for (int i = 0; i < 2; i++) {
+            char field[64];
+            snprintf(field, sizeof field, "%s_tokens_per_s", what[i]);
+            snprintf(h, sizeof h, "%s %s tok/s (tritbench)", cpu, what[i]);
+            if (r && !FIELD(e, "error")) {
+                snprintf(v, sizeof v, "%.2f", NUM(r, what[i]) * NUM(e, field));
+                tb_grid_set(g, keys, tb_grid_col(g, h), v);
+            }
+            snprintf(h, sizeof h, "%s %s tok/s (peer)", cpu, what[i]);
+            if (FIELD(e, "error"))
+                snprintf(v, sizeof v, "%.100s", STR(e, "error"));
+            else
+                snprintf(v, sizeof v, "%.2f", NUM(e, field));
+            tb_grid_set(g, keys, tb_grid_col(g, h), v);
+            snprintf(h, sizeof h, "%s %s: tritbench / peer", cpu, what[i]);
+            if (r) {
+                snprintf(v, sizeof v, "%.2fx (%s)", NUM(r, what[i]), STR(r, "kernel"));
+                tb_grid_set(g, keys, tb_grid_col(g, h), v);
+            }
+        }
+    }
+}
+
 int tb_report_peers(tb_report_ctx *c)
 {
+    static const char *const engine_keys[] = {"model", "threads", "peer engine"};
+    tb_grid *eg = tb_grid_new(3, engine_keys);
+    for (int d = 0; d < c->set->nfiles; d++) {
+        const cJSON *doc = c->set->files[d].doc;
+        if (!strcmp(tb_result_kind(doc), "model") && FIELD(doc, "peer")) engine_rows(eg, doc);
+    }
+    if (tb_grid_rows(eg)) {
+        tb_sb_printf(&c->md,
+                     "## Peer engines\n\ntritbench's engine and a peer's (`bench model --peer`: "
+                     "llama.cpp through its C API, loaded from its library) on the same GGUF file "
+                     "in the same run, repetitions taken in turns: tokens per second of each "
+                     "(median over the repetitions) and the ratio tritbench / peer, with the "
+                     "kernel tritbench's engine ran. llama.cpp 0ad4a86 computes BitNet's FFN with "
+                     "SiLU where the model says relu2 (it knows no relu2): the same work, other "
+                     "numbers.\n\n");
+        tb_grid_markdown(eg, &c->md);
+    }
+    tb_grid_free(eg);
+
     static const char *const key_names[] = {"shape (n x k)", "m", "weights", "threads", "kernel"};
     tb_grid *g = tb_grid_new(5, key_names);
     for (int d = 0; d < c->set->nfiles; d++)

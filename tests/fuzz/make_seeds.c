@@ -1,9 +1,9 @@
 // Writes the GGUF seed files of the fuzz corpora (corpus/fuzz_gguf, corpus/fuzz_model) with the
 // library's own writers: small models (dimensions just large enough for I2_S's packing, so a
 // fuzz input stays a few KB and runs fast) in every format whose blocks fit them, one with a
-// Q8_0 embedding, and single tensors of every type tritbench decodes (TQ1_0, TQ2_0 and the
-// K-quants need k = 256, too large for a whole model seed). Usage: make_seeds DIR (writes
-// DIR/fuzz_gguf/..., DIR/fuzz_model/...).
+// Q8_0 embedding, one with llama.cpp's vocabulary arrays, and single tensors of every type
+// tritbench decodes (TQ1_0, TQ2_0 and the K-quants need k = 256, too large for a whole model seed).
+// Usage: make_seeds DIR (writes DIR/fuzz_gguf/..., DIR/fuzz_model/...).
 #include "gguf.h"
 #include "gguf_model.h"
 #include "gguf_quant.h"
@@ -106,6 +106,11 @@ int main(int argc, char **argv)
     save_model(&small, TB_FMT_I2_S, TB_GGML_Q8_0, 1, argv[1], "model-i2_s-embedding-q8_0");
     // 40 KB: fuzz_model only (fuzz_gguf has the f32 codec in tensor-f32).
     save_model(&small, TB_FMT_F32, -1, 0, argv[1], "model-f32");
+    // A vocabulary large enough for the placeholder one llama.cpp needs (byte pieces): the
+    // writer adds the tokenizer arrays (strings, f32, i32) that a reader must walk past.
+    tb_config voc = small;
+    voc.vocab_size = 300;
+    save_model(&voc, TB_FMT_F32, -1, 1, argv[1], "model-f32-vocab");
     tb_config two = small;
     two.n_layers = 2, two.n_kv_heads = 2, two.vocab_size = 5;
     save_model(&two, TB_FMT_I2_S, -1, 1, argv[1], "model-2layers-i2_s");
