@@ -1,7 +1,11 @@
 # Sourced by the CLI test scripts: runs tritbench ($tb_bin, through $TB_CLI_WRAPPER if set, e.g.
 # qemu-aarch64 for the cross build) and checks exit status and output.
+# With TB_FAIL_FAST set (tests/mutants.sh sets it), the first failed check ends the script
+# (exit 1): a mutant is caught by one failure, and the checks after it only cost time.
 fails=0
 out=$(mktemp)
+
+fail_fast() { [ -z "${TB_FAIL_FAST:-}" ] || exit 1; }
 
 tb() { ${TB_CLI_WRAPPER:-} "$tb_bin" "$@"; }
 
@@ -16,6 +20,7 @@ expect() {
     sed 's/^/    /' "$out" | head -5
     echo "    (wanted to see: $pattern)"
     fails=$((fails + 1))
+    fail_fast
   else
     echo "ok: tritbench $* -> $got"
   fi
@@ -34,5 +39,6 @@ json_check() {
     echo "FAIL: $what: $expr does not hold for $file:"
     head -c 600 "$file" | sed 's/^/    /'
     fails=$((fails + 1))
+    fail_fast
   fi
 }

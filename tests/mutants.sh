@@ -1,47 +1,89 @@
 #!/bin/sh
 # Proves the conformance suite can fail: each mutant below breaks one kernel on purpose (a
 # dropped widening step, an off-by-one in a row range, a wrong mask...), and the suite must
-# catch every one. Builds a copy of the source tree, so the work tree is never touched.
-# Usage: tests/mutants.sh [--cross CROSS_FILE]   (exit 0 only if every mutant was caught)
+# catch every one. Builds copies of the source tree, so the work tree is never touched.
+# Usage: tests/mutants.sh [--cross CROSS_FILE] [--jobs N]   (exit 0 only if every mutant was caught)
 # With --cross, builds for that machine (tests run under its exe_wrapper) and breaks the kernels
 # of that architecture; without, the native ones. Kernels of other architectures are not built.
+#
+# Each mutant is still built and tested alone (one fault at a time); what makes the whole run
+# affordable in CI (92 mutants on 2 vCPUs):
+# - a mutant builds only the targets its test needs (what `meson test NAME` would rebuild):
+#   a kernel file is linked into every test program and tritbench, and relinking all of them
+#   for each mutant cost more than the mutant's own compile and test;
+# - its test runs with TB_FAIL_FAST=1: the first failed check ends it (tests/tb_test.h,
+#   tests/cli_expect.sh, test_conformance), since one failure is all a caught mutant must show.
+#   A mutant that is not caught still runs its test to the end, so nothing passes sooner;
+# - --jobs N workers (default: the number of CPUs), each with its own copy of the tree and
+#   build directory, take the mutants in turn: a build and a test of one mutant use one CPU
+#   most of the time, so one worker left the others idle. Results print as they finish.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
-cross=
-if [ "${1:-}" = "--cross" ]; then cross=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); fi
+cross= jobs=
+while [ $# -gt 0 ]; do
+  case $1 in
+  --cross) cross=$(cd "$(dirname "$2")" && pwd)/$(basename "$2") && shift 2 || exit 2 ;;
+  --jobs) jobs=$2 && shift 2 || exit 2 ;;
+  *) echo "usage: $0 [--cross CROSS_FILE] [--jobs N]" >&2 && exit 2 ;;
+  esac
+done
+jobs=${jobs:-$(nproc 2>/dev/null || echo 1)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$src" && tar --exclude='./build*' --exclude=./.git -cf - .) | (cd "$work" && tar -xf -)
-meson setup "$work/build" "$work" ${cross:+--cross-file "$cross"} >"$work/setup.log" 2>&1 ||
-  { cat "$work/setup.log"; exit 1; }
 arch=$(awk -F"'" '/^cpu_family/ { print $2 }' "${cross:-/dev/null}")
 arch=${arch:-$(uname -m)}
 
-caught=0 missed=0 broken=0
+# Worker W works in $work/W (a copy of the source tree) and builds in $work/W/build.
+for w in $(seq "$jobs"); do
+  mkdir "$work/$w"
+  (cd "$src" && tar --exclude='./build*' --exclude=./.git -cf - .) | (cd "$work/$w" && tar -xf -)
+  meson setup "$work/$w/build" "$work/$w" ${cross:+--cross-file "$cross"} >"$work/setup.log" 2>&1 ||
+    { cat "$work/setup.log"; exit 1; }
+done
+# Each test's name and the ninja targets it depends on (build-dir relative, as meson test
+# computes them), one test a line: what a mutant of that test builds.
+meson introspect --tests --targets "$work/1/build" | python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+files = {t["id"]: [os.path.relpath(f, sys.argv[1]) for f in t["filename"]] for t in d["targets"]}
+for t in d["tests"]:
+    print(t["name"], *sorted({f for dep in t["depends"] for f in files[dep]}))
+' "$work/1/build" >"$work/targets" || exit 1
+
 # mutant ARCH FILE KERNEL-TEST "SED SCRIPT" "what it breaks"   (ARCH: any, x86_64, aarch64)
+# Every worker walks the whole list; the mutant goes to the one that claims its number first
+# (mkdir is atomic). Its result line is printed and kept in $work/result.N for the count.
+n=0
 mutant() {
   # Portable kernels are broken in the native run only; a cross run covers its own ISA.
   case $1 in "$arch") ;; any) [ -z "$cross" ] || return 0 ;; *) return 0 ;; esac
+  n=$((n + 1))
+  mkdir "$work/claim.$n" 2>/dev/null || return 0
   shift
-  file=$work/$1 test=$2 script=$3 what=$4
+  file=$tree/$1 test=$2 script=$3 what=$4
+  targets=$(awk -v t="$test" '$1 == t { $1 = ""; print }' "$work/targets")
+  # A plain copy (new mtime): the file moved back is newer than the mutant's object, so the
+  # next build recompiles the original.
   cp "$file" "$file.orig"
   sed -i "$script" "$file"
   if cmp -s "$file" "$file.orig"; then
-    echo "BROKEN MUTANT (sed changed nothing): $what"
-    broken=$((broken + 1))
-  elif ! ninja -C "$work/build" >"$work/build.log" 2>&1; then
-    echo "BROKEN MUTANT (does not compile): $what"
-    broken=$((broken + 1))
-  elif meson test -C "$work/build" --no-rebuild "$test" >"$work/test.log" 2>&1; then
-    echo "MISSED: $what (test '$test' still passes)"
-    missed=$((missed + 1))
+    result="BROKEN MUTANT (sed changed nothing): $what"
+  elif [ -z "$targets" ]; then
+    result="BROKEN MUTANT (no test '$test' in this build): $what"
+  elif ! ninja -C "$tree/build" $targets >"$tree/build.log" 2>&1; then
+    result="BROKEN MUTANT (does not compile): $what"
+  elif TB_FAIL_FAST=1 meson test -C "$tree/build" --no-rebuild "$test" >"$tree/test.log" 2>&1; then
+    result="MISSED: $what (test '$test' still passes)"
   else
-    echo "caught: $what (test '$test' fails)"
-    caught=$((caught + 1))
+    result="caught: $what (test '$test' fails)"
   fi
   mv "$file.orig" "$file"
+  echo "$result" | tee "$work/result.$n"
 }
 
+# The list, in a function that every worker runs (not indented, to keep each mutant's lines as
+# they were written).
+all_mutants() {
 mutant x86_64 kernels/i2_avx2.c i2_avx2 \
   's/return _mm256_madd_epi16(s16, ones);/return _mm256_add_epi16(s16, _mm256_setzero_si256());/' \
   "i2_avx2: int16 sums not widened to int32 (madd dropped)"
@@ -335,5 +377,15 @@ mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
 mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
   's/micros\[rows > 8\]\[R - 1\]/micros[rows > 12][R - 1]/' \
   "i2_neon_sdot: a panel of 9..12 rows computed as 8"
-echo "mutants ($arch): $caught caught, $missed missed, $broken broken"
-[ "$missed" -eq 0 ] && [ "$broken" -eq 0 ]
+}
+
+for w in $(seq "$jobs"); do
+  (tree=$work/$w && all_mutants) &
+done
+wait
+count() { cat "$work"/result.* 2>/dev/null | grep -c "^$1"; }
+caught=$(count caught) missed=$(count MISSED) broken=$(count BROKEN)
+# Every claimed mutant must have a result: a worker that died would leave one without.
+claimed=$(ls -d "$work"/claim.* 2>/dev/null | wc -l)
+echo "mutants ($arch): $caught caught, $missed missed, $broken broken ($jobs workers)"
+[ "$missed" -eq 0 ] && [ "$broken" -eq 0 ] && [ "$caught" -eq "$claimed" ]

@@ -81,9 +81,12 @@ for delay in 0.05 0.1 0.2 0.35; do killed_run "$delay"; done
 # report names both and uses the other documents; a rerun redoes the cut point.
 mkdir -p "$dir/no-tables"
 folder=$(ls -d "$dir"/killed-0.35/*/many)
+# The run killed above may itself have left a temporary file (when the kill landed in a write;
+# the rerun does not delete another run's files): the report skips those as well.
+stale=$(find "$folder" -name '*.tmp.*' | wc -l)
 cp "$folder/a_tiny.json" "$folder/a_tiny.json.tmp.Kil1ed"
 head -c 200 "$folder/b_tiny.json" >"$folder/cut" && mv "$folder/cut" "$folder/b_tiny.json"
-expect 0 "($((npoints - 1)) documents, 2 skipped" report "$folder" --out "$dir/rep" --published "$dir/no-tables"
+expect 0 "($((npoints - 1)) documents, $((2 + stale)) skipped" report "$folder" --out "$dir/rep" --published "$dir/no-tables"
 grep -q "skipped: .*many/a_tiny.json.tmp.Kil1ed: a temporary file" "$out" &&
   grep -q "skipped: .*many/b_tiny.json: not valid JSON" "$out" &&
   echo "ok: report names the temporary file and the cut document" ||
