@@ -377,6 +377,17 @@ mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
 mutant aarch64 kernels/i2_neon_sdot.c i2_neon_sdot \
   's/micros\[rows > 8\]\[R - 1\]/micros[rows > 12][R - 1]/' \
   "i2_neon_sdot: a panel of 9..12 rows computed as 8"
+# The peers (harness/peers): ggml's kernels behind tritbench's contract, and their bound. x86-64
+# only: the installed peer library is the host's.
+mutant x86_64 harness/peers/ggml_kernels.c peers \
+  's|return block_max / 254.0 \* (1 + 4 \* U32)|return block_max / 2.54 * (1 + 4 * U32)|' \
+  "peers: the Q8_K activation bound 100x too loose (the test insists on > 1/64 of it used)"
+mutant x86_64 harness/peers/ggml_kernels.c peers \
+  's/for (int j = j0; j < j0 + BLOCK \&\& j < row1; j++)/for (int j = j0; j < j0 + BLOCK - 1 \&\& j < row1; j++)/' \
+  "peers: ggml's blocked mul_mat skips the last weight row of each block"
+mutant x86_64 harness/peers/ggml_kernels.c peers \
+  's/f\[t\] = (float)x\[(size_t)i \* k + t\] \* x_scale\[i\];/f[t] = (float)x[(size_t)i * k + t];/' \
+  "peers: activations handed to ggml without their scale"
 }
 
 for w in $(seq "$jobs"); do

@@ -38,8 +38,13 @@ expect 2 "no kernel named 'peer:ggml-q5_0'" validate --kernel peer:ggml-q5_0
 
 # Every peer within its bound: a ragged shape (k past a block of 256 and of 32), m > 1 through
 # ggml's blocked mul_mat, every adversarial pattern; and TQ2_0 on the whole conformance suite.
+# The bounds are not vacuous: each peer's worst error uses more than 1/64 of its bound (seen:
+# 0.08 to 0.6), so a bound made 64 times too loose fails here.
 for k in tq2_0 tq1_0 q4_0 q8_0 f16; do
   expect 0 "peer:ggml-$k  *PASS" validate --kernel "peer:ggml-$k" --shape 300,700 --m 17
+  tb validate --kernel "peer:ggml-$k" --shape 300,700 --m 17 --json --out "$dir/v.json" >/dev/null 2>&1
+  json_check "$dir/v.json" "peer:ggml-$k uses more than 1/64 of its bound" \
+    "d['results'][0]['worst_error_over_bound'] > 1.0 / 64"
 done
 # (The whole suite takes 15 s natively and minutes under the sanitizers, whose run is about
 # memory safety, which the shaped cases above already exercise.)
