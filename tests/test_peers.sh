@@ -14,6 +14,9 @@ fake=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$out" "$dir"' EXIT
 unset TRITBENCH_PEER_FAULT TRITBENCH_KERNEL
+# meson points LD_LIBRARY_PATH at the fake ggml it builds for this test (a dependency): it must
+# not stand in for the real one that the installed libraries load by name.
+unset LD_LIBRARY_PATH
 cd "$3" || exit 1
 
 # Refusals first: they need no installed library.
