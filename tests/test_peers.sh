@@ -69,7 +69,7 @@ json_check "$dir/fault.json" "bench kernels gives a peer that fails validation n
 tb bench kernels --shape 256,512 --m 1,3 --kernel i2_scalar,peer:ggml-tq2_0,peer:ggml-f16 \
   --baseline peer:ggml-tq2_0 --rounds 3 --block-ms 1 --json --out "$dir/bench.json" >/dev/null 2>&1
 json_check "$dir/bench.json" "bench kernels times the peers, ratios against peer:ggml-tq2_0" \
-  "d['parameters']['baseline'] == 'peer:ggml-tq2_0' and len(d['entries']) == 6 and all(e.get('median_s', 0) > 0 for e in d['entries'])"
+  "d['parameters']['baseline'] == 'peer:ggml-tq2_0' and len(d['entries']) == 6 and all(e.get('median_s', 0) > 0 for e in d['entries']) and d['peers']['ggml_version'] != ''"
 
 # An experiment names peers like kernels (bench-kernels only), and the report of its results
 # gets a peers table.

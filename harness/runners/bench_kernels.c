@@ -12,6 +12,7 @@
 #include "compute_roof.h"
 #include "info.h"
 #include "model.h"
+#include "peers.h"
 #include "roofline.h"
 #include "runners.h"
 #include "select.h"
@@ -117,6 +118,16 @@ static cJSON *start_doc(const plan *pl)
     cJSON *jk = cJSON_AddArrayToObject(par, "kernels");
     for (int i = 0; i < pl->nsel; i++)
         cJSON_AddItemToArray(jk, cJSON_CreateString(pl->sel[i]->name));
+    // Which library the peers among the kernels came from (peers.h), so that the figures say
+    // what they were measured against.
+    const tb_ggml_lib *lib = tb_peers_lib();
+    if (lib) {
+        cJSON *o = cJSON_AddObjectToObject(doc, "peers");
+        cJSON_AddStringToObject(o, "ggml_version", lib->version);
+        cJSON_AddStringToObject(o, "ggml_commit", lib->commit);
+        cJSON_AddStringToObject(o, "cpu_library", lib->cpu_path);
+        cJSON_AddStringToObject(o, "cpu_variant", lib->variant);
+    }
     cJSON_AddObjectToObject(doc, "roofline");
     // Per thread count, GMAC/s of each compute path the kernels use (compute_roof.h).
     cJSON_AddObjectToObject(doc, "compute_roof");
