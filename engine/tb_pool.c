@@ -9,6 +9,7 @@
 // broadcasts only when someone sleeps. The caller's own wait for stragglers spins too (they are
 // microseconds away).
 #include "tb_pool.h"
+#include "tb_affinity.h"
 #include "tb_clock.h"
 
 #include <pthread.h>
@@ -79,6 +80,7 @@ static void *worker_main(void *arg_)
     tb_pool *p = arg->pool;
     int t = arg->t;
     free(arg);
+    tb_pin_current_thread(t);
     unsigned seen = 0;
     for (;;) {
         seen = wait_for_work(p, seen);
@@ -102,6 +104,7 @@ tb_pool *tb_pool_create(int threads)
     atomic_init(&p->shutdown, 0);
     p->tids = calloc((size_t)p->threads, sizeof *p->tids);
     if (!p->tids) abort();
+    tb_pin_current_thread(0); // the caller is worker 0 (TRITBENCH_PIN only)
     for (int t = 1; t < p->threads; t++) {
         worker_arg *arg = malloc(sizeof *arg);
         if (!arg) abort();

@@ -31,6 +31,7 @@ check_folder() {
 import json, os, sys
 folder, n, bad = sys.argv[1], 0, []
 for root, dirs, files in os.walk(folder):
+    dirs[:] = [d for d in dirs if not d.startswith(".")]  # the runs' status (.runs/): not results
     for f in files:
         if not f.endswith(".json"):
             continue

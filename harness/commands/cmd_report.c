@@ -25,7 +25,7 @@ static const char *help =
     "\n"
     "  --out DIR        output folder (default report; created)\n"
     "  --published DIR  published tables, *.tsv (default experiments/published)\n"
-    "  --plots DIR      gnuplot scripts (default plots)\n"
+    "  --plots DIR      gnuplot scripts (default plots, else the sources' plots/)\n"
     "  --json           the list of files written, as JSON, on standard output\n"
     "Environment: TRITBENCH_GNUPLOT=PROGRAM runs that gnuplot.\n"
     "Exit status: 0 written, 2 bad usage or a malformed or foreign result or table (naming the\n"

@@ -13,7 +13,8 @@ typedef struct {
 static const command commands[] = {
     {"run", cmd_run,
      "run a declarative experiment (experiments/NAME.ini): every point's result under\n"
-     "             results/<cpu>/<experiment>/, resumable; --dry-run lists the points"},
+     "             results/<cpu>/<experiment>/, resumable; --dry-run lists the points;\n"
+     "             --slurm: on many machines through SLURM"},
     {"kernels", cmd_kernels,
      "list every kernel built here, its ISA, bits per weight, and whether this CPU\n"
      "             can run it (or why not)"},
@@ -39,6 +40,9 @@ static const command commands[] = {
     {"report", cmd_report,
      "result files or folders -> report.md with tables against the published\n"
      "             values and gnuplot figures, several CPUs side by side"},
+    {"fleet", cmd_fleet,
+     "'fleet status RESULTS': which CPUs and nodes of a shared results folder (a\n"
+     "             fleet run: 'run --slurm') have which points, and why not"},
 };
 
 static void usage(FILE *f)

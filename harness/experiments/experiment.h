@@ -89,6 +89,7 @@ typedef struct {
     int sampled;           // bench-model: layer-sampled (too large, or sampling = always)
     int skipped;           // too large and sampling = never: not run
     double seconds_estimate;
+    int skip_run; // tb_run_experiment: not this run's (--only, --shard)
 } tb_point;
 
 // Expands the steps into points (at most max). Returns the count.

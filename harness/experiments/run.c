@@ -5,9 +5,11 @@
 
 #include "report.h"
 #include "results.h"
+#include "run_status.h"
 #include "tb_clock.h"
 #include "tb_version.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,7 +20,19 @@
 
 void tb_run_defaults(tb_run_params *p)
 {
-    *p = (tb_run_params){.results_dir = "results"};
+    *p = (tb_run_params){.results_dir = "results", .nshards = 1};
+}
+
+// 1 if the point's key starts with one of the comma-separated prefixes of only (NULL: all).
+static int selected_by_only(const char *key, const char *only)
+{
+    if (!only) return 1;
+    for (const char *c = only; *c;) {
+        size_t len = strcspn(c, ",");
+        if (len > 0 && strncmp(key, c, len) == 0) return 1;
+        c += len + (c[len] == ',');
+    }
+    return 0;
 }
 
 // The configuration of a point, as stored in its document and hashed for resuming.
@@ -194,6 +208,17 @@ static int write_report(const tb_experiment *e, const char *folder, cJSON *doc, 
     return rc;
 }
 
+// 1 if folder holds a point's result document (the run's status alone makes no report).
+static int has_point_documents(const char *folder)
+{
+    DIR *d = opendir(folder);
+    int found = 0;
+    for (struct dirent *de; d && !found && (de = readdir(d));)
+        found = de->d_name[0] != '.' && tb_results_is_result_name(de->d_name);
+    if (d) closedir(d);
+    return found;
+}
+
 // The progress line: "[point i/n, ETA 4m10s] key: what the runner says", the time left scaled
 // from the estimates by how the points so far compared with theirs.
 static void set_progress(tb_prefixed_progress *pp, const tb_point *pt, int i, int n,
@@ -261,38 +286,57 @@ int tb_run_experiment(const tb_run_params *p, const tb_observer *obs, cJSON **do
     double left_est = 0, spent = 0, spent_est = 0;
     tb_prefixed_progress pp = {obs, ""};
     tb_observer inner = tb_prefixed_observer(&pp);
-    for (int i = 0; i < n; i++) left_est += points[i].seconds_estimate;
-    for (int i = 0; i < n; i++) {
+    // This run's points: the --only and --shard selection, known before the first runs, so the
+    // run's status (run_status.h) lists what a killed run never reached.
+    const char **keys = malloc(sizeof *keys * (size_t)(n > 0 ? n : 1));
+    int *mine = malloc(sizeof *mine * (size_t)(n > 0 ? n : 1));
+    int nsel = 0, nkeys = 0, nshards = p->nshards > 0 ? p->nshards : 1;
+    for (int i = 0, nonly = 0; i < n; i++) {
+        // shards deal out the points --only selected, so they stay even
+        int only = selected_by_only(points[i].key, p->only);
+        points[i].skip_run = !only || nonly++ % nshards != p->shard;
+        if (only && keys && mine) keys[nkeys] = points[i].key, mine[nkeys++] = !points[i].skip_run;
+        if (!points[i].skip_run) nsel++, left_est += points[i].seconds_estimate;
+    }
+    tb_run_status status_file = {0};
+    if (!rc && !p->dry_run && keys && mine)
+        tb_run_status_start(&status_file, folder, e->name, e->path, p->shard, nshards, keys, mine,
+                            nkeys);
+    free(keys), free(mine);
+    for (int i = 0, k = 0; i < n; i++) {
         const tb_point *pt = &points[i];
         char path[1024], hash[17], why[800] = "";
         const char *status = "planned";
         double seconds = -1;
-        left_est -= pt->seconds_estimate;
-        if (p->only && strncmp(pt->key, p->only, strlen(p->only)) != 0) continue;
+        if (pt->skip_run) continue;
+        left_est -= pt->seconds_estimate, k++;
         cJSON *config = point_config(pt);
         config_hash(config, hash);
         point_path(folder, pt->key, path, sizeof path);
         if (!p->force && already_done(path, hash)) {
             status = "kept";
         } else if (!p->dry_run) {
-            set_progress(&pp, pt, i, n, left_est + pt->seconds_estimate,
+            set_progress(&pp, pt, k - 1, nsel, left_est + pt->seconds_estimate,
                          spent_est > 0 ? spent / spent_est : 1);
+            tb_run_status_point(&status_file, pt->key, "running", "");
             double t0 = tb_now();
             status = run_and_write(e, pt, config, hash, path, &inner, why, sizeof why);
             seconds = tb_now() - t0, spent += seconds, spent_est += pt->seconds_estimate;
             failed += strstr(status, "failed") != NULL;
         }
+        if (!p->dry_run) tb_run_status_point(&status_file, pt->key, status, why);
         cJSON_Delete(config);
         cJSON_AddItemToArray(cJSON_GetObjectItem(*doc, "points"),
                              point_entry(pt, status, path, seconds, why));
     }
     if (*doc) summarize(*doc);
     // A report needs at least one point document in the folder.
-    if (!rc && !p->dry_run && access(folder, F_OK) == 0) {
+    if (!rc && !p->dry_run && has_point_documents(folder)) {
         tb_error rerr;
         if (write_report(e, folder, *doc, &rerr) != TB_OK)
             cJSON_AddStringToObject(*doc, "report_error", rerr.msg), failed++;
     }
+    tb_run_status_finish(&status_file);
     free(e), free(points), free(folder);
     return rc ? rc : failed ? TB_CHECK_FAILED : TB_OK;
 }

@@ -1,6 +1,7 @@
 #include "info.h"
 #include "counters.h"
 #include "energy.h"
+#include "tb_affinity.h"
 #include "tb_build.h"
 #include "tb_kernel.h"
 #include "tb_version.h"
@@ -458,6 +459,8 @@ static void add_isa(cJSON *info, const cpuinfo *ci, int live)
         if (tb_cpu_features() != tb_cpu_features_raw()) {
             tb_isa_names(tb_cpu_features_raw(), names, sizeof names);
             cJSON_AddStringToObject(info, "isa_detected_before_disable", names);
+            tb_isa_names(tb_cpu_features_raw() & ~tb_cpu_features(), names, sizeof names);
+            cJSON_AddStringToObject(info, "isa_hidden", names);
         }
     } else {
         tb_isa_names(isa_from_flags(ci->flags), names, sizeof names);
@@ -480,6 +483,24 @@ static void add_topology(cJSON *info, const cpuinfo *ci, const char *root, int l
     else
         add_unavailable(info, "cores", "%s", "no topology in sysfs and no 'cpu cores' in cpuinfo");
     if (ci->packages) cJSON_AddNumberToObject(info, "packages", ci->packages);
+}
+
+// How the measurement ran: whether the pools pin their threads (TRITBENCH_PIN), and the SLURM
+// job it ran in, if any (a fleet run: `tritbench run --slurm`), so a result names its node.
+static void add_placement(cJSON *info)
+{
+    cJSON_AddStringToObject(info, "threads_pinned", tb_pinning());
+    static const char *const slurm[][2] = {
+        {"job_id", "SLURM_JOB_ID"},
+        {"array_job_id", "SLURM_ARRAY_JOB_ID"},
+        {"array_task_id", "SLURM_ARRAY_TASK_ID"},
+        {"node", "SLURMD_NODENAME"},
+        {"partition", "SLURM_JOB_PARTITION"},
+    };
+    if (!getenv("SLURM_JOB_ID")) return;
+    cJSON *o = cJSON_AddObjectToObject(info, "slurm");
+    for (size_t i = 0; i < sizeof slurm / sizeof slurm[0]; i++)
+        if (getenv(slurm[i][1])) cJSON_AddStringToObject(o, slurm[i][0], getenv(slurm[i][1]));
 }
 
 // This program: compiler, build and revision.
@@ -523,6 +544,7 @@ cJSON *tb_info_collect(const char *cpuinfo_path, const char *sysfs_root)
         add_x86_cpu(info, &ci, path);
     add_isa(info, &ci, live);
     add_topology(info, &ci, root, live);
+    if (live) add_placement(info);
     add_caches(info, root);
     add_frequency(info, root);
     add_os(info);
@@ -559,7 +581,7 @@ static void slugify(const char *s, char *out, size_t len)
 
 char *tb_info_cpu_slug(const cJSON *info)
 {
-    char slug[65] = "";
+    char slug[65] = ""; // the CPU's name: at most 64 characters, as before suffixes existed
     const cJSON *arch = cJSON_GetObjectItemCaseSensitive(info, "arch");
     const cJSON *vendor = cJSON_GetObjectItemCaseSensitive(info, "vendor");
     const cJSON *part = cJSON_GetObjectItemCaseSensitive(info, "part_name");
@@ -581,5 +603,17 @@ char *tb_info_cpu_slug(const cJSON *info)
     }
     size_t n = strlen(slug);
     while (n && slug[n - 1] == '-') slug[--n] = '\0';
-    return strdup(n ? slug : "unknown-cpu");
+    char full[192];
+    snprintf(full, sizeof full, "%s", n ? slug : "unknown-cpu");
+    // Features hidden by TRITBENCH_DISABLE make another CPU as far as the kernels can tell (a
+    // fleet run uses that to stand in for a CPU kind): its results must not mix with this
+    // CPU's, so the folder says what was hidden.
+    const cJSON *hidden = cJSON_GetObjectItemCaseSensitive(info, "isa_hidden");
+    if (cJSON_IsString(hidden) && hidden->valuestring[0]) {
+        slugify(" without ", full, sizeof full);
+        slugify(hidden->valuestring, full, sizeof full);
+    }
+    n = strlen(full);
+    while (n && full[n - 1] == '-') full[--n] = '\0';
+    return strdup(full);
 }

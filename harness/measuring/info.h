@@ -20,8 +20,10 @@ cJSON *tb_info_collect(const char *cpuinfo_path, const char *sysfs_root);
 cJSON *tb_info_sources(const char *sysfs_root);
 
 // Folder name for results: "intel-xeon-processor-2-80ghz", "amd-epyc-9r14-96-core-processor",
-// "arm-neoverse-n1"; only [a-z0-9-], at most 64 characters, "unknown-cpu" if the info has
-// nothing to go by. malloc'd (NULL only when out of memory).
+// "arm-neoverse-n1"; only [a-z0-9-], the name at most 64 characters, "unknown-cpu" if the info
+// has nothing to go by; with features hidden by TRITBENCH_DISABLE (info.isa_hidden) followed by
+// "-without-" and their names: "intel-xeon-processor-without-avx512vnni". malloc'd (NULL only
+// when out of memory).
 char *tb_info_cpu_slug(const cJSON *info);
 
 #endif

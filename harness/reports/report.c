@@ -10,12 +10,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tb_build.h"
+
 void tb_report_defaults(tb_report_params *p)
 {
     const char *gp = getenv("TRITBENCH_GNUPLOT");
+    // plots/ and the published tables of the working folder (a checkout), else of the sources
+    // this program was built from
+    int here = access("experiments/published", R_OK) == 0;
     *p = (tb_report_params){.out_dir = "report",
-                            .published = "experiments/published",
-                            .plots = "plots",
+                            .published = here ? "experiments/published"
+                                              : TB_SOURCE_ROOT "/experiments/published",
+                            .plots = access("plots", R_OK) == 0 ? "plots" : TB_SOURCE_ROOT "/plots",
                             .gnuplot = gp && *gp ? gp : "gnuplot"};
 }
 
@@ -127,6 +133,7 @@ static int run_sections(tb_report_ctx *c, tb_error *err)
     c->figures = find_gnuplot(c);
     header(c);
     tb_report_machines(c);
+    tb_report_fleet(c);
     if (tb_report_models(c) || tb_report_kernels(c) || tb_report_peers(c)) return TB_BAD_INPUT;
     return tb_report_write(c, "report.md", &c->md);
 }

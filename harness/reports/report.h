@@ -17,8 +17,9 @@ typedef struct {
     const char *plots;     // folder of the gnuplot scripts
     const char *gnuplot;   // the gnuplot program (a name found on PATH, or a path)
 } tb_report_params;
-// Defaults: out_dir "report", published "experiments/published", plots "plots", gnuplot
-// "gnuplot" (or $TRITBENCH_GNUPLOT when set).
+// Defaults: out_dir "report", published "experiments/published", plots "plots" (each, where
+// the working folder has none: that of the sources built from), gnuplot "gnuplot" (or
+// $TRITBENCH_GNUPLOT when set).
 void tb_report_defaults(tb_report_params *p);
 
 // Reads the results and the published tables, writes the figures' data files and PNGs, then
