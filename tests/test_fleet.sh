@@ -8,6 +8,8 @@
 # Usage: test_fleet.sh PATH/TO/tritbench
 tb_bin=$1
 . "$(dirname "$0")/cli_expect.sh"
+# qemu-user hangs when an emulated binary starts gnuplot (test_report.sh): no figures there.
+[ -z "${TB_CLI_WRAPPER:-}" ] || export TRITBENCH_GNUPLOT=/nonexistent/gnuplot
 dir=$(mktemp -d)
 trap 'kill -9 $bg 2>/dev/null; rm -rf "$out" "$dir"' EXIT
 bg=
@@ -37,7 +39,7 @@ block-ms = 2
 [slow]
 run = bench-kernels
 kernels = best, fp16
-shape = 2560,2560
+shape = 1024,1024
 m = 1
 threads = 1
 rounds = 40
@@ -70,6 +72,16 @@ if [ -z "${TB_CLI_WRAPPER:-}" ]; then
     "[p['key'] for p in d['points']] == ['k/256x512/m=4/threads=1/hot', 'acc/tiny256'] and d['state'] == 'finished'"
 fi
 
+# --build: every node builds the sources first (here: this checkout's).
+src=$(cd "$(dirname "$0")/.." && pwd)
+expect 0 "script written, not submitted" run "$dir/small.ini" --slurm --dry-run --results "$dir/shared" \
+  --build "$src" --script "$dir/build.sbatch"
+for want in "SOURCE='$src'" 'meson setup --buildtype=release "$BUILD" "$SOURCE"' \
+  'meson compile -C "$BUILD" tritbench' 'TRITBENCH="$BUILD/tritbench"' '#SBATCH --array=0-0'; do
+  check "build script has: $want" grep -qF -- "$want" "$dir/build.sbatch"
+done
+check "build script is valid bash" bash -n "$dir/build.sbatch"
+
 # Submission through a stand-in sbatch: the job id per partition, or sbatch's refusal.
 mkdir "$dir/bin"
 printf '#!/bin/sh\necho "$*" >> %s/sbatch.log\necho "4242;cluster"\n' "$dir" >"$dir/bin/sbatch"
@@ -83,7 +95,14 @@ PATH="$dir/bin:$PATH" expect 0 "squeue -j 4242" run "$dir/small.ini" --slurm --r
 cp "$dir/bin/sbatch-refuses" "$dir/bin/sbatch"
 PATH="$dir/bin:$PATH" expect 2 "refused the job (exit 1): sbatch: error: invalid partition specified" \
   run "$dir/small.ini" --slurm --results "$dir/shared" --partitions nope
-PATH=/nonexistent ${TB_CLI_WRAPPER:-} "$tb_bin" run "$dir/small.ini" --slurm --results "$dir/shared" >"$out" 2>&1
+wrap= # the wrapper (qemu) found before PATH is emptied
+if [ -n "${TB_CLI_WRAPPER:-}" ]; then
+  set -- $TB_CLI_WRAPPER
+  wrap="$(command -v "$1")"
+  shift
+  wrap="$wrap $*"
+fi
+PATH=/nonexistent $wrap "$tb_bin" run "$dir/small.ini" --slurm --results "$dir/shared" >"$out" 2>&1
 check "no sbatch: exit 2, says so" [ $? -eq 2 ]
 check "no sbatch: the reason and the way out" grep -q "cannot run sbatch: .*--dry-run to write the script only" "$out"
 
@@ -128,7 +147,11 @@ expect 0 "3 done, 2 kept" run "$dir/small.ini" --results "$dir/killed"
 expect 0 "complete" fleet status "$dir/killed"
 
 # --- a point that fails on one CPU, and a feature hidden: another CPU folder ---------------
-feature=$(tb info --json | python3 -c "import json,sys; print((json.load(sys.stdin).get('isa') or '').split(' ')[0])")
+# a feature whose loss changes a kernel but leaves the FP16 baseline (hiding avx2 or neon would not)
+feature=$(tb info --json | python3 -c "
+import json,sys
+isa=(json.load(sys.stdin).get('isa') or '').split()
+print(next((f for f in ['avx512vnni', 'avxvnni', 'dotprod', 'i8mm'] if f in isa), ''))")
 if [ -n "$feature" ]; then
   printf '[experiment]\ndescription = lacking\n[k]\nrun = bench-kernels\nkernels = best, fp16\nshape = 256,512\nm = 1\nthreads = 1\nrounds = 3\nblock-ms = 2\n' >"$dir/lack.ini"
   expect 0 "1 done" run "$dir/lack.ini" --results "$dir/two"
@@ -136,6 +159,9 @@ if [ -n "$feature" ]; then
   expect 0 "experiment lack: 1 point" fleet status "$dir/two"
   whole=$(ls -d "$dir"/two/*/lack | grep -v -- -without-)
   expect 0 "different CPUs" compare "$whole" "$(ls -d "$dir"/two/*-without-*/lack)"
+  tb compare "$whole" "$(ls -d "$dir"/two/*-without-*/lack)" --json >"$dir/cmp.json" 2>/dev/null
+  json_check "$dir/cmp.json" "across CPUs, entries matched by the experiment's symbols (best, fp16)" \
+    "d['cross_cpu'] and sorted(r['entry'].split()[0] for r in d['speed']) == ['best', 'fp16'] and not d['unmatched']"
   expect 0 "report.md written" report "$dir/two" --out "$dir/two-report"
   check "two CPUs: the report has points per CPU" grep -q "without-$feature" "$dir/two-report/report.md"
   # the best kernel of a CPU that lacks nothing named explicitly fails there, with the reason

@@ -34,7 +34,11 @@ check() {
 
 slurm_cluster_start "$dir/cluster" || { echo "FAIL: the test cluster did not start"; exit 1; }
 # A feature this CPU has, hidden in the second task: another CPU as far as kernels can tell.
-feature=$(tb info --json | python3 -c "import json,sys; print((json.load(sys.stdin).get('isa') or '').split(' ')[0])")
+# a feature whose loss changes a kernel but leaves the FP16 baseline (hiding avx2 or neon would not)
+feature=$(tb info --json | python3 -c "
+import json,sys
+isa=(json.load(sys.stdin).get('isa') or '').split()
+print(next((f for f in ['avx512vnni', 'avxvnni', 'dotprod', 'i8mm'] if f in isa), ''))")
 [ -n "$feature" ] || { echo "SKIP: this CPU reports no ISA feature to hide"; exit 77; }
 
 cd "$src" || exit 1 # the script runs where it was submitted from: plots/ for the figures
@@ -64,6 +68,9 @@ check "report: the kernels table has a column of each CPU" \
 check "report: points per CPU, both complete, with their job" \
   [ "$(grep -c "| quick | .* | 6/6 | 0 | 0 | 0 | 0 | .*(job ${job}_" "$dir/report/report.md")" = 2 ]
 expect 0 "different CPUs" compare "$whole" "$hidden"
+tb compare "$whole" "$hidden" --json >"$dir/cmp.json" 2>/dev/null
+json_check "$dir/cmp.json" "compare: a ratio for best and fp16 of every decode point, matched by symbol" \
+  "len(d['speed']) == 8 and all(r['entry'].split()[0] in ('best', 'fp16') and r['ratio'] > 0 for r in d['speed'])"
 
 [ "$fails" -eq 0 ] && echo "all SLURM checks passed" || echo "$fails SLURM check(s) failed"
 [ "$fails" -eq 0 ]

@@ -82,6 +82,7 @@ static void render_speed(const cJSON *speed)
         printf("%-*s  %-*s  %-7s %11.4g %11.4g %7.3f %7s  %s", wp, tb_jstr(r, "point"), we,
                tb_jstr(r, "entry"), tb_jstr(r, "metric"), tb_jnum(r, "base"), tb_jnum(r, "new"),
                tb_jnum(r, "ratio"), pv, tb_jstr(r, "verdict"));
+        if (tb_jstr(r, "kernels")[0]) printf("  (%s)", tb_jstr(r, "kernels"));
         if (cJSON_IsTrue(cJSON_GetObjectItem(r, "too_few_samples")))
             printf("  (too few repetitions: %d vs %d, smallest possible p %.3g)",
                    (int)tb_jnum(r, "base_reps"), (int)tb_jnum(r, "new_reps"), tb_jnum(r, "min_p"));

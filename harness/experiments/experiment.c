@@ -156,8 +156,18 @@ static void remove_kernel(tb_step *s, const char *name)
     memcpy(s->kernels, out, sizeof out);
 }
 
+// Records that kernel stands for the symbol role here ("i2_avx2=best"), so that results of
+// two CPUs, where "best" is another kernel, can be compared role by role.
+static void add_role(tb_step *s, const char *kernel, const char *role)
+{
+    size_t used = strlen(s->roles);
+    if (strcmp(kernel, role) != 0)
+        snprintf(s->roles + used, sizeof s->roles - used, "%s%s=%s", used ? "," : "", kernel, role);
+}
+
 static int set_kernels(parser *ps, tb_step *s, const char *value)
 {
+    s->roles[0] = '\0';
     char items[TB_KERNELS_MAX][64];
     int n = split(value, items, TB_KERNELS_MAX);
     if (n < 0) return bad(ps, "kernels", "'%s' must be comma-separated kernel names", value);
@@ -210,6 +220,7 @@ static int set_kernels(parser *ps, tb_step *s, const char *value)
                        items[i]);
         if (!kn) return bad(ps, "kernels", "this CPU runs no '%s' kernel", items[i]);
         add_kernel(s, kn->name);
+        add_role(s, kn->name, items[i]);
     }
     return 1;
 }
@@ -441,6 +452,7 @@ static int check_step(parser *ps, int si)
         const tb_kernel *best = tb_select_best();
         if (!best) return bad(ps, "kernels", "this CPU runs no kernel");
         add_kernel(s, best->name);
+        add_role(s, best->name, "best");
     }
     return 1;
 }

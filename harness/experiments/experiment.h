@@ -42,6 +42,8 @@ typedef struct {
     int line;      // where the section starts, for messages
     tb_step_kind kind;
     char kernels[512]; // resolved comma list of kernel names
+    char roles[512];   // "KERNEL=SYMBOL,...": the kernels that a symbol (best, fp16, i2, ...)
+                       // resolved to here
     int all_kernels;   // the list was "all" (validate-model: every kernel built here)
     int has_peers;     // the list names peers (peers.h): bench-kernels steps only
     char models[TB_EXP_MODELS_MAX][64];

@@ -158,6 +158,17 @@ static const char *run_and_write(const tb_experiment *e, const tb_point *pt, cJS
     cJSON_AddStringToObject(p, "revision", TB_GIT_REVISION);
     cJSON_AddBoolToObject(p, "layer_sampled", pt->sampled);
     cJSON_AddItemToObject(p, "config", cJSON_Duplicate(config, 1));
+    // Which kernel each symbol of the step became on this CPU: compare matches two CPUs' entries
+    // by it (the best kernel of one against the best of the other).
+    cJSON *roles = cJSON_AddObjectToObject(p, "kernel_roles");
+    char list[sizeof pt->step->roles], *save = NULL;
+    snprintf(list, sizeof list, "%s", pt->step->roles);
+    for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        if (eq) *eq = '\0';
+        if (eq && !cJSON_GetObjectItemCaseSensitive(roles, t)) // "best, i2": the first says
+            cJSON_AddStringToObject(roles, t, eq + 1);
+    }
     int wrote = tb_results_write_path(doc, path, point_kind(pt)) == 0;
     cJSON_Delete(doc);
     if (!wrote) return snprintf(why, why_len, "cannot write %s", path), "failed";

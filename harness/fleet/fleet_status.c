@@ -63,8 +63,8 @@ static int read_status_file(cJSON *exps, const char *folder, const char *path, t
 {
     FILE *f = fopen(path, "rb");
     if (!f) return tb_fail(err, "%s: cannot read it", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
+    long len = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (len < 0) return fclose(f), tb_fail(err, "%s: cannot read it", path);
     rewind(f);
     char *text = malloc((size_t)len + 1);
     size_t got = text ? fread(text, 1, (size_t)len, f) : 0;
@@ -109,12 +109,11 @@ static int read_status_file(cJSON *exps, const char *folder, const char *path, t
     for (size_t i = 0; i < sizeof copied / sizeof copied[0]; i++)
         if (str(d, copied[i])) cJSON_AddStringToObject(run, copied[i], str(d, copied[i]));
     const cJSON *sh = cJSON_GetObjectItem(d, "shard");
+    const cJSON *index = cJSON_GetObjectItem(sh, "index"),
+                *count = cJSON_GetObjectItem(sh, "count");
     char shard[32] = "";
-    if (cJSON_GetObjectItem(sh, "count") &&
-        cJSON_GetNumberValue(cJSON_GetObjectItem(sh, "count")) > 1)
-        snprintf(shard, sizeof shard, "%d/%d",
-                 (int)cJSON_GetNumberValue(cJSON_GetObjectItem(sh, "index")),
-                 (int)cJSON_GetNumberValue(cJSON_GetObjectItem(sh, "count")));
+    if (cJSON_IsNumber(index) && cJSON_IsNumber(count) && count->valuedouble > 1)
+        snprintf(shard, sizeof shard, "%d/%d", index->valueint, count->valueint);
     cJSON_AddStringToObject(run, "shard", shard);
     const cJSON *slurm = cJSON_GetObjectItem(d, "slurm");
     char job[96] = "";

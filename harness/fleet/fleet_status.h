@@ -8,7 +8,8 @@
 //   failed        a run tried it and the runner failed (reason from the run's status)
 //   running       a run still marked running is on it (or died on it: see the run's "updated")
 //   not reached   planned by a run that stopped or is still going, never started
-//   missing       planned on another CPU of the folder, never on this one
+//   missing       part of the experiment (planned by another CPU's run, or by another shard of
+//                 this CPU: experiment_points), never planned by a run of this CPU
 // Where several runs (hosts, shards, reruns) say different things, a result document wins,
 // then running, failed, not reached.
 #ifndef TB_FLEET_STATUS_H

@@ -276,6 +276,22 @@ static void strip(char *s)
     while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
 }
 
+// 1 if program (a path, or a name looked up on PATH as execvp would) can be run. Checked before
+// spawning: where the spawn cannot report a failed exec (qemu-user), the child exits 127.
+static int runnable(const char *program)
+{
+    if (strchr(program, '/')) return access(program, X_OK) == 0;
+    const char *path = getenv("PATH");
+    char dir[PATH_MAX + 64];
+    for (const char *c = path ? path : ""; *c;) {
+        size_t len = strcspn(c, ":");
+        snprintf(dir, sizeof dir, "%.*s/%s", (int)(len < PATH_MAX ? len : PATH_MAX), c, program);
+        if (len && access(dir, X_OK) == 0) return 1;
+        c += len + (c[len] == ':');
+    }
+    return 0;
+}
+
 // sbatch --parsable [--partition=P] SCRIPT -> the job id ("123" or "123;cluster").
 static int submit(const tb_slurm_params *p, const char *script, const char *partition, char *job,
                   size_t joblen, tb_error *err)
@@ -289,7 +305,8 @@ static int submit(const tb_slurm_params *p, const char *script, const char *part
         argv[a++] = part_arg;
     }
     argv[a] = (char *)script;
-    int rc = run_capture(argv, out, sizeof out, errout, sizeof errout);
+    errno = ENOENT;
+    int rc = runnable(sbatch) ? run_capture(argv, out, sizeof out, errout, sizeof errout) : -1;
     strip(out), strip(errout);
     if (rc < 0)
         return tb_fail(err,
@@ -311,22 +328,19 @@ int tb_slurm_submit(const tb_slurm_params *p, cJSON **doc, tb_error *err)
     request *r = calloc(1, sizeof *r);
     if (!r) return tb_fail(err, "out of memory");
     int rc = check_request(p, r, err);
-    char script[PATH_MAX + 200], stamp[32];
+    // SLURM writes the tasks' logs into RESULTS/slurm-jobs (the script's --output), which must
+    // exist before a task starts; the script goes there too unless --script says otherwise.
+    char logs[PATH_MAX + 16], script[PATH_MAX + 200], stamp[32];
+    snprintf(logs, sizeof logs, "%s/slurm-jobs", r->results);
+    if (!rc && tb_mkdir_p(logs) != 0) rc = tb_fail(err, "%s: cannot create it", logs);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    if (!rc && p->script) {
+    if (p->script)
         snprintf(script, sizeof script, "%s", p->script);
-    } else if (!rc) {
-        snprintf(script, sizeof script, "%s/slurm-jobs", r->results);
-        if (tb_mkdir_p(script) != 0) rc = tb_fail(err, "%s: cannot create it", script);
-        snprintf(script, sizeof script, "%s/slurm-jobs/%s-%s.sbatch", r->results, r->exp.name,
-                 stamp);
-    }
-    char logs[PATH_MAX + 16];
-    snprintf(logs, sizeof logs, "%s/slurm-jobs", r->results);
-    if (!rc && tb_mkdir_p(logs) != 0) rc = tb_fail(err, "%s: cannot create it", logs);
+    else
+        snprintf(script, sizeof script, "%s/%s-%s.sbatch", logs, r->exp.name, stamp);
     char *text = rc ? NULL : script_text(p, r, script);
     if (!rc && !text) rc = tb_fail(err, "out of memory");
     if (!rc && tb_write_file_atomic(script, text) != 0)
@@ -352,7 +366,7 @@ int tb_slurm_submit(const tb_slurm_params *p, cJSON **doc, tb_error *err)
     cJSON *follow = cJSON_AddArrayToObject(d, "follow");
     for (int i = 0; !p->dry_run && i < (r->npartitions ? r->npartitions : 1); i++) {
         const char *part = r->npartitions ? r->partitions[i] : NULL;
-        char job[64], line[128];
+        char job[256], line[300];
         if ((rc = submit(p, script, part, job, sizeof job, err))) {
             rc = TB_CHECK_FAILED; // what went through stays listed
             break;

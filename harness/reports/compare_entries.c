@@ -70,6 +70,7 @@ typedef struct {
     const cJSON **items;
     char (*keys)[KEY_LEN];
     int n;
+    const cJSON *roles; // across CPUs: point.kernel_roles, kernels named by their symbol
 } entry_list;
 
 static void free_list(entry_list *l)
@@ -101,8 +102,13 @@ static int entry_key(entry_list *l, int i, tb_error *err)
         if (f->is_string ? !cJSON_IsString(v) : !cJSON_IsNumber(v))
             return field_error(l, i, f->name,
                                f->is_string ? "must be a string" : "must be a number", err);
+        const char *s = v && cJSON_IsString(v) ? v->valuestring : NULL;
+        const cJSON *role = l->roles && strcmp(f->name, "kernel") == 0
+                                ? cJSON_GetObjectItemCaseSensitive(l->roles, s)
+                                : NULL;
+        if (cJSON_IsString(role)) s = role->valuestring; // "best", not this CPU's best kernel
         if (f->is_string)
-            used += snprintf(key + used, KEY_LEN - used, "%s%s", used ? " " : "", v->valuestring);
+            used += snprintf(key + used, KEY_LEN - used, "%s%s", used ? " " : "", s);
         else
             used += snprintf(key + used, KEY_LEN - used, " %s=%g", f->name, v->valuedouble);
         if (used >= KEY_LEN) return field_error(l, i, f->name, "is too long", err);
@@ -115,9 +121,13 @@ static int entry_key(entry_list *l, int i, tb_error *err)
 }
 
 // Reads the entry list of a document ("skipped" points have none).
-static int read_list(entry_list *l, const tb_result_file *f, const kind_desc *kd, tb_error *err)
+static int read_list(entry_list *l, const tb_result_file *f, const kind_desc *kd, int by_role,
+                     tb_error *err)
 {
-    *l = (entry_list){f, kd, NULL, NULL, 0};
+    *l = (entry_list){f, kd, NULL, NULL, 0, NULL};
+    if (by_role)
+        l->roles = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(f->doc, "point"), "kernel_roles");
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(f->doc, kd->list);
     if (!list && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(f->doc, "skipped"))) return TB_OK;
     if (!cJSON_IsArray(list))
@@ -338,20 +348,40 @@ static void accuracy_checks(tb_compare_rows *rows, const char *point, const char
 #undef F
 }
 
+// A row matched by symbol names the two kernels: "kernels": "i2_avx2 -> i2_avx512vnni".
+static void kernels_of_row(tb_compare_rows *rows, const entry_list *b, int i, const entry_list *n,
+                           int j)
+{
+    const char *bk = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b->items[i], "kernel"));
+    const char *nk = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(n->items[j], "kernel"));
+    if (!bk || !nk || strcmp(bk, nk) == 0) return;
+    char both[160];
+    snprintf(both, sizeof both, "%s -> %s", bk, nk);
+    for (int k = 0; k < 2 && b->kd->metrics[k].label; k++) { // the rows speed_rows just added
+        cJSON *row = cJSON_GetArrayItem(rows->speed, cJSON_GetArraySize(rows->speed) - 1 - k);
+        if (row) cJSON_AddStringToObject(row, "kernels", both);
+    }
+}
+
 int tb_compare_point(tb_compare_rows *rows, const char *point, const tb_result_file *base,
                      const tb_result_file *new_file, tb_error *err)
 {
     const kind_desc *kd = find_kind(tb_result_kind(base->doc));
+    // Across CPUs a symbol of the experiment (best, fp16, i2, ...) is another kernel on each:
+    // entries are matched by symbol, so the best of one CPU is set against the best of the
+    // other. On one CPU by kernel, so a change of dispatch never hides behind a symbol.
+    int by_role = strcmp(tb_result_cpu_slug(base->doc), tb_result_cpu_slug(new_file->doc)) != 0;
     entry_list b, n;
-    if (read_list(&b, base, kd, err) != TB_OK) return TB_BAD_INPUT;
-    if (read_list(&n, new_file, kd, err) != TB_OK) return free_list(&b), TB_BAD_INPUT;
+    if (read_list(&b, base, kd, by_role, err) != TB_OK) return TB_BAD_INPUT;
+    if (read_list(&n, new_file, kd, by_role, err) != TB_OK) return free_list(&b), TB_BAD_INPUT;
     int rc = TB_OK, accuracy = kd->metrics[0].label == NULL;
     for (int i = 0; i < b.n && rc == TB_OK; i++) {
         int j = find_key(&n, b.keys[i]);
         if (j < 0) {
             tb_compare_unmatched(rows, "base", point, b.keys[i]);
         } else if (!accuracy) {
-            rc = speed_rows(rows, point, &b, i, &n, j, err);
+            if ((rc = speed_rows(rows, point, &b, i, &n, j, err)) == TB_OK)
+                kernels_of_row(rows, &b, i, &n, j);
         } else if ((rc = check_accuracy_fields(&b, i, err)) == TB_OK &&
                    (rc = check_accuracy_fields(&n, j, err)) == TB_OK) {
             accuracy_checks(rows, point, b.keys[i], b.items[i], n.items[j]);

@@ -56,16 +56,18 @@ static void runs_cell(const cJSON *cpu, char *out, size_t len)
 
 static void section(tb_report_ctx *c, const cJSON *st)
 {
-    tb_sb_printf(&c->md,
-                 "## Points per CPU\n\n"
-                 "Which points of each experiment every CPU of `%s` has, from the result "
-                 "documents and the status each run keeps beside them (`tritbench fleet status`): "
-                 "a CPU without a point has no value for it in the tables below. Not reached: "
-                 "planned by a run that stopped (a node killed, a job out of time) or is still "
-                 "going; missing: another CPU has it, this one was never asked.\n\n"
-                 "| experiment | CPU | done | failed | running | not reached | missing | runs |\n"
-                 "|---|---|---|---|---|---|---|---|\n",
-                 jstr(st, "path", "?"));
+    tb_sb_printf(
+        &c->md,
+        "## Points per CPU\n\n"
+        "Which points of each experiment every CPU of `%s` has, from the result "
+        "documents and the status each run keeps beside them (`tritbench fleet status`): "
+        "a CPU without a point has no value for it in the tables below. Not reached: "
+        "planned by a run that stopped (a node killed, a job out of time) or is still "
+        "going; missing: part of the experiment (another CPU or another shard has it), no run of "
+        "this CPU was asked for it.\n\n"
+        "| experiment | CPU | done | failed | running | not reached | missing | runs |\n"
+        "|---|---|---|---|---|---|---|---|\n",
+        jstr(st, "path", "?"));
     const cJSON *e, *cpu;
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(st, "experiments"))
     {
