@@ -527,6 +527,97 @@ int tb_gguf_get_str(const tb_gguf *g, const char *key, char *out, size_t out_len
     return 1;
 }
 
+const char *tb_gguf_value_type_name(uint32_t type)
+{
+    static const char *const names[] = {"u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
+                                        "bool", "string", "array", "u64", "i64", "f64"};
+    static char other[32];
+    if (type < sizeof names / sizeof names[0]) return names[type];
+    snprintf(other, sizeof other, "type %u", type);
+    return other;
+}
+
+int tb_gguf_get_bool(const tb_gguf *g, const char *key, int *out, char *err, size_t err_len)
+{
+    const tb_gguf_kv *kv = tb_gguf_find_kv(g, key);
+    if (!kv) return 0;
+    if (kv->type != TB_GGUF_BOOL) {
+        snprintf(err, err_len, "%s: %s: expected a bool, got %s", g->path, key,
+                 tb_gguf_value_type_name(kv->type));
+        return -1;
+    }
+    *out = kv->val[0] != 0;
+    return 1;
+}
+
+// The array under key if its elements are of elem_type: 1 (data: the first element), 0 absent,
+// -1 anything else.
+static int find_array(const tb_gguf *g, const char *key, uint32_t elem_type, const uint8_t **data,
+                      uint64_t *n, char *err, size_t err_len)
+{
+    const tb_gguf_kv *kv = tb_gguf_find_kv(g, key);
+    if (!kv) return 0;
+    if (kv->type != TB_GGUF_ARRAY) {
+        snprintf(err, err_len, "%s: %s: expected an array of %s, got a %s", g->path, key,
+                 tb_gguf_value_type_name(elem_type), tb_gguf_value_type_name(kv->type));
+        return -1;
+    }
+    if (kv->arr_type != elem_type) {
+        snprintf(err, err_len, "%s: %s: expected an array of %s, got an array of %s", g->path, key,
+                 tb_gguf_value_type_name(elem_type), tb_gguf_value_type_name(kv->arr_type));
+        return -1;
+    }
+    *data = kv->val + 4 + 8; // after the element type and the count
+    *n = kv->arr_n;
+    return 1;
+}
+
+int tb_gguf_get_arr_str(const tb_gguf *g, const char *key, tb_gguf_str **out, uint64_t *n,
+                        char *err, size_t err_len)
+{
+    const uint8_t *p;
+    int r = find_array(g, key, TB_GGUF_STRING, &p, n, err, err_len);
+    if (r <= 0) return r;
+    // The parser checked every length and byte of the array against the file.
+    *out = malloc((size_t)(*n ? *n : 1) * sizeof **out);
+    if (!*out) abort();
+    for (uint64_t i = 0; i < *n; i++) {
+        uint64_t len;
+        memcpy(&len, p, 8);
+        (*out)[i].s = (const char *)p + 8;
+        (*out)[i].len = (size_t)len;
+        p += 8 + len;
+    }
+    return 1;
+}
+
+// Arrays of 4-byte scalars are copied: in the file they need not be aligned.
+static void *copy4(const uint8_t *p, uint64_t n)
+{
+    void *out = malloc((size_t)(n ? n : 1) * 4);
+    if (!out) abort();
+    memcpy(out, p, (size_t)n * 4);
+    return out;
+}
+
+int tb_gguf_get_arr_i32(const tb_gguf *g, const char *key, int32_t **out, uint64_t *n, char *err,
+                        size_t err_len)
+{
+    const uint8_t *p;
+    int r = find_array(g, key, TB_GGUF_I32, &p, n, err, err_len);
+    if (r > 0) *out = copy4(p, *n);
+    return r;
+}
+
+int tb_gguf_get_arr_f32(const tb_gguf *g, const char *key, float **out, uint64_t *n, char *err,
+                        size_t err_len)
+{
+    const uint8_t *p;
+    int r = find_array(g, key, TB_GGUF_F32, &p, n, err, err_len);
+    if (r > 0) *out = copy4(p, *n);
+    return r;
+}
+
 const tb_gguf_tensor *tb_gguf_find_tensor(const tb_gguf *g, const char *name)
 {
     for (uint64_t i = 0; i < g->n_tensors; i++)
@@ -614,6 +705,13 @@ void tb_gguf_add_str(tb_gguf_writer *w, const char *key, const char *v)
 {
     put_key(w, key, TB_GGUF_STRING);
     put_str(w, v);
+}
+
+void tb_gguf_add_bool(tb_gguf_writer *w, const char *key, int v)
+{
+    uint8_t b = v != 0;
+    put_key(w, key, TB_GGUF_BOOL);
+    put(w, &b, 1);
 }
 
 // Arrays: type ARRAY, then the element type, the count, the elements (strings as u64 length +

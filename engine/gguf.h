@@ -108,6 +108,23 @@ int tb_gguf_get_float(const tb_gguf *g, const char *key, double *out, char *err,
 int tb_gguf_get_str(const tb_gguf *g, const char *key, char *out, size_t out_len, char *err,
                     size_t err_len);
 const tb_gguf_tensor *tb_gguf_find_tensor(const tb_gguf *g, const char *name);
+int tb_gguf_get_bool(const tb_gguf *g, const char *key, int *out, char *err, size_t err_len);
+// A string inside the file (not NUL-terminated).
+typedef struct {
+    const char *s;
+    size_t len;
+} tb_gguf_str;
+// Arrays: 1 found, its n elements copied to a new *out (the caller frees it; strings point into
+// the file), 0 absent, -1 present but not an array of that element type: err says
+// "FILE: KEY: expected an array of i32, got an array of f32".
+int tb_gguf_get_arr_str(const tb_gguf *g, const char *key, tb_gguf_str **out, uint64_t *n,
+                        char *err, size_t err_len);
+int tb_gguf_get_arr_i32(const tb_gguf *g, const char *key, int32_t **out, uint64_t *n, char *err,
+                        size_t err_len);
+int tb_gguf_get_arr_f32(const tb_gguf *g, const char *key, float **out, uint64_t *n, char *err,
+                        size_t err_len);
+// "u32", "string", "array"...; "type N" for an unknown one (in a static buffer: for messages).
+const char *tb_gguf_value_type_name(uint32_t type);
 
 // Type traits: name (NULL if unknown), and bytes of a tensor of this type and shape; -1 with a
 // message if the type is unknown or the shape does not fit its blocks (block types need ne[0],
@@ -128,6 +145,7 @@ void tb_gguf_writer_free(tb_gguf_writer *w);
 void tb_gguf_add_u32(tb_gguf_writer *w, const char *key, uint32_t v);
 void tb_gguf_add_f32(tb_gguf_writer *w, const char *key, float v);
 void tb_gguf_add_str(tb_gguf_writer *w, const char *key, const char *v);
+void tb_gguf_add_bool(tb_gguf_writer *w, const char *key, int v);
 // Arrays of n strings, f32 or i32 (a tokenizer's pieces, scores, token types).
 void tb_gguf_add_arr_str(tb_gguf_writer *w, const char *key, const char *const *v, size_t n);
 void tb_gguf_add_arr_f32(tb_gguf_writer *w, const char *key, const float *v, size_t n);
