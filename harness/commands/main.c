@@ -31,6 +31,9 @@ static const command commands[] = {
      "time every ternary kernel per regime (decode cold/hot, prefill buckets) and\n"
      "             thread count: results/<cpu>/tune.json, which dispatch then follows"},
     {"model", cmd_model, "create a synthetic model file (GGUF), or show a model's shapes"},
+    {"tokenize", cmd_tokenize,
+     "a model file's tokenizer (LLaMA 3 BPE, SentencePiece): text to token ids,\n"
+     "             --decode ids to text"},
     {"info", cmd_info,
      "this machine's fingerprint as results record it: CPU, ISA, caches, OS,\n"
      "             compiler, revision, and which energy/counter sources exist (or why not)"},

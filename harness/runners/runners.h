@@ -186,4 +186,22 @@ void tb_model_create_defaults(tb_model_create_params *p);
 int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *err);
 int tb_model_info_run(const char *model, cJSON **doc, tb_error *err);
 
+// ---- tritbench tokenize: text to token ids and back, by the model file's tokenizer ----
+typedef struct {
+    const char *model; // a GGUF file with tokenizer.ggml.* metadata
+    const char *text;  // encode this text,
+    const char *file;  // or the bytes of this file,
+    const char *lines; // or each line of this file, a JSON string (each also decoded back),
+    int decode[TB_PROMPT_MAX], n_decode; // or decode these ids (n_decode > 0)
+    int bos;                             // encoding: BOS first
+    int special;                         // decoding: control tokens' text too
+} tb_tokenize_params;
+void tb_tokenize_defaults(tb_tokenize_params *p);
+// {"kind": "tokenize", "model", "tokenizer": {model, pre, n_vocab, bos_id, eos_id}, then
+// encoding: "ids", "n_tokens", "encode_seconds"; decoding: "ids", "text" (bytes that are not
+// UTF-8, such as half a character, shown as U+FFFD, and "text_is_utf8": false); lines: "lines":
+// [{"ids", "decoded"}], "n_tokens", "encode_seconds"}. TB_BAD_INPUT for a file without a usable
+// tokenizer (file, key and problem named), text that is not UTF-8, ids out of range.
+int tb_tokenize_run(const tb_tokenize_params *p, cJSON **doc, tb_error *err);
+
 #endif
