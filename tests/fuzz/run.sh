@@ -4,12 +4,12 @@
 # folder it is given), two at a time (the CI machine has two cores). Fails if any target
 # crashes, leaks or times out; the input that did it is saved as BUILD/crash-TARGET-*, to be
 # turned into a regression test. amd64 only: elsewhere it says so and succeeds.
-#   usage: tests/fuzz/run.sh [BUILD [SECONDS [TARGET...]]]   (default: build-fuzz 50, all five)
+#   usage: tests/fuzz/run.sh [BUILD [SECONDS [TARGET...]]]   (default: build-fuzz 50, all six)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build-fuzz}
 secs=${2:-50}
-targets=(fuzz_gguf fuzz_model fuzz_experiment fuzz_results fuzz_tune)
+targets=(fuzz_gguf fuzz_model fuzz_tokenizer fuzz_experiment fuzz_results fuzz_tune)
 [ $# -gt 2 ] && targets=("${@:3}")
 if [ "$(uname -m)" != x86_64 ]; then
   echo "fuzz: skipped on $(uname -m) (the fuzz step runs on amd64)"
