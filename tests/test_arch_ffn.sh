@@ -98,6 +98,20 @@ if ${TB_CLI_WRAPPER:-} "$gguf_bin" --write-signature-file "$dir/sig.gguf"; then
     fails=$((fails + 1))
     fail_fast
   fi
+  # An experiment opens the file once a point: still one warning for the whole run.
+  printf '%s\n' "[experiment]" "description = twice the 2B4T-shaped file" "[a]" "run = validate-model" \
+    "kernels = naive" "model = $dir/sig.gguf" "tokens = 2" "[b]" "run = validate-model" \
+    "kernels = naive" "model = $dir/sig.gguf" "tokens = 2" "seed = 2" >"$dir/twice.ini"
+  tb run "$dir/twice.ini" --results "$dir/results" >"$dir/run.out" 2>"$dir/run.err"
+  n=$(grep -c "$warning" "$dir/run.err")
+  if [ "$n" -eq 1 ] && grep -q "2 done" "$dir/run.out" "$dir/run.err"; then
+    echo "ok: an experiment with two points on a 2B4T-shaped bitnet file: one warning"
+  else
+    echo "FAIL: an experiment with two points on a 2B4T-shaped bitnet file: $n warnings, wanted 1:"
+    sed 's/^/    /' "$dir/run.out" "$dir/run.err" | head -8
+    fails=$((fails + 1))
+    fail_fast
+  fi
   tb generate --model "$dir/sig.gguf" --tokens 2 --ffn relu2 >/dev/null 2>"$dir/sig2.err"
   if grep -q "$warning" "$dir/sig2.err"; then
     echo "FAIL: generate --ffn relu2 on a 2B4T-shaped file still warns"

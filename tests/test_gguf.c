@@ -1184,13 +1184,13 @@ static void scale_tensors(const char *path)
         .format = TB_FMT_F32, .emb_type = -1, .arch = "bitnet", .hidden_activation = "relu2"};
     tb_model plain, scaled;
     char err[600] = "";
-    int have_plain = save_with("tiny", &o, path) == 0 &&
-                     tb_gguf_load_model(path, &plain, err, sizeof err) == 0;
+    int have_plain =
+        save_with("tiny", &o, path) == 0 && tb_gguf_load_model(path, &plain, err, sizeof err) == 0;
     EXPECT(have_plain && tb_model_materialize(&plain, err, sizeof err) == 0,
            "plain bitnet file: %s", err);
     o.tensor_scales = scales;
-    int have_scaled = save_with("tiny", &o, path) == 0 &&
-                      tb_gguf_load_model(path, &scaled, err, sizeof err) == 0;
+    int have_scaled =
+        save_with("tiny", &o, path) == 0 && tb_gguf_load_model(path, &scaled, err, sizeof err) == 0;
     EXPECT(have_scaled && tb_model_materialize(&scaled, err, sizeof err) == 0,
            "bitnet file with scale tensors: %s", err);
     for (int i = 0; have_plain && have_scaled && i < n; i++)
