@@ -278,26 +278,78 @@ int tb_decode_ternary(const tb_gguf_tensor *t, int8_t *w, float *scale, char *er
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-static const char *const known_archs[] = {"bitnet-b1.58", "bitnet-25", "bitnet"};
+// The architectures a file may name, as their engines compute them. Every one has the four
+// RMSNorms of a layer (sub-norms included: llama.cpp and bitnet.cpp require them for all three)
+// and the seven BitLinears; they differ in the FFN's activation when the file's
+// <arch>.hidden_activation does not say, and in whether per-tensor scale tensors are read.
+typedef struct {
+    const char *name;
+    tb_ffn_act ffn;    // the activation of a file without <arch>.hidden_activation
+    int tensor_scales; // reads the optional blk.N.<projection>.scale tensors
+} arch_info;
+
+static const arch_info archs[] = {
+    // bitnet.cpp's BitNet b1.58 2B4T (its build_bitnet_158 graph: relu(gate)^2 * up).
+    {"bitnet-b1.58", TB_FFN_RELU2, 0},
+    {"bitnet-25", TB_FFN_RELU2, 0},
+    // llama.cpp's (and bitnet.cpp's build_bitnet): the older BitNet b1.58 family
+    // (bitnet_b1_58-large, -3B), silu(gate) * up unless hidden_activation says otherwise, and
+    // one optional f32 per BitLinear that multiplies its output.
+    {"bitnet", TB_FFN_SILU, 1},
+};
+
+static const arch_info *find_arch(const char *name)
+{
+    for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
+        if (strcmp(name, archs[i].name) == 0) return &archs[i];
+    return NULL;
+}
+
+// Spellings of <arch>.hidden_activation: relu2 as HF's BitNet config writes it ("hidden_act":
+// "relu2") and as ggml names the op (relu_sqr), and silu with the names llama.cpp's table maps
+// to its SiLU GLU (swish, swiglu).
+static const struct {
+    const char *spelling;
+    tb_ffn_act ffn;
+} ffn_spellings[] = {
+    {"relu2", TB_FFN_RELU2},        {"relu_sqr", TB_FFN_RELU2}, {"relu_squared", TB_FFN_RELU2},
+    {"squared_relu", TB_FFN_RELU2}, {"silu", TB_FFN_SILU},      {"swish", TB_FFN_SILU},
+    {"swiglu", TB_FFN_SILU},
+};
 
 typedef struct {
     tb_gguf g;
     const tb_gguf_tensor **lin; // (n_layers, TB_N_LINEAR)
+    float *lin_scale;           // (n_layers, TB_N_LINEAR) the scale tensors' values, else 1
 } gguf_src;
 
+// A ternary tensor's canonical form. A scale tensor multiplies the product's output, so it is
+// folded into the tensor's own scale here, once: the kernels (one scale per tensor) and the
+// reference model then both compute scale tensor * gamma * (w . x).
 static int gguf_ternary(void *src_, int layer, int which, int8_t *w, float *scale, char *err,
                         size_t err_len)
 {
     gguf_src *src = src_;
-    const tb_gguf_tensor *t = src->lin[layer * TB_N_LINEAR + which];
+    const int i = layer * TB_N_LINEAR + which;
+    const tb_gguf_tensor *t = src->lin[i];
     int rc = tb_decode_ternary(t, w, scale, err, err_len);
     if (rc) {
         // Prefix the file name: the message must say where the bad tensor is.
         char tmp[512];
         snprintf(tmp, sizeof tmp, "%s: %s", src->g.path, err);
         snprintf(err, err_len, "%s", tmp);
+        return rc;
     }
-    return rc;
+    const float gamma = *scale;
+    *scale *= src->lin_scale[i];
+    if (!isfinite(*scale)) {
+        snprintf(err, err_len,
+                 "%s: tensor '%s' scale %g times its scale tensor %g: expected a finite product, "
+                 "got %g",
+                 src->g.path, t->name, (double)gamma, (double)src->lin_scale[i], (double)*scale);
+        return -1;
+    }
+    return 0;
 }
 
 static void free_gguf_src(void *src_)
@@ -305,6 +357,7 @@ static void free_gguf_src(void *src_)
     gguf_src *src = src_;
     tb_gguf_close(&src->g);
     free(src->lin);
+    free(src->lin_scale);
     free(src);
 }
 
@@ -429,6 +482,75 @@ static int check_load_memory(const char *path, const tb_config *c, int has_outpu
     return 0;
 }
 
+// The FFN activation of a file into c: its <arch>.hidden_activation when present, else the
+// architecture's own. An unknown value is refused: computing another network without a word is
+// what this is here to prevent.
+static int file_ffn(const tb_gguf *g, const arch_info *a, tb_config *c, char *err, size_t err_len)
+{
+    char key[128], value[64];
+    snprintf(key, sizeof key, "%s.hidden_activation", a->name);
+    int r = tb_gguf_get_str(g, key, value, sizeof value, err, err_len);
+    if (r < 0) return -1;
+    if (r == 0) {
+        c->ffn = a->ffn, c->ffn_source = TB_FFN_FROM_ARCH;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof ffn_spellings / sizeof ffn_spellings[0]; i++)
+        if (strcmp(value, ffn_spellings[i].spelling) == 0) {
+            c->ffn = ffn_spellings[i].ffn, c->ffn_source = TB_FFN_FROM_KEY;
+            return 0;
+        }
+    snprintf(err, err_len,
+             "%s: metadata '%s': expected relu2 (or relu_sqr, relu_squared, squared_relu) or silu "
+             "(or swish, swiglu), got '%s'",
+             g->path, key, value);
+    return -1;
+}
+
+// "[1]", "[2, 1]": a tensor's dimensions as messages show them.
+static void shape_text(const tb_gguf_tensor *t, char *out, size_t len)
+{
+    size_t used = (size_t)snprintf(out, len, "[");
+    for (uint32_t d = 0; d < t->n_dims && used < len; d++)
+        used += (size_t)snprintf(out + used, len - used, "%s%" PRIu64, d ? ", " : "", t->ne[d]);
+    if (used < len) snprintf(out + used, len - used, "]");
+}
+
+// The scale tensor of BitLinear `name` ("blk.3.ffn_up") when the file has one: a single f32,
+// finite and non-negative (as a ternary tensor's own scale), into *out. Anything else under
+// that name is refused with the tensor's name: a scale read wrong scales a whole product.
+static int scale_tensor(const tb_gguf *g, const char *name, float *out, char *err, size_t err_len)
+{
+    char full[112], shape[80];
+    snprintf(full, sizeof full, "%s.scale", name);
+    const tb_gguf_tensor *t = tb_gguf_find_tensor(g, full);
+    if (!t) return 0;
+    uint64_t count = 1;
+    for (uint32_t d = 0; d < t->n_dims; d++) count *= t->ne[d];
+    shape_text(t, shape, sizeof shape);
+    if (count != 1) {
+        snprintf(err, err_len, "%s: tensor '%s' shape: expected one element [1], got %s", g->path,
+                 full, shape);
+        return -1;
+    }
+    if (t->type != TB_GGML_F32) {
+        const char *got = tb_ggml_type_name(t->type);
+        snprintf(err, err_len, "%s: tensor '%s' type: expected F32, got %s (%u)", g->path, full,
+                 got ? got : "?", t->type);
+        return -1;
+    }
+    float v;
+    memcpy(&v, t->data, sizeof v);
+    if (!(isfinite(v) && v >= 0)) {
+        snprintf(err, err_len,
+                 "%s: tensor '%s' value: expected a finite non-negative number, got %g", g->path,
+                 full, (double)v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len)
 {
     memset(m, 0, sizeof *m);
@@ -442,10 +564,8 @@ int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len)
     char arch[64] = "";
     int r = tb_gguf_get_str(g, "general.architecture", arch, sizeof arch, err, err_len);
     if (r == 0) snprintf(err, err_len, "%s: metadata 'general.architecture': missing", path);
-    int known = 0;
-    for (size_t i = 0; i < sizeof known_archs / sizeof known_archs[0]; i++)
-        known |= strcmp(arch, known_archs[i]) == 0;
-    if (r > 0 && !known) {
+    const arch_info *ai = find_arch(arch);
+    if (r > 0 && !ai) {
         snprintf(err, err_len,
                  "%s: general.architecture: expected bitnet-b1.58, bitnet-25 or bitnet, got '%s'",
                  path, arch);
@@ -474,6 +594,7 @@ int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len)
     if (tb_gguf_get_float(g, key, &eps, err, err_len) < 0) goto fail;
     c.rope_theta = (float)theta;
     c.norm_eps = (float)eps;
+    if (file_ffn(g, ai, &c, err, err_len)) goto fail;
     // The vocabulary size may be given only by the embedding's shape.
     const tb_gguf_tensor *emb = tb_gguf_find_tensor(g, "token_embd.weight");
     if (c.vocab_size == 0 && emb && emb->n_dims == 2) {
@@ -499,8 +620,10 @@ int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len)
 
     // Every tensor, checked up front: name, shape, type.
     m->cfg = c;
+    snprintf(m->arch, sizeof m->arch, "%s", arch);
     src->lin = calloc((size_t)c.n_layers * TB_N_LINEAR, sizeof *src->lin);
-    if (!src->lin) abort();
+    src->lin_scale = malloc((size_t)c.n_layers * TB_N_LINEAR * sizeof *src->lin_scale);
+    if (!src->lin || !src->lin_scale) abort();
     uint64_t d = (uint64_t)c.dim, hd = (uint64_t)c.hidden_dim, V = (uint64_t)c.vocab_size;
     const tb_gguf_tensor *t_emb, *t_out = NULL, *t_fn;
     if (!(t_emb = need_tensor(g, "token_embd.weight", d, V, EMBEDDING_TYPES, err, err_len)))
@@ -526,6 +649,11 @@ int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len)
             snprintf(name, sizeof name, "blk.%d.%s.weight", l, tb_linear_names[w]);
             if (!(src->lin[l * TB_N_LINEAR + w] =
                       need_tensor(g, name, (uint64_t)k, (uint64_t)n, TERNARY_TYPES, err, err_len)))
+                goto fail;
+            snprintf(name, sizeof name, "blk.%d.%s", l, tb_linear_names[w]);
+            src->lin_scale[l * TB_N_LINEAR + w] = 1.0f;
+            if (ai->tensor_scales &&
+                scale_tensor(g, name, &src->lin_scale[l * TB_N_LINEAR + w], err, err_len))
                 goto fail;
         }
     }
@@ -706,7 +834,72 @@ int tb_gguf_save_model(const tb_model *m, const char *path, tb_file_format fmt, 
 int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format fmt, int emb_type,
                              char *err, size_t err_len)
 {
+    // The key says what the model computes (a configuration: relu2).
+    tb_save_options o = {
+        .format = fmt, .emb_type = emb_type, .hidden_activation = tb_ffn_names[m->cfg.ffn]};
+    return tb_gguf_save_model_opts(m, path, &o, err, err_len);
+}
+
+const char *tb_file_default_arch(tb_file_format f)
+{
+    // I2_S is bitnet.cpp's type and "bitnet-b1.58" its architecture name; mainline llama.cpp
+    // knows neither (its type 36 is something else), so those files keep bitnet.cpp's name. The
+    // ggml types (TQ2_0, TQ1_0, F32) are what mainline's "bitnet" architecture loads: its name
+    // makes these files runnable by llama.cpp (bench model --peer llama.cpp).
+    return f == TB_FMT_I2_S ? "bitnet-b1.58" : "bitnet";
+}
+
+int tb_arch_reads_scales(const char *arch)
+{
+    const arch_info *a = find_arch(arch);
+    return a ? a->tensor_scales : -1;
+}
+
+// The architecture a file is written as: asked for, else by its format.
+static int save_arch(const tb_save_options *o, const char **arch, char *err, size_t err_len)
+{
+    *arch = o->arch ? o->arch : tb_file_default_arch(o->format);
+    const arch_info *a = find_arch(*arch);
+    if (!a) {
+        snprintf(err, err_len, "architecture: expected bitnet-b1.58, bitnet-25 or bitnet, got '%s'",
+                 *arch);
+        return -1;
+    }
+    if (o->tensor_scales && !a->tensor_scales) {
+        snprintf(err, err_len,
+                 "scale tensors: architecture %s does not read them (only bitnet does): a file "
+                 "with them would compute another model than the one written",
+                 *arch);
+        return -1;
+    }
+    return 0;
+}
+
+// "blk.N.<projection>.scale" for every BitLinear, one f32 each (llama.cpp's bitnet).
+static void add_scale_tensors(tb_gguf_writer *w, const tb_config *c, const float *scales)
+{
+    static const uint64_t one = 1;
+    for (int l = 0; l < c->n_layers; l++)
+        for (int j = 0; j < TB_N_LINEAR; j++) {
+            char name[96];
+            snprintf(name, sizeof name, "blk.%d.%s.scale", l, tb_linear_names[j]);
+            tb_gguf_add_tensor_data(w, name, TB_GGML_F32, 1, &one, &scales[l * TB_N_LINEAR + j]);
+        }
+}
+
+int tb_gguf_save_model_opts(const tb_model *m, const char *path, const tb_save_options *o,
+                            char *err, size_t err_len)
+{
     const tb_config *c = &m->cfg;
+    const tb_file_format fmt = o->format;
+    const int emb_type = o->emb_type;
+    const char *arch;
+    if (save_arch(o, &arch, err, err_len)) return -1;
+    if (o->hidden_activation && tb_ffn_parse(o->hidden_activation) < 0) {
+        snprintf(err, err_len, "hidden_activation: expected relu2 or silu, got '%s'",
+                 o->hidden_activation);
+        return -1;
+    }
     if (fmt == TB_FMT_TQ1_0 || fmt == TB_FMT_TQ2_0)
         if (c->dim % 256 || c->hidden_dim % 256) {
             snprintf(err, err_len,
@@ -729,11 +922,6 @@ int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format
                  embedding_block((uint32_t)emb_type), c->name, c->dim);
         return -1;
     }
-    // I2_S is bitnet.cpp's type and "bitnet-b1.58" its architecture name; mainline llama.cpp
-    // knows neither (its type 36 is something else), so those files keep bitnet.cpp's name. The
-    // ggml types (TQ2_0, TQ1_0, F32) are what mainline's "bitnet" architecture loads: its name
-    // makes these files runnable by llama.cpp (bench model --peer llama.cpp).
-    const char *arch = fmt == TB_FMT_I2_S ? "bitnet-b1.58" : "bitnet";
     tb_gguf_writer *w = tb_gguf_writer_new();
     char key[128];
     tb_gguf_add_str(w, "general.architecture", arch);
@@ -755,12 +943,15 @@ int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format
     // BitNet b1.58's FFN is relu(gate)^2 * up (transformer.c; HF config "hidden_act": "relu2").
     // llama.cpp reads this key for bitnet; its build 0ad4a86 knows no "relu2" (its table has
     // gelu, geglu, silu, swish, swiglu, relu, reglu) and falls back to SiLU: the peer then times
-    // a SiLU GLU, the same elementwise cost, different numbers. We write the truth.
-    snprintf(key, sizeof key, "%s.hidden_activation", arch);
-    tb_gguf_add_str(w, key, "relu2");
+    // a SiLU GLU, the same elementwise cost, different numbers. We write the truth: the FFN the
+    // caller asked for (model create writes relu2 unless told otherwise), or no key at all.
+    if (o->hidden_activation) {
+        snprintf(key, sizeof key, "%s.hidden_activation", arch);
+        tb_gguf_add_str(w, key, o->hidden_activation);
+    }
 #undef HP_U32
 #undef HP_F32
-    if (fmt != TB_FMT_I2_S) add_spm_vocab(w, c->vocab_size);
+    if (strcmp(arch, "bitnet") == 0) add_spm_vocab(w, c->vocab_size); // for llama.cpp
     uint64_t d = (uint64_t)c->dim, hd = (uint64_t)c->hidden_dim, V = (uint64_t)c->vocab_size;
     uint64_t ne[2] = {d, V};
     size_t count = (size_t)(d * V);
@@ -793,6 +984,7 @@ int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format
                                l * TB_N_LINEAR + j);
         }
     }
+    if (o->tensor_scales) add_scale_tensors(w, c, o->tensor_scales);
     int rc = tb_gguf_write_file(w, path, err, err_len);
     tb_gguf_writer_free(w);
     return rc;

@@ -30,9 +30,13 @@ int tb_decode_ternary(const tb_gguf_tensor *t, int8_t *w, float *scale, char *er
 int tb_decode_floats(const tb_gguf_tensor *t, float *out, char *err, size_t err_len);
 
 // Loads a BitNet model: checks architecture, hyperparameters, every tensor's presence, type and
-// shape up front; floats are decoded now (the embedding and output head may be Q4_0, Q8_0,
-// Q4_K or Q6_K: the model holds the decoded values), ternary tensors decoded on demand from the
-// mapping (which stays open until tb_model_free). 0, or -1 with a message.
+// shape up front; sets cfg.ffn from <arch>.hidden_activation (relu2, silu and their other
+// spellings; another value is refused), else from the architecture (bitnet: silu; bitnet-b1.58,
+// bitnet-25: relu2); for architecture bitnet reads the optional scale tensors
+// blk.N.<projection>.scale (one f32, finite, >= 0) and folds each into its tensor's scale.
+// Floats are decoded now (the embedding and output head may be Q4_0, Q8_0, Q4_K or Q6_K: the
+// model holds the decoded values), ternary tensors decoded on demand from the mapping (which
+// stays open until tb_model_free). 0, or -1 with a message.
 int tb_gguf_load_model(const char *path, tb_model *m, char *err, size_t err_len);
 // Writes m to path atomically with ternary tensors in format f, the embedding in F16 if that
 // loses nothing, else F32 (an untied output head: F32). 0, or -1 with a message.
@@ -48,5 +52,30 @@ int tb_embedding_type_parse(const char *s);
 // length (dim) must be a multiple of the type's block.
 int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format f, int emb_type,
                              char *err, size_t err_len);
+
+// The architecture a file of format f is written as unless asked otherwise: bitnet-b1.58 for
+// I2_S (bitnet.cpp's type and name), bitnet for the ggml types (mainline llama.cpp's name).
+const char *tb_file_default_arch(tb_file_format f);
+// 1 if architecture arch reads the per-tensor scale tensors (bitnet), 0 if it does not, -1 if
+// tritbench does not know it (known: bitnet-b1.58, bitnet-25, bitnet).
+int tb_arch_reads_scales(const char *arch);
+
+// What a written file says besides the weights (tb_gguf_save_model_typed writes the defaults:
+// the architecture by format, hidden_activation = the model's cfg.ffn, no scale tensors).
+typedef struct {
+    tb_file_format format;
+    int emb_type;                  // as tb_gguf_save_model_typed; -1: its default
+    const char *arch;              // bitnet-b1.58, bitnet-25 or bitnet; NULL: bitnet-b1.58 for
+                                   // I2_S, bitnet (mainline llama.cpp's) for the ggml types
+    const char *hidden_activation; // "relu2" or "silu" as <arch>.hidden_activation; NULL: none
+    // (n_layers, TB_N_LINEAR) values written as blk.N.<projection>.scale (one f32 each, which
+    // multiplies the product's output), or NULL: none. Architecture bitnet only (the others do
+    // not read them).
+    const float *tensor_scales;
+} tb_save_options;
+// Writes m to path with those options. 0, or -1 with a message (an unknown architecture or
+// activation, scale tensors for an architecture that ignores them, the format's constraints).
+int tb_gguf_save_model_opts(const tb_model *m, const char *path, const tb_save_options *o,
+                            char *err, size_t err_len);
 
 #endif

@@ -18,12 +18,15 @@
 // the same context 4096 and eps 1e-5 (none of these change the cost of a token).
 #define PAPER(nm, d, f, l, h)                                                                      \
     {                                                                                              \
-        nm, d, f, l, h, h, 32002, 4096, 500000.0f, 1e-5f                                           \
+        nm, d, f, l, h, h, 32002, 4096, 500000.0f, 1e-5f, TB_FFN_RELU2, TB_FFN_FROM_CONFIG         \
     }
 
+// The 2B4T block: squared-ReLU FFN, from the configuration itself.
+#define RELU2_BLOCK TB_FFN_RELU2, TB_FFN_FROM_CONFIG
+
 static const tb_config configs[] = {
-    // name, dim, hidden_dim, layers, heads, kv heads, vocab, context, theta, eps
-    {"2B4T", 2560, 6912, 30, 20, 5, 128256, 4096, 500000.0f, 1e-5f},
+    // name, dim, hidden_dim, layers, heads, kv heads, vocab, context, theta, eps, ffn, its source
+    {"2B4T", 2560, 6912, 30, 20, 5, 128256, 4096, 500000.0f, 1e-5f, RELU2_BLOCK},
     PAPER("125M", 768, 3072, 11, 12),
     PAPER("350M", 1024, 3072, 24, 16),
     PAPER("1B", 2048, 3584, 24, 32),
@@ -41,8 +44,8 @@ static const tb_config configs[] = {
     // hold it, and four query heads per KV head (as 2B4T). Between them, attention's one-head
     // and four-head passes are both tested. tiny's context holds 160 positions: attention splits
     // contexts in chunks of 64 positions, and tests run past them.
-    {"tiny", 96, 160, 2, 4, 4, 97, 160, 10000.0f, 1e-5f},
-    {"tiny256", 256, 512, 2, 8, 2, 301, 64, 10000.0f, 1e-5f},
+    {"tiny", 96, 160, 2, 4, 4, 97, 160, 10000.0f, 1e-5f, RELU2_BLOCK},
+    {"tiny256", 256, 512, 2, 8, 2, 301, 64, 10000.0f, 1e-5f, RELU2_BLOCK},
 };
 
 int tb_config_find(const char *name, tb_config *out)
@@ -282,6 +285,42 @@ int tb_model_open(const char *spec, uint64_t seed, tb_model *m, char *err, size_
         return -1;
     }
     return tb_gguf_load_model(spec, m, err, err_len);
+}
+
+void tb_model_force_ffn(tb_model *m, tb_ffn_act ffn)
+{
+    m->cfg.ffn = ffn;
+    m->cfg.ffn_source = TB_FFN_FROM_OVERRIDE;
+}
+
+// 2B4T's signature: its LLaMA 3 vocabulary with its 20 query heads over 5 KV heads. The widths
+// and the layer count are left out, so that a file cut to fewer or narrower layers still shows
+// where it came from.
+static int has_2b4t_signature(const tb_config *c)
+{
+    tb_config b;
+    tb_config_find("2B4T", &b);
+    return c->vocab_size == b.vocab_size && c->n_heads == b.n_heads &&
+           c->n_kv_heads == b.n_kv_heads;
+}
+
+int tb_model_ffn_warning(const tb_model *m, const char *spec, char *msg, size_t len)
+{
+    const tb_config *c = &m->cfg;
+    int from_file = c->ffn_source == TB_FFN_FROM_KEY || c->ffn_source == TB_FFN_FROM_ARCH;
+    if (c->ffn != TB_FFN_SILU || !from_file || !has_2b4t_signature(c)) return 0;
+    char why[96];
+    if (c->ffn_source == TB_FFN_FROM_KEY)
+        snprintf(why, sizeof why, "its %s.hidden_activation says silu", m->arch);
+    else
+        snprintf(why, sizeof why, "it is labelled '%s' (SiLU FFN) with no hidden_activation",
+                 m->arch);
+    snprintf(msg, len,
+             "%s: this looks like BitNet b1.58 2B4T (vocabulary %d, %d heads over %d KV heads; "
+             "squared-ReLU FFN) but %s: a known mislabelling moved 2B4T's perplexity from 17.1 to "
+             "99.8; --ffn relu2 computes it as 2B4T",
+             spec, c->vocab_size, c->n_heads, c->n_kv_heads, why);
+    return 1;
 }
 
 uint64_t tb_mem_available(void)

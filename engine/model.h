@@ -46,6 +46,15 @@ float tb_bf16_to_f32(uint16_t h);
 // MemAvailable from /proc/meminfo in bytes, 0 if unknown; TRITBENCH_MEM_AVAILABLE=bytes
 // overrides it (tests of the refusal of models too big for the machine).
 uint64_t tb_mem_available(void);
+
+// --ffn: computes m with FFN activation ffn whatever its file or configuration says
+// (cfg.ffn_source becomes TB_FFN_FROM_OVERRIDE).
+void tb_model_force_ffn(tb_model *m, tb_ffn_act ffn);
+// 1 and a one-line warning naming spec in msg when m computes a SiLU FFN because its file says
+// so (its architecture bitnet, or its hidden_activation) while its shapes are 2B4T's (LLaMA 3's
+// vocabulary of 128256, 20 query heads over 5 KV heads): public 2B4T conversions labelled
+// 'bitnet' ran it with SiLU instead of its squared ReLU. 0 otherwise (and after --ffn).
+int tb_model_ffn_warning(const tb_model *m, const char *spec, char *msg, size_t len);
 // Peak resident set size of this process in bytes (getrusage).
 uint64_t tb_peak_rss(void);
 

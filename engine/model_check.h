@@ -19,7 +19,9 @@
 //    and (k 2^-53 + 2u) in the reference (harness/check.h); RMSNorm, RoPE, softmax and the
 //    weighted sum add a few u each, and the norms rescale, so a layer adds at most ~16 ops of
 //    relative error u to the residual stream and the head (a float dot over dim terms, run in
-//    8 partial sums) at most dim/8 u relative to sum |x e|. Allowing 32 u per layer for all of it
+//    8 partial sums) at most dim/8 u relative to sum |x e|. The FFN's gating adds 2 ops (relu2:
+//    a * a * up) or 4 (silu: expf within 1 ulp, an add, a divide, a multiply by up; the engine
+//    in float, the reference in double) per element. Allowing 32 u per layer for all of it
 //    (a factor of 2 over the count) gives a relative logit error <= 32 L u, i.e.
 //        NMSE_float <= (32 L u)^2,   u = 2^-24            (TB_ENGINE_FLOAT_FLOOR)
 // 2. Rounding flips. An activation within a few u of a rounding midpoint may round one way in
@@ -29,7 +31,7 @@
 //    expected size (B = the unquantized model), so E|E - A|^2 <= 2 E|A - B|^2; shared roundings
 //    only make it smaller. Hence
 //        NMSE(E, A) <= 2 NMSE(A, B) + (32 L u)^2               (TB_ENGINE_NMSE_BOUND)
-//    measured in the same run. A wrong RoPE pairing, a SiLU for the squared ReLU, a missing
+//    measured in the same run. A wrong RoPE pairing, the other FFN activation, a missing
 //    sub-norm, a position off by one or a wrong scale each give NMSE(E, A) of order 1, far above
 //    this: NMSE(A, B) is the cost of 8-bit activations, ~1e-4 .. 1e-3.
 #define TB_ENGINE_U                      0x1p-24

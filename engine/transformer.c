@@ -342,11 +342,26 @@ static void quantize_input(tb_transformer *t, const float *x, int n, int k)
     kernel_for(t, n)->prepare(t->s.xq, t->s.xs, n, k, t->s.act);
 }
 
+// The gated product of rows r0..r1 of a chunk, gate = act(gate) * up (tb_ffn_act), in float.
+// silu as g / (1 + e^-g): a large negative g gives e^-g = inf and the right limit, -0.
+static void ffn_gate_rows(tb_ffn_act f, float *g, const float *u, int r0, int r1)
+{
+    if (f == TB_FFN_SILU) {
+        for (int r = r0; r < r1; r++) g[r] = g[r] / (1.0f + expf(-g[r])) * u[r];
+        return;
+    }
+    for (int r = r0; r < r1; r++) {
+        float a = g[r] > 0 ? g[r] : 0;
+        g[r] = a * a * u[r];
+    }
+}
+
 // One pool run for the BitLinear products of layer l that read the prepared input: q, k and v
 // (or o, or down, alone), and gate with up. A thread takes chunks of rows (tb_rows) of the
 // first product until none are left, then of the next, so no thread waits at a barrier between
 // them. With glu set, products 0 and 1 are gate and up: a chunk takes the same rows of both and
-// ends with gate = relu(gate)^2 * up over them (the squared-ReLU GLU), while they are in cache.
+// ends with gate = act(gate) * up over them (the FFN's GLU, ffn_gate_rows), while they are in
+// cache.
 typedef struct {
     tb_transformer *t;
     int l, n, count, glu;
@@ -370,13 +385,9 @@ static void linear_part(void *ctx, int tid, int nthreads)
             tb_run(kn, packed[job->which[p]], t->s.act, job->n, n, k, r0, r1, job->y[p]);
             if (!job->glu) continue;
             tb_run(kn, packed[job->which[1]], t->s.act, job->n, n, k, r0, r1, job->y[1]);
-            for (int i = 0; i < job->n; i++) {
-                float *g = job->y[0] + (size_t)i * n, *u = job->y[1] + (size_t)i * n;
-                for (int r = r0; r < r1; r++) {
-                    float a = g[r] > 0 ? g[r] : 0;
-                    g[r] = a * a * u[r];
-                }
-            }
+            for (int i = 0; i < job->n; i++)
+                ffn_gate_rows(t->cfg.ffn, job->y[0] + (size_t)i * n, job->y[1] + (size_t)i * n, r0,
+                              r1);
         }
     }
 }
@@ -802,7 +813,7 @@ float *tb_transformer_forward(tb_transformer *t, const int *tokens, int n, int p
         prof_mark(t, TB_PHASE_O);
         for (size_t i = 0; i < (size_t)n * dim; i++) s->x[i] += s->xb2[i];
 
-        // ---- feed-forward: squared-ReLU gated ----
+        // ---- feed-forward: gated by the configuration's activation (tb_ffn_act) ----
         rmsnorm_rows(s->xb, s->x, m->ffn_norm + (size_t)l * dim, n, dim, c->norm_eps);
         quantize_input(t, s->xb, n, dim);
         prof_mark(t, TB_PHASE_NORM);

@@ -6,7 +6,8 @@
 //               q, k = RoPE(q, k)                 (NEOX pairs (i, i + hs/2))
 //               x += BitLinear_o(attn_sub_norm(GQA attention over the KV cache))
 //               m = ffn_norm(x)
-//               x += BitLinear_down(ffn_sub_norm(relu(BitLinear_gate(m))^2 * BitLinear_up(m)))
+//               x += BitLinear_down(ffn_sub_norm(act(BitLinear_gate(m)) * BitLinear_up(m)))
+//                                                 (act: relu(g)^2, or silu for bitnet files)
 //   logits = head(final_norm(x))                  (tied embedding: f32, f16, q8 or q4)
 //
 // m tokens at once go through the kernels' GEMM path (prefill), one token through GEMV
@@ -29,7 +30,7 @@ typedef enum {
     TB_PHASE_QKV,       // the q, k, v BitLinear products
     TB_PHASE_ATTENTION, // RoPE and attention over the KV cache
     TB_PHASE_O,         // the attention output product
-    TB_PHASE_GATE_UP,   // the gate and up products and the squared-ReLU gating
+    TB_PHASE_GATE_UP,   // the gate and up products and the gating act(gate) * up
     TB_PHASE_DOWN,      // the down product
     TB_PHASE_HEAD,      // final norm and output head
     TB_PHASE_COUNT

@@ -14,6 +14,17 @@ const char *const tb_linear_names[TB_N_LINEAR] = {
     "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down",
 };
 
+const char *const tb_ffn_names[TB_FFN_COUNT] = {"relu2", "silu"};
+const char *const tb_ffn_source_names[TB_FFN_SOURCE_COUNT] = {"configuration", "hidden_activation",
+                                                              "architecture", "override"};
+
+int tb_ffn_parse(const char *name)
+{
+    for (int f = 0; f < TB_FFN_COUNT; f++)
+        if (strcmp(name, tb_ffn_names[f]) == 0) return f;
+    return -1;
+}
+
 void tb_linear_shape(const tb_config *c, int which, int *n, int *k)
 {
     int kv_dim = c->n_kv_heads * (c->dim / c->n_heads);
@@ -67,6 +78,11 @@ int tb_config_check(const tb_config *c, char *err, size_t err_len)
     if (c->n_heads % c->n_kv_heads) {
         snprintf(err, err_len, "n_heads %d is not a multiple of n_kv_heads %d", c->n_heads,
                  c->n_kv_heads);
+        return -1;
+    }
+    if ((unsigned)c->ffn >= TB_FFN_COUNT || (unsigned)c->ffn_source >= TB_FFN_SOURCE_COUNT) {
+        snprintf(err, err_len, "ffn %d (source %d): expected an activation of tb_ffn_act",
+                 (int)c->ffn, (int)c->ffn_source);
         return -1;
     }
     if (!(c->rope_theta > 1.0f) || !(c->norm_eps > 0.0f) || !(c->norm_eps < 1.0f)) {
@@ -161,6 +177,14 @@ static void bitlinear(tb_ref_state *s, const tb_ternary *t, const float *x, floa
     }
 }
 
+// The FFN's gating activation of one gate value, in double (tb_ffn_act).
+static double ffn_act(tb_ffn_act f, double g)
+{
+    if (f == TB_FFN_SILU) return g / (1.0 + exp(-g));
+    double r = g > 0 ? g : 0;
+    return r * r;
+}
+
 // NEOX-style RoPE on one head vector: pairs (i, i + hs/2), frequency theta^(-2i/hs).
 static void rope(float *v, int hs, int pos, double theta)
 {
@@ -216,14 +240,11 @@ void tb_ref_model_forward(tb_ref_state *s, int token, int pos, float *logits)
         bitlinear(s, &lin[TB_WO], s->xb, s->xb2);
         for (int i = 0; i < dim; i++) s->x[i] += s->xb2[i];
 
-        // FFN: squared-ReLU gate times up, sub-norm, down.
+        // FFN: the activation of the gate times up, sub-norm, down.
         rmsnorm(s->xb, s->x, m->ffn_norm + (size_t)l * dim, dim, c->norm_eps);
         bitlinear(s, &lin[TB_WGATE], s->xb, s->hb);
         bitlinear(s, &lin[TB_WUP], s->xb, s->hb2);
-        for (int i = 0; i < hd; i++) {
-            double g = s->hb[i] > 0 ? s->hb[i] : 0;
-            s->hb[i] = (float)(g * g * s->hb2[i]);
-        }
+        for (int i = 0; i < hd; i++) s->hb[i] = (float)(ffn_act(c->ffn, s->hb[i]) * s->hb2[i]);
         rmsnorm(s->hb2, s->hb, m->ffn_sub_norm + (size_t)l * hd, hd, c->norm_eps);
         bitlinear(s, &lin[TB_WDOWN], s->hb2, s->xb);
         for (int i = 0; i < dim; i++) s->x[i] += s->xb[i];

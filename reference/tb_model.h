@@ -9,6 +9,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The FFN's gating activation, FFN(m) = Wdown(ffn_sub_norm(act(Wgate m) * (Wup m))):
+//   TB_FFN_RELU2  act(g) = relu(g)^2      BitNet b1.58 2B4T (HF "hidden_act": "relu2"), the
+//                                         architectures bitnet-b1.58 and bitnet-25
+//   TB_FFN_SILU   act(g) = g * sigmoid(g) the older BitNet b1.58 family (bitnet_b1_58-large,
+//                                         -3B: llama.cpp's architecture bitnet)
+// relu2 is 0: every configuration tritbench synthesizes computes 2B4T's block.
+typedef enum { TB_FFN_RELU2 = 0, TB_FFN_SILU = 1, TB_FFN_COUNT } tb_ffn_act;
+extern const char *const tb_ffn_names[TB_FFN_COUNT]; // "relu2", "silu"
+#define TB_FFN_CHOICES "relu2,silu"                  // tb_ffn_names in order: option tables' --ffn
+// TB_FFN_* of a name in tb_ffn_names, -1 if unknown.
+int tb_ffn_parse(const char *name);
+
+// Where a model's FFN activation came from, by priority: --ffn (override), the file's
+// <arch>.hidden_activation, the file's architecture; configurations are their own source.
+typedef enum {
+    TB_FFN_FROM_CONFIG = 0,
+    TB_FFN_FROM_KEY,
+    TB_FFN_FROM_ARCH,
+    TB_FFN_FROM_OVERRIDE,
+    TB_FFN_SOURCE_COUNT
+} tb_ffn_source;
+// "configuration", "hidden_activation", "architecture", "override" (result documents).
+extern const char *const tb_ffn_source_names[TB_FFN_SOURCE_COUNT];
+
 typedef struct {
     char name[32];    // "2B4T", "7B", "tiny", or the file's architecture
     int dim;          // hidden size (GGUF embedding_length)
@@ -20,6 +44,8 @@ typedef struct {
     int seq_len;      // context length: the most positions a KV cache may hold
     float rope_theta; // RoPE base frequency
     float norm_eps;   // RMSNorm epsilon
+    tb_ffn_act ffn;   // the FFN's gating activation
+    tb_ffn_source ffn_source;
 } tb_config;
 // Derived: head_size = dim / n_heads, kv_dim = n_kv_heads * head_size.
 
@@ -43,6 +69,7 @@ typedef struct tb_model {
     float *ffn_sub_norm;  // (n_layers, hidden_dim) before Wdown
     float *final_norm;    // (dim)
     tb_ternary *lin;      // (n_layers, TB_N_LINEAR)
+    char arch[32];        // a file's general.architecture; "" for a configuration
     // Ternary weights are produced on demand, so that a big model is never held twice (once
     // canonical, once packed): load_ternary writes tensor (layer, which) as n*k int8 into w
     // and its scale into *scale; returns 0, or -1 with a one-line message in err.

@@ -189,13 +189,15 @@ static void test_thread_invariance(int max_threads)
 }
 
 // ---- engine vs reference ----
-// kv_heads > 0 overrides the configuration's KV heads (for a grouping no listed size has).
-static void test_model(const char *cfg_name, int kv_heads, int threads)
+// kv_heads > 0 overrides the configuration's KV heads (for a grouping no listed size has); ffn
+// is the FFN's activation (configurations compute relu2; silu is the older models', --ffn).
+static void test_model(const char *cfg_name, int kv_heads, int threads, tb_ffn_act ffn)
 {
     tb_config c;
     char err[600];
     EXPECT(tb_config_find(cfg_name, &c) == 0, "config %s", cfg_name);
     if (kv_heads > 0) c.n_kv_heads = kv_heads;
+    c.ffn = ffn;
     tb_model m;
     tb_model_synthetic(&c, 1, &m);
     EXPECT(tb_model_materialize(&m, err, sizeof err) == 0, "%s", err);
@@ -203,9 +205,9 @@ static void test_model(const char *cfg_name, int kv_heads, int threads)
     tb_ref_run r;
     EXPECT(tb_ref_run_make(&m, prompt, 5, 11, &r, err, sizeof err) == 0, "%s", err);
     double floor = TB_ENGINE_FLOAT_FLOOR(c.n_layers);
-    printf("%s (%d heads, %d KV heads): NMSE(a, b) = %.3g (cost of int8 activations), bound on "
-           "NMSE(engine, a) = %.3g\n",
-           cfg_name, c.n_heads, c.n_kv_heads, r.nmse_ab,
+    printf("%s (%d heads, %d KV heads, FFN %s): NMSE(a, b) = %.3g (cost of int8 activations), "
+           "bound on NMSE(engine, a) = %.3g\n",
+           cfg_name, c.n_heads, c.n_kv_heads, tb_ffn_names[ffn], r.nmse_ab,
            TB_ENGINE_NMSE_BOUND(r.nmse_ab, c.n_layers));
     tb_pool *pool = tb_pool_create(threads);
     float *exact_logits = NULL;
@@ -299,6 +301,50 @@ static void test_model(const char *cfg_name, int kv_heads, int threads)
     }
     tb_pool_destroy(pool);
     tb_model_free(&m);
+}
+
+// The two activations are two networks: the same weights give other logits (a test that
+// the switch reaches both the engine and the reference), by far more than the bound between
+// engine and reference.
+static void test_ffn_differs(void)
+{
+    tb_config c;
+    tb_config_find("tiny", &c);
+    char err[600];
+    const int prompt[3] = {1, 2, 3};
+    tb_ref_run r[TB_FFN_COUNT];
+    float *engine[TB_FFN_COUNT];
+    tb_pool *pool = tb_pool_create(1);
+    for (int f = 0; f < TB_FFN_COUNT; f++) {
+        c.ffn = (tb_ffn_act)f;
+        tb_model m;
+        tb_model_synthetic(&c, 1, &m);
+        EXPECT(tb_model_materialize(&m, err, sizeof err) == 0, "%s", err);
+        EXPECT(tb_ref_run_make(&m, prompt, 3, 0, &r[f], err, sizeof err) == 0, "%s", err);
+        tb_engine_cmp cmp;
+        EXPECT(tb_engine_compare(&m, tb_kernel_find("naive"), pool, &r[f], &cmp, err, sizeof err) ==
+                   0,
+               "%s", err);
+        engine[f] = cmp.logits;
+        tb_model_free(&m);
+    }
+    size_t count = 3 * (size_t)c.vocab_size;
+    double num_e = 0, num_r = 0, den = 0;
+    for (size_t i = 0; i < count; i++) {
+        num_e += ((double)engine[0][i] - engine[1][i]) * ((double)engine[0][i] - engine[1][i]);
+        num_r += ((double)r[0].logits_a[i] - r[1].logits_a[i]) *
+                 ((double)r[0].logits_a[i] - r[1].logits_a[i]);
+        den += (double)r[0].logits_a[i] * r[0].logits_a[i];
+    }
+    double bound = TB_ENGINE_NMSE_BOUND(r[0].nmse_ab, c.n_layers);
+    printf("relu2 vs silu on tiny: NMSE engine %.3g, reference %.3g (engine-reference bound "
+           "%.3g)\n",
+           num_e / den, num_r / den, bound);
+    EXPECT(num_e / den > 100 * bound && num_r / den > 100 * bound,
+           "relu2 and silu logits within 100x the engine bound: engine %.3g, reference %.3g",
+           num_e / den, num_r / den);
+    for (int f = 0; f < TB_FFN_COUNT; f++) free(engine[f]), tb_ref_run_free(&r[f]);
+    tb_pool_destroy(pool);
 }
 
 // ---- decode and prefill kernels of one packed format ----
@@ -469,9 +515,13 @@ int main(void)
     test_sampling();
     test_kernel_pairs(threads);
     // Attention's passes of one query head (tiny), four (tiny256) and two (tiny with 2 KV heads).
-    test_model("tiny", 0, threads);
-    test_model("tiny256", 0, 1);
-    test_model("tiny", 2, threads);
+    test_model("tiny", 0, threads, TB_FFN_RELU2);
+    test_model("tiny256", 0, 1, TB_FFN_RELU2);
+    test_model("tiny", 2, threads, TB_FFN_RELU2);
+    // The SiLU FFN of architecture bitnet (or --ffn silu), one- and four-head passes.
+    test_model("tiny", 0, threads, TB_FFN_SILU);
+    test_model("tiny256", 0, 1, TB_FFN_SILU);
+    test_ffn_differs();
     // 2B4T's ternary weights at 2 bits a weight: about 0.52 GB.
     tb_config c;
     tb_config_find("2B4T", &c);

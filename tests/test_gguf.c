@@ -1077,8 +1077,243 @@ static void bad_quantized_files(const char *path)
     free(good);
 }
 
-int main(void)
+// ---- architectures: the FFN each computes, scale tensors, required tensors ----
+
+// Config `name` with seed 7 written at path with options o; 0 on success.
+static int save_with(const char *name, const tb_save_options *o, const char *path)
 {
+    tb_config c;
+    tb_config_find(name, &c);
+    tb_model m;
+    char err[600];
+    tb_model_synthetic(&c, 7, &m);
+    int rc = tb_gguf_save_model_opts(&m, path, o, err, sizeof err);
+    tb_model_free(&m);
+    EXPECT(rc == 0, "writing %s: %s", name, err);
+    return rc;
+}
+
+// The FFN (and its source) the loader picks for a file of architecture arch whose
+// hidden_activation is key (NULL: none).
+static void expect_ffn(const char *path, const char *arch, const char *key, tb_ffn_act want,
+                       tb_ffn_source want_source)
+{
+    tb_save_options o = {
+        .format = TB_FMT_F32, .emb_type = -1, .arch = arch, .hidden_activation = key};
+    if (save_with("tiny", &o, path)) return;
+    tb_model m;
+    char err[600];
+    if (tb_gguf_load_model(path, &m, err, sizeof err)) {
+        EXPECT(0, "%s / %s: %s", arch, key ? key : "no key", err);
+        return;
+    }
+    EXPECT(m.cfg.ffn == want && m.cfg.ffn_source == want_source && strcmp(m.arch, arch) == 0,
+           "%s / %s: ffn %s from %s (arch '%s'), want %s from %s", arch, key ? key : "no key",
+           tb_ffn_names[m.cfg.ffn], tb_ffn_source_names[m.cfg.ffn_source], m.arch,
+           tb_ffn_names[want], tb_ffn_source_names[want_source]);
+    tb_model_free(&m);
+}
+
+// The tensor info of `name` in a file image: the byte after its name (n_dims, ne[], type follow).
+static char *tensor_info(char *file, size_t size, const char *name)
+{
+    size_t len = strlen(name);
+    char *hit = find_bytes(file, size, name, len);
+    return hit ? hit + len : NULL;
+}
+
+static void arch_ffn(const char *path)
+{
+    expect_ffn(path, "bitnet", NULL, TB_FFN_SILU, TB_FFN_FROM_ARCH);
+    expect_ffn(path, "bitnet", "relu2", TB_FFN_RELU2, TB_FFN_FROM_KEY);
+    expect_ffn(path, "bitnet", "silu", TB_FFN_SILU, TB_FFN_FROM_KEY);
+    expect_ffn(path, "bitnet-b1.58", NULL, TB_FFN_RELU2, TB_FFN_FROM_ARCH);
+    expect_ffn(path, "bitnet-b1.58", "silu", TB_FFN_SILU, TB_FFN_FROM_KEY);
+    expect_ffn(path, "bitnet-25", NULL, TB_FFN_RELU2, TB_FFN_FROM_ARCH);
+
+    // Other values of hidden_activation, written over "relu2" in the file (5 bytes; "relu" with
+    // its NUL): swish is llama.cpp's name for SiLU; "relu" (plain ReLU, another function) and
+    // "gelu2" are refused with the file, the key and the value.
+    tb_save_options o = {
+        .format = TB_FMT_F32, .emb_type = -1, .arch = "bitnet", .hidden_activation = "relu2"};
+    if (save_with("tiny", &o, path)) return;
+    size_t size;
+    char *good = read_all(path, &size), *bad = malloc(size);
+    const struct {
+        const char *value; // 5 bytes are copied: 5 characters, or 4 and the NUL
+        int ok;
+        tb_ffn_act ffn;
+    } cases[] = {{"swish", 1, TB_FFN_SILU}, {"relu", 0, TB_FFN_RELU2}, {"gelu2", 0, TB_FFN_RELU2}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memcpy(bad, good, size);
+        char *hit = find_bytes(bad, size, "relu2", 5);
+        EXPECT(hit != NULL, "no relu2 in the file");
+        if (!hit) break;
+        memcpy(hit, cases[i].value, 5);
+        write_all(path, bad, size);
+        tb_model m;
+        char err[600] = "";
+        int rc = tb_gguf_load_model(path, &m, err, sizeof err);
+        if (cases[i].ok)
+            EXPECT(rc == 0 && m.cfg.ffn == cases[i].ffn, "hidden_activation %s: %s", cases[i].value,
+                   rc ? err : tb_ffn_names[m.cfg.ffn]);
+        char got[32];
+        snprintf(got, sizeof got, "got '%s'", cases[i].value);
+        if (!cases[i].ok)
+            EXPECT(rc == -1 && strstr(err, path) &&
+                       strstr(err, "metadata 'bitnet.hidden_activation': expected relu2") &&
+                       strstr(err, got),
+                   "hidden_activation %s: %s", cases[i].value, rc ? err : "accepted");
+        if (rc == 0) tb_model_free(&m);
+    }
+    free(good), free(bad);
+}
+
+// Scale tensors (architecture bitnet): each multiplies its product, so the model loaded holds
+// gamma * scale as the tensor's scale, exactly (powers of two); the other architectures do not
+// read them, so the writer refuses to put them there. Wrong shape, type or value: refused,
+// naming the tensor.
+static void scale_tensors(const char *path)
+{
+    tb_config c;
+    tb_config_find("tiny", &c);
+    const int n = c.n_layers * TB_N_LINEAR;
+    float *scales = malloc((size_t)n * sizeof *scales);
+    for (int i = 0; i < n; i++) scales[i] = i % 3 == 0 ? 0.5f : i % 3 == 1 ? 1.0f : 2.0f;
+    tb_save_options o = {
+        .format = TB_FMT_F32, .emb_type = -1, .arch = "bitnet", .hidden_activation = "relu2"};
+    tb_model plain, scaled;
+    char err[600] = "";
+    int have_plain =
+        save_with("tiny", &o, path) == 0 && tb_gguf_load_model(path, &plain, err, sizeof err) == 0;
+    EXPECT(have_plain && tb_model_materialize(&plain, err, sizeof err) == 0,
+           "plain bitnet file: %s", err);
+    o.tensor_scales = scales;
+    int have_scaled =
+        save_with("tiny", &o, path) == 0 && tb_gguf_load_model(path, &scaled, err, sizeof err) == 0;
+    EXPECT(have_scaled && tb_model_materialize(&scaled, err, sizeof err) == 0,
+           "bitnet file with scale tensors: %s", err);
+    for (int i = 0; have_plain && have_scaled && i < n; i++)
+        EXPECT(scaled.lin[i].w && plain.lin[i].w &&
+                   scaled.lin[i].scale == plain.lin[i].scale * scales[i],
+               "tensor %d: scale %g, want %g * %g", i, (double)scaled.lin[i].scale,
+               (double)plain.lin[i].scale, (double)scales[i]);
+    if (have_plain) tb_model_free(&plain);
+    if (have_scaled) tb_model_free(&scaled);
+
+    o.arch = "bitnet-b1.58";
+    tb_model m;
+    tb_model_synthetic(&c, 7, &m);
+    EXPECT(tb_gguf_save_model_opts(&m, path, &o, err, sizeof err) == -1 &&
+               strstr(err, "architecture bitnet-b1.58 does not read them"),
+           "scale tensors in a bitnet-b1.58 file: %s", err);
+    tb_model_free(&m);
+
+    // Broken scale tensors: blk.0.attn_k.scale of type F16, of two elements, NaN; a missing
+    // sub-norm.
+    o.arch = "bitnet";
+    if (save_with("tiny", &o, path)) {
+        free(scales);
+        return;
+    }
+    size_t size, bytes = 0, at = 0;
+    uint32_t type = 0;
+    char *good = read_all(path, &size), *bad = malloc(size);
+    uint8_t *data = file_tensor(path, "blk.0.attn_k.scale", &type, &bytes, &at);
+    char *info = good ? tensor_info(good, size, "blk.0.attn_k.scale") : NULL;
+    EXPECT(data && info && type == TB_GGML_F32 && bytes == 4, "blk.0.attn_k.scale not written");
+    if (data && info) {
+        size_t ne_at = (size_t)(info - good) + 4, type_at = ne_at + 8; // n_dims, ne[0], type
+        uint32_t f16 = TB_GGML_F16;
+        uint64_t two = 2;
+        float not_a_number = NAN;
+        memcpy(bad, good, size);
+        memcpy(bad + type_at, &f16, 4);
+        const char *type_want[] = {"tensor 'blk.0.attn_k.scale' type: expected F32, got F16 (1)",
+                                   NULL};
+        expect_load_error(path, bad, size, type_want, "F16 scale tensor");
+        memcpy(bad, good, size);
+        memcpy(bad + ne_at, &two, 8);
+        const char *shape_want[] = {
+            "tensor 'blk.0.attn_k.scale' shape: expected one element [1], got [2]", NULL};
+        expect_load_error(path, bad, size, shape_want, "scale tensor of two elements");
+        memcpy(bad, good, size);
+        memcpy(bad + at, &not_a_number, 4);
+        const char *nan_want[] = {"tensor 'blk.0.attn_k.scale' value: expected a finite", NULL};
+        expect_load_error(path, bad, size, nan_want, "NaN scale tensor");
+        memcpy(bad, good, size);
+        char *hit = find_bytes(bad, size, "blk.1.ffn_sub_norm.weight", 25);
+        if (hit) hit[6] = 'X';
+        const char *norm_want[] = {"tensor 'blk.1.ffn_sub_norm.weight': missing", NULL};
+        expect_load_error(path, bad, size, norm_want, "bitnet file without a sub-norm");
+    }
+    free(good), free(bad), free(data), free(scales);
+}
+
+// 2B4T's signature (LLaMA 3's vocabulary, 20 heads over 5 KV heads) on narrow layers: a bitnet
+// file without hidden_activation computes SiLU, which tb_model_ffn_warning flags; with relu2,
+// after --ffn, or without the signature, nothing is said.
+static tb_config signature_config(void)
+{
+    tb_config c = {"sig2b4t", 40, 32,       1,     20,           5,
+                   128256,    16, 10000.0f, 1e-5f, TB_FFN_RELU2, TB_FFN_FROM_CONFIG};
+    return c;
+}
+
+static int write_signature_file(const char *path, const char *key)
+{
+    tb_config c = signature_config();
+    tb_model m;
+    char err[600];
+    tb_model_synthetic(&c, 3, &m);
+    tb_save_options o = {
+        .format = TB_FMT_F32, .emb_type = -1, .arch = "bitnet", .hidden_activation = key};
+    int rc = tb_gguf_save_model_opts(&m, path, &o, err, sizeof err);
+    if (rc) fprintf(stderr, "%s\n", err);
+    tb_model_free(&m);
+    return rc;
+}
+
+static int warns(const char *path, const char *key, int force)
+{
+    tb_model m;
+    char err[600], msg[700] = "";
+    if (write_signature_file(path, key) || tb_gguf_load_model(path, &m, err, sizeof err)) {
+        EXPECT(0, "signature file (%s): %s", key ? key : "no key", err);
+        return -1;
+    }
+    if (force) tb_model_force_ffn(&m, TB_FFN_RELU2);
+    int w = tb_model_ffn_warning(&m, path, msg, sizeof msg);
+    EXPECT(!w || (strstr(msg, path) && strstr(msg, "2B4T") && strstr(msg, "17.1 to 99.8") &&
+                  strstr(msg, "--ffn relu2")),
+           "warning text: %s", msg);
+    tb_model_free(&m);
+    return w;
+}
+
+static void mislabel_warning(const char *path)
+{
+    EXPECT(warns(path, NULL, 0) == 1, "a 2B4T-shaped bitnet file computed with SiLU: no warning");
+    EXPECT(warns(path, "silu", 0) == 1, "a 2B4T-shaped file whose key says silu: no warning");
+    EXPECT(warns(path, "relu2", 0) == 0, "a 2B4T-shaped file computed with relu2: warned");
+    EXPECT(warns(path, NULL, 1) == 0, "a 2B4T-shaped bitnet file after --ffn relu2: warned");
+    // Without the signature (tiny's vocabulary): nothing to say.
+    tb_save_options o = {.format = TB_FMT_F32, .emb_type = -1, .arch = "bitnet"};
+    tb_model m;
+    char err[600], msg[700];
+    if (save_with("tiny", &o, path) == 0 && tb_gguf_load_model(path, &m, err, sizeof err) == 0) {
+        EXPECT(m.cfg.ffn == TB_FFN_SILU && !tb_model_ffn_warning(&m, path, msg, sizeof msg),
+               "tiny bitnet file: ffn %s, warned", tb_ffn_names[m.cfg.ffn]);
+        tb_model_free(&m);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    // tests/test_arch_ffn.sh asks for a file of 2B4T's signature (a bitnet file without
+    // hidden_activation) to see the command line's warning: `model create` writes none.
+    if (argc == 3 && strcmp(argv[1], "--write-signature-file") == 0)
+        return write_signature_file(argv[2], NULL) ? 2 : 0;
     char path[] = "/tmp/tritbench-test-gguf-XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0) return 1;
@@ -1110,6 +1345,9 @@ int main(void)
     quant_round_trips();
     embedding_types(path);
     bad_quantized_files(path);
+    arch_ffn(path);
+    scale_tensors(path);
+    mislabel_warning(path);
     unlink(path);
     if (failures)
         printf("%d failures\n", failures);

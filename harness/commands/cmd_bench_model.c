@@ -10,7 +10,8 @@
 static const char *help =
     "usage: tritbench bench model --model CONFIG|FILE [--kernel A,B,...] [--threads T,...]\n"
     "                             [--prompt P] [--tokens N] [--reps R] [--head LIST]\n"
-    "                             [--seed S] [--peer llama.cpp [--peer-lib DIR]]\n"
+    "                             [--seed S] [--ffn relu2|silu] [--peer llama.cpp\n"
+    "                             [--peer-lib DIR]]\n"
     "                             [--json] [--out FILE] [--save]\n"
     "\n"
     "Prefill tokens/s (the prompt in one forward call), decode tokens/s (one token a call),\n"
@@ -34,6 +35,12 @@ static const char *help =
     "                       each thread count: f16 (default), f32, q8 (int8, a scale per row),\n"
     "                       q4 (4-bit, a scale per 32 weights); 'vs' is decode tokens/s against\n"
     "                       the first head listed\n"
+    "  --ffn relu2|silu     the FFN activation, whatever the model says: relu2 (relu(gate)^2 *\n"
+    "                       up, BitNet b1.58 2B4T) or silu (silu(gate) * up, the older BitNet\n"
+    "                       b1.58 models); default: the file's <arch>.hidden_activation, else\n"
+    "                       its architecture (bitnet: silu; bitnet-b1.58, bitnet-25: relu2);\n"
+    "                       configurations: relu2\n"
+    "                       (a peer computes what the file says)\n"
     "  --layer-sampled      time 2 and 6 layers of the configuration and extrapolate to all\n"
     "                       (for models larger than memory; every figure says so)\n"
     "  --peer llama.cpp     also time llama.cpp's engine (its C API, libllama loaded at run\n"
@@ -68,6 +75,7 @@ static const tb_option options[] = {
     TB_OPT_STRING_ROW("out", bench_model_options, out),
     TB_OPT_FLAG_ROW("save", bench_model_options, save),
     TB_OPT_FLAG_ROW("layer-sampled", bench_model_options, run.sample_layers),
+    TB_OPT_CHOICE_ROW("ffn", bench_model_options, run.ffn, TB_FFN_CHOICES),
     TB_OPT_STRING_ROW("peer", bench_model_options, run.peer),
     TB_OPT_STRING_ROW("peer-lib", bench_model_options, run.peer_lib),
 };
@@ -144,10 +152,12 @@ static void render(const cJSON *doc)
 {
     const cJSON *par = cJSON_GetObjectItem(doc, "parameters");
     const cJSON *energy = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "sources"), "energy");
-    printf("bench model %s: prompt %d, %d decoded tokens, %d repetitions (+1 warm-up), head %s; "
-           "energy: %s\n",
+    const cJSON *cfg = cJSON_GetObjectItem(par, "config");
+    printf("bench model %s: prompt %d, %d decoded tokens, %d repetitions (+1 warm-up), head %s, "
+           "FFN %s (%s); energy: %s\n",
            tb_jstr(par, "model"), (int)tb_jnum(par, "prompt"), (int)tb_jnum(par, "tokens"),
-           (int)tb_jnum(par, "reps"), tb_jstr(par, "head"),
+           (int)tb_jnum(par, "reps"), tb_jstr(par, "head"), tb_jstr(cfg, "ffn"),
+           tb_jstr(cfg, "ffn_source"),
            cJSON_IsTrue(cJSON_GetObjectItem(energy, "available")) ? "RAPL"
                                                                   : tb_jstr(energy, "reason"));
     printf("%-14s %3s %-4s %10s %10s %7s %8s %9s %8s %10s %8s %6s %6s\n", "kernel", "thr", "head",

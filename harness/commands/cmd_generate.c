@@ -7,7 +7,8 @@
 static const char *help =
     "usage: tritbench generate --model FILE|CONFIG [--kernel NAME] [--prompt-tokens 1,2,3]\n"
     "                          [--tokens N] [--threads T] [--seed S] [--temperature X]\n"
-    "                          [--head f32|f16|q8|q4] [--profile] [--json] [--out FILE]\n"
+    "                          [--head f32|f16|q8|q4] [--ffn relu2|silu] [--profile]\n"
+    "                          [--json] [--out FILE]\n"
     "\n"
     "Runs the BitNet b1.58 engine: the prompt as one prefill (the kernel's GEMM path), then N\n"
     "tokens one at a time (GEMV path), greedy unless --temperature > 0. Prints the ids, prefill\n"
@@ -30,6 +31,11 @@ static const char *help =
     "  --head FMT           format of the output head: f16 (default), f32, q8 (int8, a scale\n"
     "                       per row) or q4 (4-bit, a scale per 32 weights); q8 and q4 quantize\n"
     "                       the head input to int8 per token. The embedding stays f32\n"
+    "  --ffn relu2|silu     the FFN activation, whatever the model says: relu2 (relu(gate)^2 *\n"
+    "                       up, BitNet b1.58 2B4T) or silu (silu(gate) * up, the older BitNet\n"
+    "                       b1.58 models); default: the file's <arch>.hidden_activation, else\n"
+    "                       its architecture (bitnet: silu; bitnet-b1.58, bitnet-25: relu2);\n"
+    "                       configurations: relu2\n"
     "  --profile            also time each phase of the steady decode steps (norms and\n"
     "                       quantization, qkv, attention, o, gate+up, down, head, sampling)\n"
     "  --json               the document on standard output instead of the report\n"
@@ -52,6 +58,7 @@ static const tb_option options[] = {
     TB_OPT_U64_ROW("seed", generate_options, run.seed),
     TB_OPT_DOUBLE_ROW("temperature", generate_options, run.temperature, 0, 100),
     TB_OPT_CHOICE_ROW("head", generate_options, run.head, "f32,f16,q8,q4"),
+    TB_OPT_CHOICE_ROW("ffn", generate_options, run.ffn, TB_FFN_CHOICES),
     TB_OPT_FLAG_ROW("profile", generate_options, run.profile),
     TB_OPT_FLAG_ROW("json", generate_options, json),
     TB_OPT_STRING_ROW("out", generate_options, out),
@@ -74,10 +81,11 @@ static void render(const cJSON *doc)
     const cJSON *tokens = cJSON_GetObjectItem(doc, "tokens"), *id;
     int threads = (int)tb_jnum(doc, "threads"), n_tokens = cJSON_GetArraySize(tokens);
     int steady = n_tokens - 2, n_prompt = (int)tb_jnum(doc, "prompt_tokens");
-    printf("model %s, kernel %s (prefill %s), %d thread%s, head %s, %s\n", tb_jstr(doc, "model"),
-           tb_jstr(doc, "decode_kernel"), tb_jstr(doc, "prefill_kernel"), threads,
-           threads > 1 ? "s" : "", tb_jstr(doc, "head"),
-           tb_jnum(doc, "temperature") > 0 ? "sampling" : "greedy");
+    const cJSON *cfg = cJSON_GetObjectItem(doc, "config");
+    printf("model %s, kernel %s (prefill %s), %d thread%s, head %s, FFN %s (%s), %s\n",
+           tb_jstr(doc, "model"), tb_jstr(doc, "decode_kernel"), tb_jstr(doc, "prefill_kernel"),
+           threads, threads > 1 ? "s" : "", tb_jstr(doc, "head"), tb_jstr(cfg, "ffn"),
+           tb_jstr(cfg, "ffn_source"), tb_jnum(doc, "temperature") > 0 ? "sampling" : "greedy");
     printf("kernel choice: %s\n", tb_jstr(doc, "kernel_choice"));
     printf("tokens:");
     cJSON_ArrayForEach(id, tokens) printf("%s%d", id == tokens->child ? " " : ",", id->valueint);

@@ -7,7 +7,9 @@
 
 static const char *help =
     "usage: tritbench model create --config NAME --out FILE [--seed S] [--format FMT]\n"
-    "                              [--embedding-type TYPE] [--json]\n"
+    "                              [--embedding-type TYPE] [--arch ARCH]\n"
+    "                              [--hidden-activation relu2|silu|none] [--tensor-scales]\n"
+    "                              [--json]\n"
     "       tritbench model info --model FILE|CONFIG [--json]\n"
     "\n"
     "create  writes a synthetic BitNet b1.58 model (deterministic from the seed: latent normal\n"
@@ -18,6 +20,14 @@ static const char *help =
     "        F32; --embedding-type f16 (rounded), f32, q8_0, q4_0 (ggml's blocks of 32) or q6_k\n"
     "        (blocks of 256; dim a multiple of 256) writes it in that type: the model the file\n"
     "        holds is then the decoded one.\n"
+    "        --arch bitnet-b1.58 (default for i2_s: bitnet.cpp's), bitnet (default for the\n"
+    "        ggml types: llama.cpp's) or bitnet-25 names the architecture; --hidden-activation\n"
+    "        writes <arch>.hidden_activation = relu2 (default: what the synthetic model\n"
+    "        computes) or silu, or (none) no key: the file then computes its architecture's\n"
+    "        FFN (bitnet: silu). --tensor-scales (architecture bitnet) also writes one f32\n"
+    "        scale tensor per BitLinear, blk.N.<projection>.scale = 0.5, 1, 2 in turn: the\n"
+    "        file's model is then the synthetic one with each product's output multiplied\n"
+    "        by its scale.\n"
     "info    shapes, parameter counts and weight bytes of a configuration or file, and the\n"
     "        types a file stores the embedding and output head in.\n"
     "Configurations: see 'tritbench model info --model NAME'; names: 2B4T, 125M ... 100B, tiny,\n"
@@ -36,6 +46,9 @@ static const tb_option create_options[] = {
     TB_OPT_U64_ROW("seed", model_options, create.seed),
     TB_OPT_STRING_ROW("format", model_options, create.format),
     TB_OPT_STRING_ROW("embedding-type", model_options, create.embedding_type),
+    TB_OPT_STRING_ROW("arch", model_options, create.arch),
+    TB_OPT_STRING_ROW("hidden-activation", model_options, create.hidden_activation),
+    TB_OPT_FLAG_ROW("tensor-scales", model_options, create.tensor_scales),
     TB_OPT_FLAG_ROW("json", model_options, json),
 };
 
@@ -55,6 +68,10 @@ static void render_info(const cJSON *doc)
            (int)tb_jnum(c, "n_layers"), heads, (int)tb_jnum(c, "n_kv_heads"),
            (int)tb_jnum(c, "dim") / heads, (int)tb_jnum(c, "vocab_size"),
            (int)tb_jnum(c, "context"), tb_jnum(c, "rope_theta"), tb_jnum(c, "norm_eps"));
+    const cJSON *arch = cJSON_GetObjectItem(doc, "architecture");
+    printf("FFN %s (from the %s)%s%s\n", tb_jstr(c, "ffn"), tb_jstr(c, "ffn_source"),
+           cJSON_IsString(arch) ? "; architecture " : "",
+           cJSON_IsString(arch) ? arch->valuestring : "");
     printf("ternary weights %.3f G (%.3f GB at 2 bits), embedding %.3f G (%s)\n", tern / 1e9,
            tern / 4e9, emb / 1e9,
            tb_jnum(doc, "tied_embeddings") ? "tied: also the output head" : "untied output head");
@@ -68,9 +85,13 @@ static void render_info(const cJSON *doc)
 static void render_create(const cJSON *doc)
 {
     const cJSON *et = cJSON_GetObjectItem(doc, "embedding_type");
-    printf("wrote %s: config %s, seed %.0f, format %s%s%s, %.1f s\n", tb_jstr(doc, "file"),
-           tb_jstr(doc, "config"), tb_jnum(doc, "seed"), tb_jstr(doc, "format"),
-           cJSON_IsString(et) ? ", embedding " : "", cJSON_IsString(et) ? et->valuestring : "",
+    printf("wrote %s: config %s, seed %.0f, format %s%s%s, architecture %s, hidden_activation "
+           "%s%s, %.1f s\n",
+           tb_jstr(doc, "file"), tb_jstr(doc, "config"), tb_jnum(doc, "seed"),
+           tb_jstr(doc, "format"), cJSON_IsString(et) ? ", embedding " : "",
+           cJSON_IsString(et) ? et->valuestring : "", tb_jstr(doc, "architecture"),
+           tb_jstr(doc, "hidden_activation"),
+           cJSON_IsTrue(cJSON_GetObjectItem(doc, "tensor_scales")) ? ", scale tensors" : "",
            tb_jnum(doc, "seconds"));
 }
 

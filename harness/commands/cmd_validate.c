@@ -10,7 +10,7 @@ static const char *help =
     "                          [--peer-lib DIR]\n"
     "       tritbench validate --model FILE|CONFIG [--kernel NAME|all] [--tokens N]\n"
     "                          [--prompt-tokens 1,2,3] [--threads T] [--seed S] [--json]\n"
-    "                          [--head f16,q8,q4]\n"
+    "                          [--head f16,q8,q4] [--ffn relu2|silu]\n"
     "\n"
     "Checks kernels against the naive integer oracle: with unit scales the output must be\n"
     "bit-identical (it is the exact integer dot), no output outside the requested row range may\n"
@@ -42,6 +42,11 @@ static const char *help =
     "                     KL and top-1 against the float model, over the same positions; and\n"
     "                     every logit within the bound its format's arithmetic allows around\n"
     "                     the exact product of the f32 head (engine/model_check.h)\n"
+    "  --ffn relu2|silu   the FFN activation of engine and reference, whatever the model says:\n"
+    "                     relu2 (relu(gate)^2 * up, 2B4T) or silu (silu(gate) * up, the older\n"
+    "                     BitNet b1.58 models); default: the file's <arch>.hidden_activation,\n"
+    "                     else its architecture (bitnet: silu; bitnet-b1.58, bitnet-25: relu2);\n"
+    "                     configurations: relu2\n"
     "Exit status: 0 all passed, 1 a check failed, 2 bad usage.\n";
 
 typedef struct {
@@ -63,6 +68,7 @@ static const tb_option options[] = {
                     TB_PROMPT_MAX),
     TB_OPT_INT_ROW("threads", validate_options, model.threads, 1, TB_THREADS_MAX),
     TB_OPT_STRING_ROW("head", validate_options, head),
+    TB_OPT_CHOICE_ROW("ffn", validate_options, model.ffn, TB_FFN_CHOICES),
     TB_OPT_FLAG_ROW("json", validate_options, json),
     TB_OPT_STRING_ROW("out", validate_options, out),
 };
@@ -85,10 +91,11 @@ static void render_kernels(const cJSON *doc)
 static void render_model(const cJSON *doc)
 {
     int positions = (int)tb_jnum(doc, "positions"), prompt = (int)tb_jnum(doc, "prompt_tokens");
-    printf("model %s: %d prompt + %d greedy tokens; reference (a) vs (b) NMSE %.3g (cost of int8 "
-           "activations), %.1f s\n",
-           tb_jstr(doc, "model"), prompt, positions - prompt, tb_jnum(doc, "nmse_a_vs_b"),
-           tb_jnum(doc, "reference_seconds"));
+    const cJSON *cfg = cJSON_GetObjectItem(doc, "config");
+    printf("model %s (FFN %s, from %s): %d prompt + %d greedy tokens; reference (a) vs (b) NMSE "
+           "%.3g (cost of int8 activations), %.1f s\n",
+           tb_jstr(doc, "model"), tb_jstr(cfg, "ffn"), tb_jstr(cfg, "ffn_source"), prompt,
+           positions - prompt, tb_jnum(doc, "nmse_a_vs_b"), tb_jnum(doc, "reference_seconds"));
     printf("bound on NMSE(engine, a) = 2 NMSE(a, b) + (32 L u)^2 = %.3g (output head f32)\n",
            tb_jnum(doc, "nmse_bound"));
     printf("%-16s %-6s %10s %10s %10s %6s %-8s %7s  %s\n", "kernel", "status", "NMSE(a)",
@@ -133,6 +140,7 @@ int cmd_validate(int argc, char **argv)
     if (with_model && o.nshape)
         return tb_usage_error("validate", "--shape and --model do not go together");
     if (o.head && !with_model) return tb_usage_error("validate", "--head needs --model");
+    if (o.model.ffn >= 0 && !with_model) return tb_usage_error("validate", "--ffn needs --model");
     if (o.head && (rc = tb_parse_heads("validate", o.head, o.model.heads, &o.model.nheads)))
         return rc;
     // One kernel choice and seed for both modes.

@@ -54,7 +54,8 @@ void tb_bench_model_defaults(tb_bench_model_params *p)
                                  .reps = 3,
                                  .heads = {TB_HEAD_F16},
                                  .nheads = 1,
-                                 .seed = 1};
+                                 .seed = 1,
+                                 .ffn = -1};
 }
 
 // What one entry (kernel, thread count) measured: per timed repetition the prefill seconds,
@@ -471,11 +472,12 @@ static int open_model(const tb_bench_model_params *p, const tb_kernel *const *se
                       int max_threads, tb_model *m, tb_error *err)
 {
     if (!p->sample_layers)
-        return tb_open_engine_model(p->model, p->seed, sel, nsel, NULL, p->prompt, p->tokens,
-                                    largest_head(p), max_threads, m, err);
+        return tb_open_engine_model(p->model, p->seed, p->ffn, sel, nsel, NULL, p->prompt,
+                                    p->tokens, largest_head(p), max_threads, m, err);
     memset(m, 0, sizeof *m);
     if (tb_config_find(p->model, &m->cfg))
         return tb_fail(err, "--model: layer sampling needs a configuration, not '%s'", p->model);
+    if (p->ffn >= 0) tb_model_force_ffn(m, (tb_ffn_act)p->ffn); // the samples copy cfg
     if (m->cfg.n_layers < SAMPLE_LAYERS_HI)
         return tb_fail(err, "--model: %s has %d layers, fewer than the %d layer sampling times",
                        p->model, m->cfg.n_layers, SAMPLE_LAYERS_HI);

@@ -16,8 +16,13 @@
 
 void tb_generate_defaults(tb_generate_params *p)
 {
-    *p = (tb_generate_params){
-        .prompt = {1}, .n_prompt = 1, .tokens = 16, .threads = 1, .seed = 1, .head = TB_HEAD_F16};
+    *p = (tb_generate_params){.prompt = {1},
+                              .n_prompt = 1,
+                              .tokens = 16,
+                              .threads = 1,
+                              .seed = 1,
+                              .head = TB_HEAD_F16,
+                              .ffn = -1};
 }
 
 // The engine's speeds and the bandwidth limit of its decode steps.
@@ -110,7 +115,7 @@ int tb_generate_run(const tb_generate_params *p, const tb_observer *obs, cJSON *
     tb_model m;
     int rc = tb_select_engine_kernels(p->kernel, p->threads, p->n_prompt, &ek, err);
     if (!rc)
-        rc = tb_open_engine_model(p->model, p->seed, &ek.decode, 1, p->prompt, p->n_prompt,
+        rc = tb_open_engine_model(p->model, p->seed, p->ffn, &ek.decode, 1, p->prompt, p->n_prompt,
                                   p->tokens, p->head, p->threads, &m, err);
     if (rc) return rc;
     tb_pool *pool = tb_pool_create(p->threads);

@@ -5,13 +5,54 @@
 #include "select.h"
 #include "tb_clock.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 // Writing streams one tensor at a time: the embedding (as f32, f16 and staging: 6 bytes a
 // parameter) and one staged tensor of at most this size are held at once.
 #define CREATE_STAGING_BYTES (1ull << 30)
 
 void tb_model_create_defaults(tb_model_create_params *p)
 {
-    *p = (tb_model_create_params){.seed = 1, .format = "i2_s"};
+    *p = (tb_model_create_params){.seed = 1, .format = "i2_s", .hidden_activation = "relu2"};
+}
+
+// The scale tensor values --tensor-scales writes: 0.5, 1, 2 in turn over every BitLinear of
+// every layer. Powers of two, so that folding one into a tensor's scale rounds nothing and the
+// file's model is the synthetic one with every third product halved and every third doubled.
+static float *create_tensor_scales(const tb_config *c)
+{
+    static const float cycle[3] = {0.5f, 1.0f, 2.0f};
+    size_t n = (size_t)c->n_layers * TB_N_LINEAR;
+    float *v = malloc(n * sizeof *v);
+    if (!v) abort();
+    for (size_t i = 0; i < n; i++) v[i] = cycle[i % 3];
+    return v;
+}
+
+// --arch, --hidden-activation and --tensor-scales checked, as the file's options into o.
+static int create_options(const tb_model_create_params *p, const tb_config *c, int fmt,
+                          int emb_type, tb_save_options *o, tb_error *err)
+{
+    const char *arch = p->arch ? p->arch : tb_file_default_arch((tb_file_format)fmt);
+    *o = (tb_save_options){.format = (tb_file_format)fmt, .emb_type = emb_type, .arch = arch};
+    int reads_scales = tb_arch_reads_scales(arch);
+    if (reads_scales < 0)
+        return tb_fail(err, "--arch: unknown architecture '%s' (bitnet, bitnet-b1.58, bitnet-25)",
+                       arch);
+    if (strcmp(p->hidden_activation, "none") != 0) {
+        if (tb_ffn_parse(p->hidden_activation) < 0)
+            return tb_fail(err, "--hidden-activation: expected relu2, silu or none, got '%s'",
+                           p->hidden_activation);
+        o->hidden_activation = p->hidden_activation;
+    }
+    if (p->tensor_scales && !reads_scales)
+        return tb_fail(err,
+                       "--tensor-scales: architecture %s does not read scale tensors (bitnet "
+                       "does: add --arch bitnet)",
+                       arch);
+    if (p->tensor_scales) o->tensor_scales = create_tensor_scales(c);
+    return TB_OK;
 }
 
 int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *err)
@@ -30,14 +71,20 @@ int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *
     if (p->embedding_type && emb_type < 0)
         return tb_fail(err, "--embedding-type: unknown type '%s' (f16, f32, q8_0, q4_0, q6_k)",
                        p->embedding_type);
-    int rc = tb_check_memory(&c, tb_model_embedding_params(&c) * 6 + CREATE_STAGING_BYTES, err);
-    if (rc) return rc;
+    tb_save_options so;
+    int rc = create_options(p, &c, fmt, emb_type, &so, err);
+    if (!rc)
+        rc = tb_check_memory(&c, tb_model_embedding_params(&c) * 6 + CREATE_STAGING_BYTES, err);
+    if (rc) {
+        free((void *)so.tensor_scales);
+        return rc;
+    }
     tb_model m;
     tb_model_synthetic(&c, p->seed, &m);
     double t0 = tb_now();
-    rc = tb_gguf_save_model_typed(&m, p->out, (tb_file_format)fmt, emb_type, err->msg,
-                                  sizeof err->msg);
+    rc = tb_gguf_save_model_opts(&m, p->out, &so, err->msg, sizeof err->msg);
     tb_model_free(&m);
+    free((void *)so.tensor_scales);
     if (rc) return TB_BAD_INPUT;
     *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(*doc, "file", p->out);
@@ -47,6 +94,9 @@ int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *
                             tb_ggml_type_name(tb_file_format_type((tb_file_format)fmt)));
     if (p->embedding_type)
         cJSON_AddStringToObject(*doc, "embedding_type", tb_ggml_type_name((uint32_t)emb_type));
+    cJSON_AddStringToObject(*doc, "architecture", so.arch);
+    cJSON_AddStringToObject(*doc, "hidden_activation", p->hidden_activation);
+    cJSON_AddBoolToObject(*doc, "tensor_scales", p->tensor_scales);
     cJSON_AddNumberToObject(*doc, "seconds", tb_now() - t0);
     return TB_OK;
 }
@@ -73,12 +123,13 @@ int tb_model_info_run(const char *spec, cJSON **doc, tb_error *err)
     *doc = NULL;
     if (!spec) return tb_fail(err, "info needs --model FILE|CONFIG");
     tb_model m;
-    int rc = tb_open_model(spec, 1, &m, err);
+    int rc = tb_open_model(spec, 1, -1, &m, err);
     if (rc) return rc;
     const tb_config *c = &m.cfg;
     uint64_t tern = tb_model_ternary_params(c);
     *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(*doc, "model", spec);
+    if (m.arch[0]) cJSON_AddStringToObject(*doc, "architecture", m.arch);
     tb_config_to_json(*doc, c);
     cJSON_AddNumberToObject(*doc, "ternary_params", (double)tern);
     cJSON_AddNumberToObject(*doc, "ternary_bytes_at_2_bits", (double)(tern / 4));

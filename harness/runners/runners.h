@@ -103,6 +103,7 @@ typedef struct {
     // the one dispatch picks when all are validated; none if nheads is 0.
     tb_head_format heads[TB_HEAD_COUNT];
     int nheads;
+    int ffn; // --ffn: TB_FFN_* forced on the model (engine and reference), or -1: its own
 } tb_validate_model_params;
 void tb_validate_model_defaults(tb_validate_model_params *p);
 int tb_validate_model_run(const tb_validate_model_params *p, const tb_observer *obs, cJSON **doc,
@@ -154,6 +155,7 @@ typedef struct {
     // the default (tb_peer_dir). A configuration name is written to a temporary TQ2_0 file that
     // both engines then read.
     const char *peer, *peer_lib;
+    int ffn; // --ffn: TB_FFN_* forced on the model, or -1: its own (the peer reads the file's)
 } tb_bench_model_params;
 void tb_bench_model_defaults(tb_bench_model_params *p);
 int tb_bench_model_run(const tb_bench_model_params *p, const tb_observer *obs, cJSON **doc,
@@ -170,6 +172,7 @@ typedef struct {
     double temperature; // 0: greedy
     tb_head_format head;
     int profile; // time each phase of the steady decode steps
+    int ffn;     // --ffn: TB_FFN_* forced on the model, or -1: its own
 } tb_generate_params;
 void tb_generate_defaults(tb_generate_params *p);
 int tb_generate_run(const tb_generate_params *p, const tb_observer *obs, cJSON **doc,
@@ -179,8 +182,11 @@ int tb_generate_run(const tb_generate_params *p, const tb_observer *obs, cJSON *
 typedef struct {
     const char *config, *out;
     uint64_t seed;
-    const char *format;         // i2_s, tq2_0, tq1_0, f32
-    const char *embedding_type; // f32, f16, q8_0, q4_0, q6_k; NULL: f16 if exact, else f32
+    const char *format;            // i2_s, tq2_0, tq1_0, f32
+    const char *embedding_type;    // f32, f16, q8_0, q4_0, q6_k; NULL: f16 if exact, else f32
+    const char *arch;              // bitnet-b1.58, bitnet-25, bitnet; NULL: by format
+    const char *hidden_activation; // relu2 (default), silu, or none (no key written)
+    int tensor_scales;             // write blk.N.<projection>.scale tensors (architecture bitnet)
 } tb_model_create_params;
 void tb_model_create_defaults(tb_model_create_params *p);
 int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *err);

@@ -7,6 +7,7 @@
 #include "tune_file.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,10 +221,22 @@ int tb_select_baseline(const char *name, const tb_kernel *const *sel, int nsel,
     return TB_OK;
 }
 
-int tb_open_model(const char *spec, uint64_t seed, tb_model *m, tb_error *err)
+// A file computed with a SiLU FFN while its shapes are 2B4T's is warned about on stderr, once
+// a process (a run may open its model more than once).
+static void warn_ffn_once(const tb_model *m, const char *spec)
+{
+    static atomic_int warned;
+    char msg[700];
+    if (tb_model_ffn_warning(m, spec, msg, sizeof msg) && atomic_exchange(&warned, 1) == 0)
+        fprintf(stderr, "tritbench: warning: %s\n", msg);
+}
+
+int tb_open_model(const char *spec, uint64_t seed, int ffn, tb_model *m, tb_error *err)
 {
     char msg[600];
     if (tb_model_open(spec, seed, m, msg, sizeof msg)) return tb_fail(err, "--model: %s", msg);
+    if (ffn >= 0) tb_model_force_ffn(m, (tb_ffn_act)ffn);
+    warn_ffn_once(m, spec);
     return TB_OK;
 }
 
@@ -266,6 +279,8 @@ void tb_config_to_json(cJSON *o, const tb_config *c)
     cJSON_AddNumberToObject(j, "context", c->seq_len);
     cJSON_AddNumberToObject(j, "rope_theta", c->rope_theta);
     cJSON_AddNumberToObject(j, "norm_eps", c->norm_eps);
+    cJSON_AddStringToObject(j, "ffn", tb_ffn_names[c->ffn]);
+    cJSON_AddStringToObject(j, "ffn_source", tb_ffn_source_names[c->ffn_source]);
 }
 
 void tb_decode_limit_to_json(cJSON *o, uint64_t weight_bytes, double kv_per_token, double bw,
@@ -302,8 +317,8 @@ static int check_fits(const tb_config *c, const tb_kernel *const *kns, int nk, i
     return TB_OK;
 }
 
-int tb_open_engine_model(const char *spec, uint64_t seed, const tb_kernel *const *kns, int nk,
-                         const int *prompt, int n_prompt, int tokens, tb_head_format head,
+int tb_open_engine_model(const char *spec, uint64_t seed, int ffn, const tb_kernel *const *kns,
+                         int nk, const int *prompt, int n_prompt, int tokens, tb_head_format head,
                          int threads, tb_model *m, tb_error *err)
 {
     tb_config pre;
@@ -313,7 +328,7 @@ int tb_open_engine_model(const char *spec, uint64_t seed, const tb_kernel *const
         int seq = max_seq < pre.seq_len ? max_seq : pre.seq_len;
         if ((rc = check_fits(&pre, kns, nk, seq, n_prompt, head, threads, err))) return rc;
     }
-    if ((rc = tb_open_model(spec, seed, m, err))) return rc;
+    if ((rc = tb_open_model(spec, seed, ffn, m, err))) return rc;
     rc = tb_check_sequence(&m->cfg, prompt, n_prompt, tokens, err);
     if (!rc) rc = check_fits(&m->cfg, kns, nk, max_seq, n_prompt, head, threads, err);
     if (rc) tb_model_free(m);

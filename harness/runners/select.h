@@ -55,8 +55,10 @@ int tb_config_shapes(const char *config, int shapes[][2], int max, int *n, tb_er
 int tb_select_baseline(const char *name, const tb_kernel *const *sel, int nsel,
                        const tb_kernel **base, tb_error *err);
 
-// Opens a configuration name or GGUF file.
-int tb_open_model(const char *spec, uint64_t seed, tb_model *m, tb_error *err);
+// Opens a configuration name or GGUF file. ffn: --ffn, the FFN activation (TB_FFN_*) forced
+// whatever the model says, or -1: the model's own (gguf_model.h). A file that looks like 2B4T
+// but computes a SiLU FFN is warned about on stderr, once a process (tb_model_ffn_warning).
+int tb_open_model(const char *spec, uint64_t seed, int ffn, tb_model *m, tb_error *err);
 // Refuses a run that needs more than MemAvailable allows (with the size it needs).
 int tb_check_memory(const tb_config *c, uint64_t need, tb_error *err);
 // Prompt token ids (if prompt is not NULL) must lie inside the vocabulary, and prompt + tokens
@@ -64,7 +66,8 @@ int tb_check_memory(const tb_config *c, uint64_t need, tb_error *err);
 int tb_check_sequence(const tb_config *c, const int *prompt, int n_prompt, int tokens,
                       tb_error *err);
 
-// "config": {name, dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, context, ...}
+// "config": {name, dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, context, ...,
+// ffn (relu2 | silu), ffn_source (configuration | hidden_activation | architecture | override)}
 void tb_config_to_json(cJSON *o, const tb_config *c);
 // The bandwidth-limit fields of a decode measurement (results/README.md): bytes read per token
 // (weights, and kv_per_token of KV cache), the probe's best and median pass, and decode_tps as
@@ -77,8 +80,8 @@ void tb_decode_limit_to_json(cJSON *o, uint64_t weight_bytes, double kv_per_toke
 // the memory before anything is allocated (a 100B request is refused at once), a file once its
 // header is read. The prompt (if not NULL) must lie in the vocabulary and prompt + tokens in the
 // context; every kernel of kns must fit with its buffers at `threads` threads.
-int tb_open_engine_model(const char *spec, uint64_t seed, const tb_kernel *const *kns, int nk,
-                         const int *prompt, int n_prompt, int tokens, tb_head_format head,
+int tb_open_engine_model(const char *spec, uint64_t seed, int ffn, const tb_kernel *const *kns,
+                         int nk, const int *prompt, int n_prompt, int tokens, tb_head_format head,
                          int threads, tb_model *m, tb_error *err);
 
 #endif

@@ -12,8 +12,13 @@
 
 void tb_validate_model_defaults(tb_validate_model_params *p)
 {
-    *p = (tb_validate_model_params){
-        .kernel = "all", .tokens = 8, .prompt = {1, 2, 3}, .n_prompt = 3, .threads = 1, .seed = 1};
+    *p = (tb_validate_model_params){.kernel = "all",
+                                    .tokens = 8,
+                                    .prompt = {1, 2, 3},
+                                    .n_prompt = 3,
+                                    .threads = 1,
+                                    .seed = 1,
+                                    .ffn = -1};
 }
 
 // The logits of the first exact kernel: every other exact kernel must match them bit for bit.
@@ -178,7 +183,7 @@ static int prepare(const tb_validate_model_params *p, tb_model *m, tb_ref_run *r
     int all = strcmp(p->kernel, "all") == 0, rc;
     const tb_kernel *kn = tb_kernel_find("naive");
     if (!all && (rc = tb_select_kernel(p->kernel, &kn, err))) return rc;
-    if ((rc = tb_open_model(p->model, p->seed, m, err))) return rc;
+    if ((rc = tb_open_model(p->model, p->seed, p->ffn, m, err))) return rc;
     const tb_config *c = &m->cfg;
     const int seq = p->n_prompt + p->tokens;
     // The references need every ternary tensor as int8, plus the engine's own copy.

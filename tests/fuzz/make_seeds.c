@@ -101,7 +101,8 @@ int main(int argc, char **argv)
         return 2;
     }
     // name, dim, hidden_dim, layers, heads, kv heads (grouped), vocab, context, theta, eps
-    tb_config small = {"seed", 32, 64, 1, 2, 1, 8, 16, 10000.0f, 1e-5f};
+    tb_config small = {
+        "seed", 32, 64, 1, 2, 1, 8, 16, 10000.0f, 1e-5f, TB_FFN_RELU2, TB_FFN_FROM_CONFIG};
     save_model(&small, TB_FMT_I2_S, -1, 1, argv[1], "model-i2_s");
     save_model(&small, TB_FMT_I2_S, TB_GGML_Q8_0, 1, argv[1], "model-i2_s-embedding-q8_0");
     // 40 KB: fuzz_model only (fuzz_gguf has the f32 codec in tensor-f32).
