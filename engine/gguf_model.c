@@ -706,6 +706,24 @@ int tb_gguf_save_model(const tb_model *m, const char *path, tb_file_format fmt, 
 int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format fmt, int emb_type,
                              char *err, size_t err_len)
 {
+    return tb_gguf_save_model_with(m, path, fmt, emb_type, NULL, err, err_len);
+}
+
+// Every tokenizer.* key of from, copied as it is.
+static int copy_tokenizer(tb_gguf_writer *w, const tb_gguf *from, char *err, size_t err_len)
+{
+    for (uint64_t i = 0; i < from->n_kv; i++) {
+        const tb_gguf_kv *kv = &from->kv[i];
+        if (kv->key_len > 10 && memcmp(kv->key, "tokenizer.", 10) == 0 &&
+            tb_gguf_copy_kv(w, from, kv, err, err_len))
+            return -1;
+    }
+    return 0;
+}
+
+int tb_gguf_save_model_with(const tb_model *m, const char *path, tb_file_format fmt, int emb_type,
+                            const tb_gguf *tokenizer, char *err, size_t err_len)
+{
     const tb_config *c = &m->cfg;
     if (fmt == TB_FMT_TQ1_0 || fmt == TB_FMT_TQ2_0)
         if (c->dim % 256 || c->hidden_dim % 256) {
@@ -760,7 +778,11 @@ int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format
     tb_gguf_add_str(w, key, "relu2");
 #undef HP_U32
 #undef HP_F32
-    if (fmt != TB_FMT_I2_S) add_spm_vocab(w, c->vocab_size);
+    if (tokenizer && copy_tokenizer(w, tokenizer, err, err_len)) {
+        tb_gguf_writer_free(w);
+        return -1;
+    }
+    if (!tokenizer && fmt != TB_FMT_I2_S) add_spm_vocab(w, c->vocab_size);
     uint64_t d = (uint64_t)c->dim, hd = (uint64_t)c->hidden_dim, V = (uint64_t)c->vocab_size;
     uint64_t ne[2] = {d, V};
     size_t count = (size_t)(d * V);

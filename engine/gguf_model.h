@@ -48,5 +48,10 @@ int tb_embedding_type_parse(const char *s);
 // length (dim) must be a multiple of the type's block.
 int tb_gguf_save_model_typed(const tb_model *m, const char *path, tb_file_format f, int emb_type,
                              char *err, size_t err_len);
+// The same with the tokenizer of another file (every tokenizer.* key copied as it is, in place
+// of the placeholder vocabulary; NULL: none): a synthetic model that takes text. The model's
+// vocab_size must be the tokenizer's token count.
+int tb_gguf_save_model_with(const tb_model *m, const char *path, tb_file_format f, int emb_type,
+                            const tb_gguf *tokenizer, char *err, size_t err_len);
 
 #endif

@@ -7,7 +7,7 @@
 
 static const char *help =
     "usage: tritbench model create --config NAME --out FILE [--seed S] [--format FMT]\n"
-    "                              [--embedding-type TYPE] [--json]\n"
+    "                              [--embedding-type TYPE] [--tokenizer-from FILE] [--json]\n"
     "       tritbench model info --model FILE|CONFIG [--json]\n"
     "\n"
     "create  writes a synthetic BitNet b1.58 model (deterministic from the seed: latent normal\n"
@@ -17,7 +17,10 @@ static const char *help =
     "        {-s, 0, +s} floats). The embedding is written F16 when that loses nothing, else\n"
     "        F32; --embedding-type f16 (rounded), f32, q8_0, q4_0 (ggml's blocks of 32) or q6_k\n"
     "        (blocks of 256; dim a multiple of 256) writes it in that type: the model the file\n"
-    "        holds is then the decoded one.\n"
+    "        holds is then the decoded one. --tokenizer-from FILE: the tokenizer of another\n"
+    "        GGUF file (every tokenizer.* key, e.g. the real 2B4T's LLaMA 3 vocabulary) in place\n"
+    "        of the placeholder vocabulary, and its token count as the vocabulary size: a\n"
+    "        synthetic model that takes text (generate --prompt, perplexity --text).\n"
     "info    shapes, parameter counts and weight bytes of a configuration or file, and the\n"
     "        types a file stores the embedding and output head in.\n"
     "Configurations: see 'tritbench model info --model NAME'; names: 2B4T, 125M ... 100B, tiny,\n"
@@ -36,6 +39,7 @@ static const tb_option create_options[] = {
     TB_OPT_U64_ROW("seed", model_options, create.seed),
     TB_OPT_STRING_ROW("format", model_options, create.format),
     TB_OPT_STRING_ROW("embedding-type", model_options, create.embedding_type),
+    TB_OPT_STRING_ROW("tokenizer-from", model_options, create.tokenizer_from),
     TB_OPT_FLAG_ROW("json", model_options, json),
 };
 

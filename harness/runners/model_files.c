@@ -30,15 +30,33 @@ int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *
     if (p->embedding_type && emb_type < 0)
         return tb_fail(err, "--embedding-type: unknown type '%s' (f16, f32, q8_0, q4_0, q6_k)",
                        p->embedding_type);
+    // A tokenizer from another file: its token count is the model's vocabulary.
+    tb_gguf tok;
+    int has_tok = p->tokenizer_from != NULL;
+    if (has_tok && tb_gguf_open(p->tokenizer_from, &tok, err->msg, sizeof err->msg))
+        return TB_BAD_INPUT;
+    const tb_gguf_kv *tokens = has_tok ? tb_gguf_find_kv(&tok, "tokenizer.ggml.tokens") : NULL;
+    if (has_tok &&
+        (!tokens || tokens->type != TB_GGUF_ARRAY || tokens->arr_type != TB_GGUF_STRING ||
+         tokens->arr_n < 1 || tokens->arr_n > (1u << 22))) {
+        tb_gguf_close(&tok);
+        return tb_fail(err,
+                       "--tokenizer-from %s: tokenizer.ggml.tokens: expected an array of 1 "
+                       "to 2^22 strings, %s",
+                       p->tokenizer_from, tokens ? "got another type or size" : "missing");
+    }
+    if (has_tok) c.vocab_size = (int)tokens->arr_n;
     int rc = tb_check_memory(&c, tb_model_embedding_params(&c) * 6 + CREATE_STAGING_BYTES, err);
-    if (rc) return rc;
     tb_model m;
-    tb_model_synthetic(&c, p->seed, &m);
+    int made = !rc;
+    if (made) tb_model_synthetic(&c, p->seed, &m);
     double t0 = tb_now();
-    rc = tb_gguf_save_model_typed(&m, p->out, (tb_file_format)fmt, emb_type, err->msg,
-                                  sizeof err->msg);
-    tb_model_free(&m);
-    if (rc) return TB_BAD_INPUT;
+    if (!rc && tb_gguf_save_model_with(&m, p->out, (tb_file_format)fmt, emb_type,
+                                       has_tok ? &tok : NULL, err->msg, sizeof err->msg))
+        rc = TB_BAD_INPUT;
+    if (has_tok) tb_gguf_close(&tok);
+    if (made) tb_model_free(&m);
+    if (rc) return rc;
     *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(*doc, "file", p->out);
     cJSON_AddStringToObject(*doc, "config", c.name);
@@ -47,6 +65,8 @@ int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *
                             tb_ggml_type_name(tb_file_format_type((tb_file_format)fmt)));
     if (p->embedding_type)
         cJSON_AddStringToObject(*doc, "embedding_type", tb_ggml_type_name((uint32_t)emb_type));
+    cJSON_AddNumberToObject(*doc, "vocab_size", c.vocab_size);
+    if (has_tok) cJSON_AddStringToObject(*doc, "tokenizer_from", p->tokenizer_from);
     cJSON_AddNumberToObject(*doc, "seconds", tb_now() - t0);
     return TB_OK;
 }
