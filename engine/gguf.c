@@ -741,6 +741,22 @@ void tb_gguf_add_arr_i32(tb_gguf_writer *w, const char *key, const int32_t *v, s
     put(w, v, n * sizeof *v);
 }
 
+int tb_gguf_copy_kv(tb_gguf_writer *w, const tb_gguf *from, const tb_gguf_kv *kv, char *err,
+                    size_t err_len)
+{
+    // The value's extent: the parser checked it once; walking it again gives its length.
+    cursor c = {from->base, from->size, (size_t)(kv->val - from->base), from->path, err, err_len};
+    size_t start = c.off;
+    if (skip_value(&c, kv->type, 0, "value", NULL, NULL)) return -1;
+    uint64_t key_len = kv->key_len;
+    put(w, &key_len, 8);
+    put(w, kv->key, kv->key_len);
+    put(w, &kv->type, 4);
+    put(w, kv->val, c.off - start);
+    w->n_kv++;
+    return 0;
+}
+
 void tb_gguf_add_tensor(tb_gguf_writer *w, const char *name, uint32_t type, uint32_t n_dims,
                         const uint64_t *ne, tb_gguf_producer produce, void *ctx, int index)
 {

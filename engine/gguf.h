@@ -150,6 +150,10 @@ void tb_gguf_add_bool(tb_gguf_writer *w, const char *key, int v);
 void tb_gguf_add_arr_str(tb_gguf_writer *w, const char *key, const char *const *v, size_t n);
 void tb_gguf_add_arr_f32(tb_gguf_writer *w, const char *key, const float *v, size_t n);
 void tb_gguf_add_arr_i32(tb_gguf_writer *w, const char *key, const int32_t *v, size_t n);
+// Copies key kv of the open file from, its value byte for byte (any type: a tokenizer's arrays
+// into a synthetic model). 0, or -1 with a message.
+int tb_gguf_copy_kv(tb_gguf_writer *w, const tb_gguf *from, const tb_gguf_kv *kv, char *err,
+                    size_t err_len);
 // A tensor whose bytes come from produce(ctx, index, ...) at write time.
 void tb_gguf_add_tensor(tb_gguf_writer *w, const char *name, uint32_t type, uint32_t n_dims,
                         const uint64_t *ne, tb_gguf_producer produce, void *ctx, int index);

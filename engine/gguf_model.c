@@ -875,6 +875,18 @@ static int save_arch(const tb_save_options *o, const char **arch, char *err, siz
     return 0;
 }
 
+// Every tokenizer.* key of from, copied as it is.
+static int copy_tokenizer(tb_gguf_writer *w, const tb_gguf *from, char *err, size_t err_len)
+{
+    for (uint64_t i = 0; i < from->n_kv; i++) {
+        const tb_gguf_kv *kv = &from->kv[i];
+        if (kv->key_len > 10 && memcmp(kv->key, "tokenizer.", 10) == 0 &&
+            tb_gguf_copy_kv(w, from, kv, err, err_len))
+            return -1;
+    }
+    return 0;
+}
+
 // "blk.N.<projection>.scale" for every BitLinear, one f32 each (llama.cpp's bitnet).
 static void add_scale_tensors(tb_gguf_writer *w, const tb_config *c, const float *scales)
 {
@@ -951,7 +963,12 @@ int tb_gguf_save_model_opts(const tb_model *m, const char *path, const tb_save_o
     }
 #undef HP_U32
 #undef HP_F32
-    if (strcmp(arch, "bitnet") == 0) add_spm_vocab(w, c->vocab_size); // for llama.cpp
+    if (o->tokenizer && copy_tokenizer(w, o->tokenizer, err, err_len)) {
+        tb_gguf_writer_free(w);
+        return -1;
+    }
+    if (!o->tokenizer && strcmp(arch, "bitnet") == 0)
+        add_spm_vocab(w, c->vocab_size); // for llama.cpp
     uint64_t d = (uint64_t)c->dim, hd = (uint64_t)c->hidden_dim, V = (uint64_t)c->vocab_size;
     uint64_t ne[2] = {d, V};
     size_t count = (size_t)(d * V);

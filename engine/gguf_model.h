@@ -72,6 +72,10 @@ typedef struct {
     // multiplies the product's output), or NULL: none. Architecture bitnet only (the others do
     // not read them).
     const float *tensor_scales;
+    // A file whose tokenizer the model gets (every tokenizer.* key copied as it is, in place of
+    // the placeholder vocabulary), or NULL: a synthetic model that takes text. The model's
+    // vocab_size must be its token count.
+    const tb_gguf *tokenizer;
 } tb_save_options;
 // Writes m to path with those options. 0, or -1 with a message (an unknown architecture or
 // activation, scale tensors for an architecture that ignores them, the format's constraints).

@@ -45,7 +45,7 @@ mkdir -p "$dir/tree" && cp -r "$fx/results/." "$dir/tree/"
 cp "$(dirname "$0")/fixtures/tune/other-cpu.json" "$dir/tree/intel-core-i7-fixture/tune.json"
 n_docs=$(find "$fx/results" -name '*.json' | wc -l)
 expect 0 "($n_docs documents" report "$dir/tree" --out "$dir/tree-report"
-expect 2 "expected kernels, model or accuracy" report "$dir/tree/intel-core-i7-fixture/tune.json" --out "$dir/tune-report"
+expect 2 "expected kernels, model, accuracy or perplexity" report "$dir/tree/intel-core-i7-fixture/tune.json" --out "$dir/tune-report"
 md=$dir/r/report.md
 x86=intel-core-i7-fixture arm=arm-neoverse-n1-fixture
 contains "$md" "both CPUs side by side" "^| model | threads | $arm kernel .* $x86 kernel "

@@ -6,6 +6,7 @@
 
 static const char *help =
     "usage: tritbench generate --model FILE|CONFIG [--kernel NAME] [--prompt-tokens 1,2,3]\n"
+    "                          [--prompt TEXT | --prompt-file FILE] [--chat] [--system TEXT]\n"
     "                          [--tokens N] [--threads T] [--seed S] [--temperature X]\n"
     "                          [--head f32|f16|q8|q4] [--ffn relu2|silu] [--profile]\n"
     "                          [--json] [--out FILE]\n"
@@ -24,6 +25,12 @@ static const char *help =
     "                       kernels of results/<cpu>/tune.json ('tritbench tune'), else the\n"
     "                       highest-ranked kernel this CPU runs\n"
     "  --prompt-tokens L    comma-separated token ids (default 1)\n"
+    "  --prompt TEXT        the prompt as text, by the model file's own tokenizer (BOS first);\n"
+    "                       the reply is printed as it is generated and stops at the end of\n"
+    "                       text. --prompt-file FILE: the same from a file\n"
+    "  --chat               the 2B4T chat template around the prompt: <|begin_of_text|>System:\n"
+    "                       TEXT<|eot_id|>User: PROMPT<|eot_id|>Assistant: (--system TEXT sets\n"
+    "                       the system message; without it there is no System part)\n"
     "  --tokens N           tokens to generate (default 16)\n"
     "  --threads T          threads (default 1)\n"
     "  --seed S             seed of a synthetic model and of sampling (default 1)\n"
@@ -53,6 +60,10 @@ static const tb_option options[] = {
     TB_OPT_STRING_ROW("kernel", generate_options, run.kernel),
     TB_OPT_INTS_ROW("prompt-tokens", generate_options, run.prompt, run.n_prompt, 0, 1 << 24, 1,
                     TB_PROMPT_MAX),
+    TB_OPT_STRING_ROW("prompt", generate_options, run.text),
+    TB_OPT_STRING_ROW("prompt-file", generate_options, run.text_path),
+    TB_OPT_FLAG_ROW("chat", generate_options, run.chat),
+    TB_OPT_STRING_ROW("system", generate_options, run.system),
     TB_OPT_INT_ROW("tokens", generate_options, run.tokens, 1, TB_TOKENS_MAX),
     TB_OPT_INT_ROW("threads", generate_options, run.threads, 1, TB_THREADS_MAX),
     TB_OPT_U64_ROW("seed", generate_options, run.seed),
@@ -117,15 +128,34 @@ static void render(const cJSON *doc)
     render_profile(doc, steady);
 }
 
+// The reply as it comes (standard output, flushed: a terminal shows it token by token).
+static void print_text(void *ctx, const char *piece, size_t len)
+{
+    (void)ctx;
+    fwrite(piece, 1, len, stdout);
+    fflush(stdout);
+}
+
 int cmd_generate(int argc, char **argv)
 {
     generate_options o = {0};
     tb_generate_defaults(&o.run);
     int rc = tb_parse_options("generate", help, options, TB_COUNT(options), argc, argv, &o, NULL);
     if (rc) return rc < 0 ? 0 : rc;
+    if (o.run.text && o.run.text_path)
+        return tb_usage_error("generate", "give --prompt or --prompt-file, not both");
+    if ((o.run.chat || o.run.system) && !o.run.text && !o.run.text_path)
+        return tb_usage_error("generate", "--chat and --system go with --prompt TEXT");
+    if (o.run.system) o.run.chat = 1;
+    int texting = o.run.text || o.run.text_path;
+    if (texting && !o.json) o.run.on_text = print_text; // with --json the document is the output
     cJSON *doc;
     tb_error err;
     if ((rc = tb_generate_run(&o.run, NULL, &doc, &err))) return tb_run_error("generate", rc, &err);
+    if (texting && !o.json)
+        printf("%s\n\n", cJSON_IsTrue(cJSON_GetObjectItem(doc, "stopped_at_end_of_text"))
+                             ? ""
+                             : " [--tokens reached]");
     if (!o.json) render(doc);
     return tb_output(doc, o.json, o.out, TB_OK);
 }

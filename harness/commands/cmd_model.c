@@ -9,7 +9,7 @@ static const char *help =
     "usage: tritbench model create --config NAME --out FILE [--seed S] [--format FMT]\n"
     "                              [--embedding-type TYPE] [--arch ARCH]\n"
     "                              [--hidden-activation relu2|silu|none] [--tensor-scales]\n"
-    "                              [--json]\n"
+    "                              [--tokenizer-from FILE] [--json]\n"
     "       tritbench model info --model FILE|CONFIG [--json]\n"
     "\n"
     "create  writes a synthetic BitNet b1.58 model (deterministic from the seed: latent normal\n"
@@ -28,6 +28,10 @@ static const char *help =
     "        scale tensor per BitLinear, blk.N.<projection>.scale = 0.5, 1, 2 in turn: the\n"
     "        file's model is then the synthetic one with each product's output multiplied\n"
     "        by its scale.\n"
+    "        --tokenizer-from FILE: the tokenizer of another GGUF file (every tokenizer.* key,\n"
+    "        e.g. the real 2B4T's LLaMA 3 vocabulary) in place of the placeholder vocabulary,\n"
+    "        and its token count as the vocabulary size: a synthetic model that takes text\n"
+    "        (generate --prompt, perplexity --text).\n"
     "info    shapes, parameter counts and weight bytes of a configuration or file, and the\n"
     "        types a file stores the embedding and output head in.\n"
     "Configurations: see 'tritbench model info --model NAME'; names: 2B4T, 125M ... 100B, tiny,\n"
@@ -49,6 +53,7 @@ static const tb_option create_options[] = {
     TB_OPT_STRING_ROW("arch", model_options, create.arch),
     TB_OPT_STRING_ROW("hidden-activation", model_options, create.hidden_activation),
     TB_OPT_FLAG_ROW("tensor-scales", model_options, create.tensor_scales),
+    TB_OPT_STRING_ROW("tokenizer-from", model_options, create.tokenizer_from),
     TB_OPT_FLAG_ROW("json", model_options, json),
 };
 

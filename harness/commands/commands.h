@@ -59,5 +59,6 @@ int cmd_report(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
 
 #endif

@@ -27,6 +27,9 @@ static const command commands[] = {
     {"generate", cmd_generate,
      "run the BitNet b1.58 engine on a model (file or configuration): token ids,\n"
      "             prefill and decode speeds, memory"},
+    {"perplexity", cmd_perplexity,
+     "a model's perplexity over a text on every kernel, with KL divergence and top-1\n"
+     "             agreement against a reference kernel"},
     {"tune", cmd_tune,
      "time every ternary kernel per regime (decode cold/hot, prefill buckets) and\n"
      "             thread count: results/<cpu>/tune.json, which dispatch then follows"},

@@ -32,6 +32,10 @@ static void show(void *ctx, const char *what, int done, int total)
     if (!p->enabled) return;
     double elapsed = tb_now() - p->start;
     fprintf(stderr, "\r\033[K%s  %d/%d  %.1fs", what, done, total, elapsed);
+    if (done > 0 && done < total) { // time left at the pace so far
+        double left = elapsed / done * (total - done);
+        fprintf(stderr, ", ETA %dm%02ds", (int)(left / 60), (int)left % 60);
+    }
     fflush(stderr);
 }
 

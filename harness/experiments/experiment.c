@@ -31,16 +31,17 @@ typedef struct {
 #define K_BK (1u << TB_STEP_BENCH_KERNELS)
 #define K_BM (1u << TB_STEP_BENCH_MODEL)
 #define K_VM (1u << TB_STEP_VALIDATE_MODEL)
+#define K_PP (1u << TB_STEP_PERPLEXITY)
 static const struct {
     const char *name;
     unsigned applies;
 } keys[] = {
-    {"run", K_BK | K_BM | K_VM},
-    {"kernels", K_BK | K_BM | K_VM},
-    {"model", K_BK | K_BM | K_VM},
+    {"run", K_BK | K_BM | K_VM | K_PP},
+    {"kernels", K_BK | K_BM | K_VM | K_PP},
+    {"model", K_BK | K_BM | K_VM | K_PP},
     {"shape", K_BK},
     {"m", K_BK},
-    {"threads", K_BK | K_BM | K_VM},
+    {"threads", K_BK | K_BM | K_VM | K_PP},
     {"weights", K_BK},
     {"rounds", K_BK},
     {"block-ms", K_BK},
@@ -49,15 +50,21 @@ static const struct {
     {"tokens", K_BM | K_VM},
     {"reps", K_BM},
     {"head", K_BM},
-    {"seed", K_BK | K_BM | K_VM},
+    {"seed", K_BK | K_BM | K_VM | K_PP},
     {"roofline-mib", K_BK | K_BM},
     {"sampling", K_BM},
     {"peer", K_BM},
+    {"text", K_PP},
+    {"tokens-file", K_PP},
+    {"ctx", K_PP},
+    {"chunks", K_PP},
 };
 enum { KEY_RUN, KEY_KERNELS, KEY_MODEL, KEY_SHAPE, KEY_M, KEY_THREADS, KEY_WEIGHTS };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
-static const char *const kind_names[] = {"bench-kernels", "bench-model", "validate-model"};
+static const char *const kind_names[] = {"bench-kernels", "bench-model", "validate-model",
+                                         "perplexity"};
+#define NKINDS ((int)(sizeof kind_names / sizeof kind_names[0]))
 
 static int bad(parser *ps, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -274,7 +281,7 @@ static int step_key(parser *ps, tb_step *s, int key, const char *value)
     int v, n;
     switch (key) {
     case KEY_RUN:
-        return choice(ps, "run", value, kind_names, 3, &v) ? (s->kind = v, 1) : 0;
+        return choice(ps, "run", value, kind_names, NKINDS, &v) ? (s->kind = v, 1) : 0;
     case KEY_KERNELS:
         return set_kernels(ps, s, value);
     case KEY_MODEL:
@@ -314,6 +321,18 @@ static int step_key(parser *ps, tb_step *s, int key, const char *value)
         return choice(ps, name, value, tb_head_names, TB_HEAD_COUNT, &v) ? (s->head = v, 1) : 0;
     if (strcmp(name, "seed") == 0)
         return whole(ps, name, value, 0, 1L << 30, &v) ? (s->seed = (uint64_t)v, 1) : 0;
+    if (strcmp(name, "text") == 0 || strcmp(name, "tokens-file") == 0) {
+        if (s->text[0]) return bad(ps, name, "give text or tokens-file, not both");
+        // Relative to the experiment's folder, as the published tables are.
+        int n = value[0] == '/' ? snprintf(s->text, sizeof s->text, "%s", value)
+                                : snprintf(s->text, sizeof s->text, "%s/%s", ps->dir, value);
+        if (n >= (int)sizeof s->text) return bad(ps, name, "path too long");
+        if (access(s->text, R_OK) != 0) return bad(ps, name, "%s: %s", s->text, strerror(errno));
+        s->text_is_tokens = name[0] == 't' && name[1] == 'o';
+        return 1;
+    }
+    if (strcmp(name, "ctx") == 0) return whole(ps, name, value, 4, 1 << 20, &s->ctx);
+    if (strcmp(name, "chunks") == 0) return whole(ps, name, value, 1, 1 << 20, &s->chunks);
     if (strcmp(name, "roofline-mib") == 0)
         return whole(ps, name, value, 1, 1 << 16, &s->roofline_mib);
     return choice(ps, name, value, samplings, 3, &v) ? (s->sampling = (tb_sample_mode)v, 1) : 0;
@@ -336,6 +355,7 @@ static void step_defaults(tb_step *s, const char *name, int line)
                    .reps = 3,
                    .head = TB_HEAD_F16,
                    .seed = 1,
+                   .ctx = 512,
                    .sampling = TB_SAMPLE_AUTO};
     snprintf(s->name, sizeof s->name, "%s", name);
 }
@@ -410,7 +430,7 @@ static int check_step(parser *ps, int si)
     snprintf(ps->section, sizeof ps->section, "%s", s->name);
     ps->line = s->line;
     if (!(ps->set[si] & (1u << KEY_RUN)))
-        return bad(ps, "run", "missing (bench-kernels, bench-model or validate-model)");
+        return bad(ps, "run", "missing (bench-kernels, bench-model, validate-model or perplexity)");
     for (int k = 0; k < NKEYS; k++)
         if ((ps->set[si] & (1u << k)) && !(keys[k].applies & (1u << s->kind))) {
             ps->line = ps->key_line[si][k];
@@ -441,7 +461,12 @@ static int check_step(parser *ps, int si)
         return bad(ps, "kernels", "peers are kernels of bench-kernels steps only, not of %s",
                    kind_names[s->kind]);
     }
-    if (s->kind == TB_STEP_VALIDATE_MODEL) {
+    if (s->kind == TB_STEP_PERPLEXITY) {
+        ps->line = s->line;
+        if (!s->text[0]) return bad(ps, "text", "missing (the text file, or tokens-file)");
+        if (s->ctx % 2) return bad(ps, "ctx", "%d: expected an even number", s->ctx);
+        if (!has_kernels) snprintf(s->kernels, sizeof s->kernels, "all");
+    } else if (s->kind == TB_STEP_VALIDATE_MODEL) {
         // The engine on every kernel built here (skipping what this CPU cannot run), or on one.
         if (!has_kernels) s->all_kernels = 1;
         ps->line = has_kernels ? ps->key_line[si][KEY_KERNELS] : s->line;

@@ -1,6 +1,6 @@
 // Declarative experiments: an INI file (read with libinih) whose sections are steps, each a
-// runner (bench-kernels, bench-model, validate-model) with lists of values; a step expands into
-// points, one runner call each, so an interrupted run resumes point by point.
+// runner (bench-kernels, bench-model, validate-model, perplexity) with lists of values; a step
+// expands into points, one runner call each, so an interrupted run resumes point by point.
 //
 //   [experiment]
 //   description = what it answers
@@ -20,6 +20,7 @@
 #ifndef TB_EXPERIMENT_H
 #define TB_EXPERIMENT_H
 
+#include "perplexity.h"
 #include "runners.h"
 
 #include <stdint.h>
@@ -28,7 +29,12 @@
 #define TB_EXP_MODELS_MAX 16
 #define TB_EXP_POINTS_MAX 1024
 
-typedef enum { TB_STEP_BENCH_KERNELS, TB_STEP_BENCH_MODEL, TB_STEP_VALIDATE_MODEL } tb_step_kind;
+typedef enum {
+    TB_STEP_BENCH_KERNELS,
+    TB_STEP_BENCH_MODEL,
+    TB_STEP_VALIDATE_MODEL,
+    TB_STEP_PERPLEXITY,
+} tb_step_kind;
 
 // What to do with a bench-model point larger than this machine's memory.
 typedef enum {
@@ -61,6 +67,9 @@ typedef struct {
     int roofline_mib;
     tb_sample_mode sampling;
     char peer[32]; // bench-model: an engine timed beside tritbench's on the same file ("llama.cpp")
+    char text[512];     // perplexity: the text (relative to the experiment's folder), or
+    int text_is_tokens; // a file of token ids (key tokens-file)
+    int ctx, chunks;    // perplexity
 } tb_step;
 
 typedef struct {
@@ -86,6 +95,7 @@ typedef struct {
         tb_bench_kernels_params bench_kernels;
         tb_bench_model_params bench_model;
         tb_validate_model_params validate_model;
+        tb_perplexity_params perplexity;
     } params;
     uint64_t bytes_needed; // memory of a whole run (bench-model, validate-model)
     int sampled;           // bench-model: layer-sampled (too large, or sampling = always)

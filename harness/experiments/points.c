@@ -145,6 +145,19 @@ static int model_points(const tb_step *s, tb_point *points, int n, int max)
         if (!p) return n;
         p->bytes_needed = model_need(s, s->models[i], max_threads(s), &p->seconds_estimate);
         int too_big = avail && p->bytes_needed > MEMORY_RESERVE(avail);
+        if (s->kind == TB_STEP_PERPLEXITY) {
+            tb_perplexity_params *q = &p->params.perplexity;
+            tb_perplexity_defaults(q);
+            q->model = s->models[i], q->kernels = s->kernels, q->ctx = s->ctx;
+            q->chunks = s->chunks, q->threads = s->threads[0], q->seed = s->seed;
+            if (s->text_is_tokens)
+                q->tokens_path = s->text;
+            else
+                q->text_path = s->text;
+            snprintf(p->key, sizeof p->key, "%s/%s/ctx=%d", s->name, s->models[i], s->ctx);
+            p->skipped = too_big;
+            continue;
+        }
         if (s->kind == TB_STEP_VALIDATE_MODEL) {
             tb_validate_model_params *v = &p->params.validate_model;
             tb_validate_model_defaults(v);

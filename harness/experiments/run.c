@@ -40,10 +40,9 @@ static cJSON *point_config(const tb_point *pt)
 {
     cJSON *c = cJSON_CreateObject();
     const tb_step *s = pt->step;
-    cJSON_AddStringToObject(c, "run",
-                            pt->kind == TB_STEP_BENCH_KERNELS ? "bench-kernels"
-                            : pt->kind == TB_STEP_BENCH_MODEL ? "bench-model"
-                                                              : "validate-model");
+    static const char *const runs[] = {"bench-kernels", "bench-model", "validate-model",
+                                       "perplexity"};
+    cJSON_AddStringToObject(c, "run", runs[pt->kind]);
     cJSON_AddStringToObject(c, "kernels", s->kernels);
     cJSON_AddNumberToObject(c, "seed", (double)s->seed);
     if (pt->kind == TB_STEP_BENCH_KERNELS) {
@@ -65,6 +64,14 @@ static cJSON *point_config(const tb_point *pt)
         cJSON_AddStringToObject(c, "head", tb_head_names[b->heads[0]]);
         if (b->peer) cJSON_AddStringToObject(c, "peer", b->peer);
         cJSON_AddBoolToObject(c, "layer_sampled", pt->sampled);
+    } else if (pt->kind == TB_STEP_PERPLEXITY) {
+        const tb_perplexity_params *q = &pt->params.perplexity;
+        cJSON_AddStringToObject(c, "model", q->model);
+        cJSON_AddStringToObject(c, q->text_path ? "text" : "tokens",
+                                q->text_path ? q->text_path : q->tokens_path);
+        cJSON_AddNumberToObject(c, "ctx", q->ctx);
+        cJSON_AddNumberToObject(c, "chunks", q->chunks);
+        cJSON_AddNumberToObject(c, "threads", q->threads);
     } else {
         const tb_validate_model_params *v = &pt->params.validate_model;
         cJSON_AddStringToObject(c, "model", v->model);
@@ -129,15 +136,16 @@ static int run_point(const tb_point *pt, const tb_observer *obs, cJSON **doc, tb
         return tb_bench_model_run(&pt->params.bench_model, obs, doc, err);
     case TB_STEP_VALIDATE_MODEL:
         return tb_validate_model_run(&pt->params.validate_model, obs, doc, err);
+    case TB_STEP_PERPLEXITY:
+        return tb_perplexity_run(&pt->params.perplexity, obs, doc, err);
     }
     return tb_fail(err, "unknown step kind");
 }
 
 static const char *point_kind(const tb_point *pt)
 {
-    return pt->kind == TB_STEP_BENCH_KERNELS ? "kernels"
-           : pt->kind == TB_STEP_BENCH_MODEL ? "model"
-                                             : "accuracy";
+    static const char *const kinds[] = {"kernels", "model", "accuracy", "perplexity"};
+    return kinds[pt->kind];
 }
 
 // Runs a point and writes its document. A runner that fails writes nothing (its message goes

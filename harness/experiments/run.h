@@ -22,8 +22,8 @@ void tb_run_defaults(tb_run_params *p);
 // "kept": done before with the same configuration and revision, "skipped": too large,
 // "failed", "check-failed", "planned": dry run), file, bytes_needed, seconds_estimate,
 // seconds, layer_sampled, reason}], summary {done, kept, skipped, failed}}. Unless a dry run,
-// the run's state is kept beside the results as it goes (run_status.h), for `fleet status`. TB_CHECK_FAILED
-// when a point failed; TB_BAD_INPUT (no document) for a bad experiment file.
+// the run's state is kept beside the results as it goes (run_status.h), for `fleet status`.
+// TB_CHECK_FAILED when a point failed; TB_BAD_INPUT (no document) for a bad experiment file.
 int tb_run_experiment(const tb_run_params *p, const tb_observer *obs, cJSON **doc, tb_error *err);
 
 #endif

@@ -25,7 +25,9 @@ static int check_kind(const tb_result_file *f, tb_error *err)
     const cJSON *kind = cJSON_GetObjectItemCaseSensitive(f->doc, "kind");
     if (!kind) return tb_fail(err, "%s: field 'kind' is missing", f->path);
     if (!tb_compare_known_kind(kind->valuestring))
-        return tb_fail(err, "%s: field 'kind' is \"%.40s\", expected kernels, model or accuracy",
+        return tb_fail(err,
+                       "%s: field 'kind' is \"%.40s\", expected kernels, model, accuracy or "
+                       "perplexity",
                        f->path, kind->valuestring);
     return TB_OK;
 }

@@ -49,6 +49,7 @@ static const kind_desc kinds[] = {
      {{"decode", "decode_tokens_per_s", "decode_tokens_per_s_reps", 0},
       {"prefill", "prefill_tokens_per_s", "prefill_tokens_per_s_reps", 0}}},
     {"accuracy", "results", {{"kernel", 1, NULL}, {NULL, 0, NULL}}, {{NULL, NULL, NULL, 0}}},
+    {"perplexity", "results", {{"kernel", 1, NULL}, {NULL, 0, NULL}}, {{NULL, NULL, NULL, 0}}},
 };
 
 static const kind_desc *find_kind(const char *kind)
@@ -363,6 +364,26 @@ static void kernels_of_row(tb_compare_rows *rows, const entry_list *b, int i, co
     }
 }
 
+// The checks of one kernel's perplexity in both sets: an exact kernel computes the same logits
+// on every CPU and revision, so its perplexity is the same double; any kernel's KL against the
+// reference may not grow beyond TB_COMPARE_KL_FACTOR x BASE's (compare.h says why).
+static void perplexity_checks(tb_compare_rows *rows, const char *point, const char *kernel,
+                              const cJSON *b, const cJSON *n)
+{
+#define F(o, name) cJSON_GetObjectItemCaseSensitive(o, name)
+    int exact = cJSON_IsTrue(F(b, "exact"));
+    double bp = num_or_nan(F(b, "perplexity")), np = num_or_nan(F(n, "perplexity"));
+    if (exact && bp != np)
+        add_regression(rows, point, kernel, "perplexity", F(b, "perplexity"), F(n, "perplexity"),
+                       "exact kernel: perplexity no longer bit-identical to BASE's", 1);
+    if (num_or_nan(F(n, "kl_vs_reference")) >
+        TB_COMPARE_KL_FACTOR * num_or_nan(F(b, "kl_vs_reference")))
+        add_regression(rows, point, kernel, "kl_vs_reference", F(b, "kl_vs_reference"),
+                       F(n, "kl_vs_reference"),
+                       "kl_vs_reference more than 3x BASE's (TB_COMPARE_KL_FACTOR)", exact);
+#undef F
+}
+
 int tb_compare_point(tb_compare_rows *rows, const char *point, const tb_result_file *base,
                      const tb_result_file *new_file, tb_error *err)
 {
@@ -382,6 +403,8 @@ int tb_compare_point(tb_compare_rows *rows, const char *point, const tb_result_f
         } else if (!accuracy) {
             if ((rc = speed_rows(rows, point, &b, i, &n, j, err)) == TB_OK)
                 kernels_of_row(rows, &b, i, &n, j);
+        } else if (strcmp(kd->kind, "perplexity") == 0) {
+            perplexity_checks(rows, point, b.keys[i], b.items[i], n.items[j]);
         } else if ((rc = check_accuracy_fields(&b, i, err)) == TB_OK &&
                    (rc = check_accuracy_fields(&n, j, err)) == TB_OK) {
             accuracy_checks(rows, point, b.keys[i], b.items[i], n.items[j]);

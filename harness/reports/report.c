@@ -134,7 +134,9 @@ static int run_sections(tb_report_ctx *c, tb_error *err)
     header(c);
     tb_report_machines(c);
     tb_report_fleet(c);
-    if (tb_report_models(c) || tb_report_kernels(c) || tb_report_peers(c)) return TB_BAD_INPUT;
+    if (tb_report_models(c) || tb_report_kernels(c) || tb_report_peers(c) ||
+        tb_report_perplexity(c))
+        return TB_BAD_INPUT;
     return tb_report_write(c, "report.md", &c->md);
 }
 

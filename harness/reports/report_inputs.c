@@ -24,6 +24,9 @@ static const field_spec kernels_timed[] = {
 static const field_spec model_entry[] = {
     {"kernel", 'S'}, {"threads", 'N'}, {"decode_tokens_per_s", 'N'}, {"energy_j_per_token", 'n'}};
 static const field_spec accuracy_result[] = {{"kernel", 'S'}, {"status", 'S'}};
+static const field_spec perplexity_result[] = {
+    {"kernel", 'S'},          {"perplexity", 'N'},        {"perplexity_stderr", 'N'},
+    {"kl_vs_reference", 'N'}, {"top1_vs_reference", 'N'}, {"reference", 'S'}};
 
 static int has_type(const cJSON *v, char type)
 {
@@ -134,8 +137,12 @@ static int check_doc(const char *path, const cJSON *doc, tb_error *err)
     if (strcmp(kind, "accuracy") == 0)
         return check_list(path, doc, "results", accuracy_result, TB_COUNT_OF(accuracy_result), NULL,
                           0, err);
-    return tb_fail(err, "%s: field 'kind' is \"%.40s\", expected kernels, model or accuracy", path,
-                   kind);
+    if (strcmp(kind, "perplexity") == 0)
+        return check_list(path, doc, "results", perplexity_result, TB_COUNT_OF(perplexity_result),
+                          NULL, 0, err);
+    return tb_fail(err,
+                   "%s: field 'kind' is \"%.40s\", expected kernels, model, accuracy or perplexity",
+                   path, kind);
 }
 
 // Appends every document of part to set (which takes them over); part is left empty.

@@ -110,6 +110,8 @@ int tb_report_ternary_kernels(tb_report_ctx *c);
 int tb_report_choice(tb_report_ctx *c);
 // Which points each CPU has, for results with runs' status (a fleet run): fleet_status.h.
 void tb_report_fleet(tb_report_ctx *c);
+// Perplexity and KL per kernel (perplexity documents: `tritbench perplexity`, experiments).
+int tb_report_perplexity(tb_report_ctx *c);
 // Every kernel against the peers (peers.h) timed in the same run, where any were.
 int tb_report_peers(tb_report_ctx *c);
 // The figures of tokens/s against model size (with the published values) and threads.

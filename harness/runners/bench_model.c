@@ -139,7 +139,7 @@ static void one_rep(const tb_bench_model_params *p, tb_transformer *t, int *ids,
                     tb_energy *energy, int r, measured *f)
 {
     const int steps = p->tokens - 1;
-    tb_sampler greedy = {0, 0};
+    tb_sampler greedy = {0, 0, NULL, NULL};
     tb_gen_stats st;
     // Layer-sampled: every step starts from emptied caches, as in the whole model, whose
     // weights are many times the last-level cache (the samples' would fit in it).

@@ -22,9 +22,9 @@ static void flush_segment(tb_bw_probe *probe, const tb_transformer *t, double *b
     *bytes = *seconds = 0;
 }
 
-void tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int *out, int n,
-                        tb_sampler *s, tb_bw_probe *probe, int probe_every, tb_energy *energy,
-                        tb_profile *prof, tb_gen_stats *st)
+int tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int *out, int n,
+                       tb_sampler *s, tb_bw_probe *probe, int probe_every, tb_energy *energy,
+                       tb_profile *prof, tb_gen_stats *st)
 {
     const int V = t->cfg.vocab_size;
     *st = (tb_gen_stats){.steps = n - 1};
@@ -34,6 +34,7 @@ void tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int 
     st->prefill_s = tb_now() - t0;
     out[0] = sample(s, lg, V);
     st->ttft_s = tb_now() - t0;
+    if (s->on_token && s->on_token(s->on_token_ctx, out[0])) n = 1, st->steps = 0;
     const double weight_read = (double)tb_transformer_weight_read_bytes(t);
     double seg_bytes = 0, seg_s = 0;
     tb_energy_start(energy);
@@ -56,8 +57,10 @@ void tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int 
             st->first_step_s = dt, st->kv_first = kv;
         else
             st->steady_s += dt, st->kv_steady += kv;
+        if (s->on_token && s->on_token(s->on_token_ctx, out[i])) n = i + 1, st->steps = i;
     }
     t->prof = NULL;
     if (seg_s > 0) flush_segment(probe, t, &seg_bytes, &seg_s);
     add_joules(st, tb_energy_package_joules(energy));
+    return n;
 }

@@ -13,6 +13,10 @@
 typedef struct {
     float temperature; // 0: greedy (argmax)
     uint64_t rng;      // state of the sampling draws
+    // Called with every token sampled, outside the timed steps (NULL: none): `generate --prompt`
+    // prints the text as it comes. Nonzero stops the generation there (an end-of-text token).
+    int (*on_token)(void *ctx, int token);
+    void *on_token_ctx;
 } tb_sampler;
 
 typedef struct {
@@ -33,9 +37,10 @@ typedef struct {
 // (at least twice the last-level cache), as in a model far larger than the cache (layer
 // sampling).
 // energy (NULL: none) meters the decode steps; prof (NULL: off) times the phases of the steady
-// steps.
-void tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int *out, int n,
-                        tb_sampler *s, tb_bw_probe *probe, int probe_every, tb_energy *energy,
-                        tb_profile *prof, tb_gen_stats *st);
+// steps. Returns the tokens generated: n, or fewer when s->on_token stopped it (st->steps says
+// the decode steps run).
+int tb_generate_tokens(tb_transformer *t, const int *prompt, int n_prompt, int *out, int n,
+                       tb_sampler *s, tb_bw_probe *probe, int probe_every, tb_energy *energy,
+                       tb_profile *prof, tb_gen_stats *st);
 
 #endif

@@ -71,21 +71,37 @@ int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *
     if (p->embedding_type && emb_type < 0)
         return tb_fail(err, "--embedding-type: unknown type '%s' (f16, f32, q8_0, q4_0, q6_k)",
                        p->embedding_type);
+    // A tokenizer from another file: its token count is the model's vocabulary.
+    tb_gguf tok;
+    int has_tok = p->tokenizer_from != NULL;
+    if (has_tok && tb_gguf_open(p->tokenizer_from, &tok, err->msg, sizeof err->msg))
+        return TB_BAD_INPUT;
+    const tb_gguf_kv *tokens = has_tok ? tb_gguf_find_kv(&tok, "tokenizer.ggml.tokens") : NULL;
+    if (has_tok &&
+        (!tokens || tokens->type != TB_GGUF_ARRAY || tokens->arr_type != TB_GGUF_STRING ||
+         tokens->arr_n < 1 || tokens->arr_n > (1u << 22))) {
+        tb_gguf_close(&tok);
+        return tb_fail(err,
+                       "--tokenizer-from %s: tokenizer.ggml.tokens: expected an array of 1 "
+                       "to 2^22 strings, %s",
+                       p->tokenizer_from, tokens ? "got another type or size" : "missing");
+    }
+    if (has_tok) c.vocab_size = (int)tokens->arr_n;
     tb_save_options so;
     int rc = create_options(p, &c, fmt, emb_type, &so, err);
+    if (has_tok) so.tokenizer = &tok;
     if (!rc)
         rc = tb_check_memory(&c, tb_model_embedding_params(&c) * 6 + CREATE_STAGING_BYTES, err);
-    if (rc) {
-        free((void *)so.tensor_scales);
-        return rc;
-    }
     tb_model m;
-    tb_model_synthetic(&c, p->seed, &m);
+    int made = !rc;
+    if (made) tb_model_synthetic(&c, p->seed, &m);
     double t0 = tb_now();
-    rc = tb_gguf_save_model_opts(&m, p->out, &so, err->msg, sizeof err->msg);
-    tb_model_free(&m);
+    if (made && tb_gguf_save_model_opts(&m, p->out, &so, err->msg, sizeof err->msg))
+        rc = TB_BAD_INPUT;
+    if (made) tb_model_free(&m);
     free((void *)so.tensor_scales);
-    if (rc) return TB_BAD_INPUT;
+    if (has_tok) tb_gguf_close(&tok);
+    if (rc) return rc;
     *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(*doc, "file", p->out);
     cJSON_AddStringToObject(*doc, "config", c.name);
@@ -97,6 +113,8 @@ int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *
     cJSON_AddStringToObject(*doc, "architecture", so.arch);
     cJSON_AddStringToObject(*doc, "hidden_activation", p->hidden_activation);
     cJSON_AddBoolToObject(*doc, "tensor_scales", p->tensor_scales);
+    cJSON_AddNumberToObject(*doc, "vocab_size", c.vocab_size);
+    if (has_tok) cJSON_AddStringToObject(*doc, "tokenizer_from", p->tokenizer_from);
     cJSON_AddNumberToObject(*doc, "seconds", tb_now() - t0);
     return TB_OK;
 }

@@ -173,6 +173,15 @@ typedef struct {
     tb_head_format head;
     int profile; // time each phase of the steady decode steps
     int ffn;     // --ffn: TB_FFN_* forced on the model, or -1: its own
+    // Text in and out (a GGUF model with its tokenizer): the prompt as text (NULL: the ids of
+    // prompt[]), or the file holding it; the 2B4T chat template around it (with a system
+    // message, NULL: none). Generation then stops at the end-of-text tokens, and on_text (NULL:
+    // none) gets the generated text as it comes, piece by piece.
+    const char *text, *text_path;
+    int chat;
+    const char *system;
+    void (*on_text)(void *ctx, const char *piece, size_t len);
+    void *on_text_ctx;
 } tb_generate_params;
 void tb_generate_defaults(tb_generate_params *p);
 int tb_generate_run(const tb_generate_params *p, const tb_observer *obs, cJSON **doc,
@@ -187,6 +196,10 @@ typedef struct {
     const char *arch;              // bitnet-b1.58, bitnet-25, bitnet; NULL: by format
     const char *hidden_activation; // relu2 (default), silu, or none (no key written)
     int tensor_scales;             // write blk.N.<projection>.scale tensors (architecture bitnet)
+    const char *format;         // i2_s, tq2_0, tq1_0, f32
+    const char *embedding_type; // f32, f16, q8_0, q4_0, q6_k; NULL: f16 if exact, else f32
+    const char *tokenizer_from; // a GGUF file whose tokenizer the model gets (its vocabulary
+                                // size too); NULL: a placeholder vocabulary
 } tb_model_create_params;
 void tb_model_create_defaults(tb_model_create_params *p);
 int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *err);
