@@ -196,10 +196,8 @@ typedef struct {
     const char *arch;              // bitnet-b1.58, bitnet-25, bitnet; NULL: by format
     const char *hidden_activation; // relu2 (default), silu, or none (no key written)
     int tensor_scales;             // write blk.N.<projection>.scale tensors (architecture bitnet)
-    const char *format;         // i2_s, tq2_0, tq1_0, f32
-    const char *embedding_type; // f32, f16, q8_0, q4_0, q6_k; NULL: f16 if exact, else f32
-    const char *tokenizer_from; // a GGUF file whose tokenizer the model gets (its vocabulary
-                                // size too); NULL: a placeholder vocabulary
+    const char *tokenizer_from;    // a GGUF file whose tokenizer the model gets (its vocabulary
+                                   // size too); NULL: a placeholder vocabulary
 } tb_model_create_params;
 void tb_model_create_defaults(tb_model_create_params *p);
 int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *err);
