@@ -128,14 +128,18 @@ static int run_group(const tb_perplexity_params *p, const tb_model *m, tb_pool *
     for (int c = 0; c < nchunks; c++) {
         memcpy(toks, tokens + (size_t)c * ctx, sizeof *toks * (size_t)ctx);
         if (bos >= 0) toks[0] = bos;
-        for (int pos = 0; pos < ctx; pos += batch) {
-            int n = ctx - pos < batch ? ctx - pos : batch;
+        // The first half only fills the KV cache: its logits (vocab floats a position, the
+        // head's cost) are never scored, so they are not computed.
+        const int first = ctx / 2;
+        for (int pos = 0, n; pos < ctx; pos += n) {
+            const int end = pos < first ? first : ctx, scored = pos >= first;
+            n = end - pos < batch ? end - pos : batch;
             for (int k = 0; k < nruns; k++) {
                 double t0 = tb_now();
-                logits[k] = tb_transformer_forward(&runs[k].t, toks + pos, n, pos, 1);
+                logits[k] = tb_transformer_forward(&runs[k].t, toks + pos, n, pos, scored);
                 runs[k].seconds += tb_now() - t0;
             }
-            score(runs, nruns, ref, logits, toks, pos, n, ctx / 2, ctx, vocab, lr, lk);
+            if (scored) score(runs, nruns, ref, logits, toks, pos, n, first, ctx, vocab, lr, lk);
         }
         char what[160];
         snprintf(what, sizeof what, "chunk %d/%d, kernels %s..%s", c + 1, nchunks, runs[0].kn->name,
