@@ -1,8 +1,10 @@
 // The tokenizer's parts that need no outside reference (tests/test_tokenizer.sh compares the
 // LLaMA 3 tokenizer with llama3-tokenizer-js): the byte-level alphabet and UTF-8 checks; the
-// byte-level BPE on a hand-made vocabulary (merge ranks decide, a piece that is a token is not
-// split, control tokens' text stays text); SentencePiece BPE on a hand-made vocabulary (the
-// highest score merges first, byte fallback, BOS, decoding); refusals of SentencePiece metadata.
+// byte-level BPE on a hand-made vocabulary (merge ranks decide, leftmost among equal ranks, a
+// piece that is a token is not split, control tokens' text stays text); SentencePiece BPE on a
+// hand-made vocabulary (the highest score merges first, leftmost among equal scores, byte
+// fallback, BOS, decoding); refusals of SentencePiece metadata. Each rule is checked on a case
+// that comes out differently without it.
 #include "tb_test.h"
 #include "gguf.h"
 #include "tokenizer.h"
@@ -137,29 +139,24 @@ static void test_bpe(void)
 {
     // The 256 byte tokens, then pieces whose merges' ranks decide: "b c" comes before "a b".
     static char alphabet[256][4];
-    const char *tokens[256 + 8];
+    const char *tokens[256 + 9];
     for (int b = 0; b < 256; b++) {
         alphabet[b][tb_utf8_encode(tb_byte_to_unicode((uint8_t)b), alphabet[b])] = '\0';
         tokens[b] = alphabet[b];
     }
-    const char *more[] = {"bc",
-                          "ab",
-                          "he",
-                          "\xC4\xA0the",
-                          "xyz",
-                          "\xC4\xA0t",
-                          "<|begin_of_text|>",
-                          "<|end_of_text|>"};
-    int32_t types[256 + 8];
-    for (int i = 0; i < 256 + 8; i++) types[i] = i >= 256 + 6 ? 3 : 1;
+    const char *more[] = {
+        "bc", "ab", "he", "\xC4\xA0the", "xyz", "\xC4\xA0t", "<|begin_of_text|>", "<|end_of_text|>",
+        "aa"};
+    int32_t types[256 + 9];
+    for (int i = 0; i < 256 + 9; i++) types[i] = i == 256 + 6 || i == 256 + 7 ? 3 : 1;
     memcpy(tokens + 256, more, sizeof more);
-    const char *merges[] = {"b c", "a b", "h e", "\xC4\xA0 t", "\xC4\xA0t he"};
+    const char *merges[] = {"b c", "a b", "h e", "\xC4\xA0 t", "\xC4\xA0t he", "a a"};
     tb_gguf_writer *w = tb_gguf_writer_new();
     tb_gguf_add_str(w, "tokenizer.ggml.model", "gpt2");
     tb_gguf_add_str(w, "tokenizer.ggml.pre", "llama-bpe");
-    tb_gguf_add_arr_str(w, "tokenizer.ggml.tokens", tokens, 256 + 8);
-    tb_gguf_add_arr_i32(w, "tokenizer.ggml.token_type", types, 256 + 8);
-    tb_gguf_add_arr_str(w, "tokenizer.ggml.merges", merges, 5);
+    tb_gguf_add_arr_str(w, "tokenizer.ggml.tokens", tokens, 256 + 9);
+    tb_gguf_add_arr_i32(w, "tokenizer.ggml.token_type", types, 256 + 9);
+    tb_gguf_add_arr_str(w, "tokenizer.ggml.merges", merges, 6);
     tb_gguf_add_u32(w, "tokenizer.ggml.bos_token_id", 256 + 6);
     char err[400];
     tb_tokenizer *t = load(w, err, sizeof err);
@@ -169,6 +166,8 @@ static void test_bpe(void)
     }
     expect_pieces(t, "abc", 0, (const char *[]){"a", "bc", NULL}); // not "ab", "c"
     expect_pieces(t, "abab", 0, (const char *[]){"ab", "ab", NULL});
+    // Among equal ranks the leftmost pair first.
+    expect_pieces(t, "aaa", 0, (const char *[]){"aa", "a", NULL});
     // "xyz" has no merges, but is a token: a piece that is a token is taken whole.
     expect_pieces(t, "xyz", 0, (const char *[]){"xyz", NULL});
     // "the" merges to t + he; " the" is a token ("Ġthe"); the words are separate pieces.
@@ -185,9 +184,9 @@ static void test_bpe(void)
     expect_decode(t, ids, 3, 1, "<|begin_of_text|> the<|end_of_text|>");
     char *text;
     size_t len;
-    int32_t bad[] = {5, 264};
+    int32_t bad[] = {5, 265};
     EXPECT(tb_tokenizer_decode(t, bad, 2, 0, &text, &len, err, sizeof err) == -1 &&
-               strstr(err, "id 264") != NULL,
+               strstr(err, "id 265") != NULL,
            "an id past the vocabulary is refused: %s", err);
     int32_t *out;
     size_t n;
@@ -204,9 +203,23 @@ static const struct {
     const char *piece;
     float score;
 } spm_pieces[] = {
-    {"\xE2\x96\x81", -10},  {"h", -11}, {"e", -12}, {"l", -13}, {"o", -14},
-    {"\xE2\x96\x81h", -5},  {"el", -3}, {"ll", -1}, {"lo", -2}, {"llo", -4},
+    {"\xE2\x96\x81", -10},
+    {"h", -11},
+    {"e", -12},
+    {"l", -13},
+    {"o", -14},
+    {"\xE2\x96\x81h", -5},
+    {"el", -3},
+    {"ll", -1},
+    {"lo", -2},
+    {"llo", -4},
     {"\xE2\x96\x81he", -6},
+    {"a", -20},
+    {"b", -21},
+    {"c", -22},
+    {"ab", -7},
+    {"bc", -8},
+    {"aa", -7},
 };
 #define N_SPM (3 + 256 + (int)(sizeof spm_pieces / sizeof spm_pieces[0]))
 
@@ -248,8 +261,12 @@ static void test_spm(void)
         EXPECT(0, "load: %s", err);
         return;
     }
+    // "▁abc": "ab" (-7) before "bc" (-8), so not "a" "bc"; among equal scores the leftmost
+    // pair first: "▁aaa" is "aa" "a", not "a" "aa".
+    expect_pieces(t, "abc", 0, (const char *[]){"\xE2\x96\x81", "ab", "c", NULL});
+    expect_pieces(t, "aaa", 0, (const char *[]){"\xE2\x96\x81", "aa", "a", NULL});
     // "▁hello": "ll" (-1) first, then "llo" (-4; "lo" -2 went stale with its l), "▁h" (-5),
-    // "▁he" (-6). Merging leftmost-first or by "el" (-3) first would give other pieces.
+    // "▁he" (-6).
     expect_pieces(t, "hello", 0, (const char *[]){"\xE2\x96\x81he", "llo", NULL});
     expect_pieces(t, "hello hello", 1,
                   (const char *[]){"<s>", "\xE2\x96\x81he", "llo", "\xE2\x96\x81he", "llo", NULL});
@@ -270,8 +287,11 @@ static void test_spm(void)
     EXPECT(load(spm_writer(0), err, sizeof err) == NULL &&
                strstr(err, "tokenizer.ggml.scores: missing") != NULL,
            "no scores: %s", err);
-    EXPECT(load(spm_writer(N_SPM - 1), err, sizeof err) == NULL &&
-               strstr(err, "tokenizer.ggml.scores: expected 270 elements") != NULL,
+    char want[100];
+    snprintf(want, sizeof want,
+             "tokenizer.ggml.scores: expected %d elements (one per token), got %d", N_SPM,
+             N_SPM - 1);
+    EXPECT(load(spm_writer(N_SPM - 1), err, sizeof err) == NULL && strstr(err, want) != NULL,
            "scores of another length: %s", err);
 }
 
