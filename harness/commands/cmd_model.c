@@ -23,7 +23,7 @@ static const char *help =
     "        --arch bitnet-b1.58 (default for i2_s: bitnet.cpp's), bitnet (default for the\n"
     "        ggml types: llama.cpp's) or bitnet-25 names the architecture; --hidden-activation\n"
     "        writes <arch>.hidden_activation = relu2 (default: what the synthetic model\n"
-    "        computes) or silu, or (none) no key: the file then computes its architecture's\n"
+    "        computes) or silu; none writes no key, and the file computes its architecture's\n"
     "        FFN (bitnet: silu). --tensor-scales (architecture bitnet) also writes one f32\n"
     "        scale tensor per BitLinear, blk.N.<projection>.scale = 0.5, 1, 2 in turn: the\n"
     "        file's model is then the synthetic one with each product's output multiplied\n"
