@@ -867,6 +867,7 @@ int tb_gguf_write_file(tb_gguf_writer *w, const char *path, char *err, size_t er
         free(tmp);
         return -1;
     }
+    fchmod(fd, 0644); // mkstemp creates 0600; a model file is meant to be shared, as results are
     FILE *f = fdopen(fd, "wb");
     int rc = f ? tb_gguf_write_stream(w, f, err, err_len) : -1;
     if (!f) close(fd);
