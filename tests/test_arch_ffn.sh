@@ -28,6 +28,10 @@ expect 0 "scale tensors" model create --config tiny --seed 2 --format f32 --tens
 expect 0 "FFN silu (from the architecture); architecture bitnet" model info --model "$dir/nokey.gguf"
 expect 0 "FFN relu2 (from the hidden_activation)" model info --model "$dir/relu2.gguf"
 expect 0 "FFN relu2 (from the architecture); architecture bitnet-b1.58" model info --model "$dir/b158.gguf"
+expect 0 "scale tensors: 14 (each multiplies its BitLinear's output)" model info --model "$dir/scaled.gguf"
+tb model info --model "$dir/relu2.gguf" --json >"$dir/info.json" 2>/dev/null
+json_check "$dir/info.json" "model info --json: the architecture, the FFN, no scale tensors" \
+  'd["architecture"] == "bitnet" and d["config"]["ffn"] == "relu2" and d["scale_tensors"] == 0'
 
 # The engine on every kernel against the reference, FFN as each file says: all within the
 # bound. NAME MODEL [OPTIONS]: the document into $dir/NAME.json.

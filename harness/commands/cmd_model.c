@@ -85,6 +85,12 @@ static void render_info(const cJSON *doc)
     if (cJSON_IsString(et))
         printf("file types: embedding %s, output head %s\n", et->valuestring,
                cJSON_IsString(ot) ? ot->valuestring : "none (the embedding)");
+    int scales = (int)tb_jnum(doc, "scale_tensors");
+    if (scales > 0)
+        printf("scale tensors: %d (%s)\n", scales,
+               cJSON_IsString(arch) && strcmp(arch->valuestring, "bitnet") == 0
+                   ? "each multiplies its BitLinear's output"
+                   : "not read by this architecture");
 }
 
 static void render_create(const cJSON *doc)

@@ -5,6 +5,7 @@
 #include "select.h"
 #include "tb_clock.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,9 +120,23 @@ int tb_model_create_run(const tb_model_create_params *p, cJSON **doc, tb_error *
     return TB_OK;
 }
 
-// The types a model file stores its embedding and output head in ("Q6_K", ...), into doc. A
-// configuration name has no file: nothing to add.
-static int add_head_types(const char *spec, cJSON *doc, tb_error *err)
+// How many per-tensor scale tensors (blk.N.<projection>.scale) a file holds: architecture
+// bitnet multiplies each BitLinear's output by its own (folded into the tensor's scale).
+static int count_scale_tensors(const tb_gguf *g, const tb_config *c)
+{
+    int n = 0;
+    for (int l = 0; l < c->n_layers; l++)
+        for (int w = 0; w < TB_N_LINEAR; w++) {
+            char name[96];
+            snprintf(name, sizeof name, "blk.%d.%s.scale", l, tb_linear_names[w]);
+            n += tb_gguf_find_tensor(g, name) != NULL;
+        }
+    return n;
+}
+
+// The types a model file stores its embedding and output head in ("Q6_K", ...), and its scale
+// tensors, into doc. A configuration name has no file: nothing to add.
+static int add_head_types(const char *spec, const tb_config *mc, cJSON *doc, tb_error *err)
 {
     tb_config c;
     if (tb_config_find(spec, &c) == 0) return TB_OK;
@@ -132,6 +147,7 @@ static int add_head_types(const char *spec, cJSON *doc, tb_error *err)
     // The model loaded: both are of types it decodes, which have names.
     if (emb) cJSON_AddStringToObject(doc, "embedding_type", tb_ggml_type_name(emb->type));
     if (out) cJSON_AddStringToObject(doc, "output_type", tb_ggml_type_name(out->type));
+    cJSON_AddNumberToObject(doc, "scale_tensors", count_scale_tensors(&g, mc));
     tb_gguf_close(&g);
     return TB_OK;
 }
@@ -153,8 +169,9 @@ int tb_model_info_run(const char *spec, cJSON **doc, tb_error *err)
     cJSON_AddNumberToObject(*doc, "ternary_bytes_at_2_bits", (double)(tern / 4));
     cJSON_AddNumberToObject(*doc, "embedding_params", (double)tb_model_embedding_params(c));
     cJSON_AddNumberToObject(*doc, "tied_embeddings", m.output == NULL);
+    const tb_config cfg = m.cfg;
     tb_model_free(&m);
-    rc = add_head_types(spec, *doc, err);
+    rc = add_head_types(spec, &cfg, *doc, err);
     if (rc) {
         cJSON_Delete(*doc);
         *doc = NULL;
